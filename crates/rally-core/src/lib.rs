@@ -1,0 +1,1 @@
+//! Rally WSAPI v2.0 client core.
