@@ -1,1 +1,9 @@
 //! Rally WSAPI v2.0 client core.
+
+pub mod ids;
+pub mod input;
+pub mod mapping;
+pub mod model;
+pub mod query;
+
+pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};

@@ -1,0 +1,409 @@
+//! Every id form Panopticon users type or paste, parsed into one `IssueId`.
+//!
+//! Accepted: FormattedID in any case (`us12`, ` DE7 `), a numeric ObjectID, a WSAPI ref
+//! (relative `/defect/123` or absolute `https://host/slm/webservice/v2.0/defect/123`) and a Rally
+//! web URL (`https://rally1.rallydev.com/#/detail/userstory/123`, `#/123d/detail/defect/7`,
+//! `#/123d/userstories?detail=%2Fuserstory%2F123`). UUID refs are refused: the rest of the
+//! client addresses objects by ObjectID, so a UUID would need its own lookup path.
+
+use crate::input::InputError;
+use crate::model::ArtifactType;
+
+/// Longest id text we look at; anything longer is not an id (and bounds the work done).
+const MAX_ID_LEN: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueId {
+    /// `US12`: prefix upper-cased, number without leading zeros.
+    Formatted { prefix: String, number: u64 },
+    ObjectId(u64),
+    /// From a ref or URL; `type_path` lower-case (`hierarchicalrequirement`, `portfolioitem/feature`).
+    Ref { type_path: Option<String>, object_id: u64 },
+}
+
+impl IssueId {
+    pub fn formatted(&self) -> Option<String> {
+        match self {
+            IssueId::Formatted { prefix, number } => Some(format!("{prefix}{number}")),
+            _ => None,
+        }
+    }
+
+    /// The ObjectID when the id names one directly.
+    pub fn object_id(&self) -> Option<u64> {
+        match self {
+            IssueId::ObjectId(oid) | IssueId::Ref { object_id: oid, .. } => Some(*oid),
+            IssueId::Formatted { .. } => None,
+        }
+    }
+
+    /// The artifact type the id implies, when it implies one of ours.
+    pub fn artifact_type(&self) -> Option<ArtifactType> {
+        match self {
+            IssueId::Formatted { prefix, .. } => prefix_type(prefix),
+            IssueId::Ref { type_path: Some(p), .. } => ArtifactType::from_type_name(p),
+            _ => None,
+        }
+    }
+}
+
+/// Default FormattedID prefixes. Others are workspace-specific and looked up by the caller.
+pub fn prefix_type(prefix: &str) -> Option<ArtifactType> {
+    match prefix.to_ascii_uppercase().as_str() {
+        "US" | "S" => Some(ArtifactType::UserStory),
+        "DE" => Some(ArtifactType::Defect),
+        "TA" => Some(ArtifactType::Task),
+        "F" => Some(ArtifactType::Feature),
+        _ => None,
+    }
+}
+
+pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError> {
+    let err = |msg: String| InputError::new(argument, msg);
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("must not be empty".into()));
+    }
+    if s.len() > MAX_ID_LEN {
+        return Err(err(format!("is too long to be an id ({} characters)", s.len())));
+    }
+    let shown = excerpt(s);
+    let hint = "expected a FormattedID (US12), an ObjectID, a ref (/defect/123) or a Rally URL";
+
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        let oid = parse_oid(s).map_err(|m| err(format!("{m}: {shown}")))?;
+        return Ok(IssueId::ObjectId(oid));
+    }
+    if let Some((prefix, digits)) = split_formatted(s) {
+        let number = digits
+            .parse::<u64>()
+            .map_err(|_| err(format!("FormattedID number is too large: {shown}")))?;
+        return Ok(IssueId::Formatted { prefix: prefix.to_ascii_uppercase(), number });
+    }
+    if let Some(frag) = s.find('#').map(|i| &s[i + 1..]) {
+        return parse_web_fragment(frag).map_err(|m| err(format!("{m}: {shown}")));
+    }
+    let path = if s.starts_with('/') {
+        s
+    } else if let Some(rest) = strip_scheme(s) {
+        match rest.find('/') {
+            Some(i) => &rest[i..],
+            None => return Err(err(format!("{hint}, got {shown}"))),
+        }
+    } else {
+        return Err(err(format!("{hint}, got {shown}")));
+    };
+    let (type_path, object_id) = parse_ref_path(path).map_err(|m| err(format!("{m}: {shown}")))?;
+    Ok(IssueId::Ref { type_path: Some(type_path), object_id })
+}
+
+/// Parses a `_ref` from a response (absolute or relative) into (lower-case type path, ObjectID).
+/// Collection refs (`/Defect/1/Tags`) and UUID refs give `None`.
+pub fn parse_object_ref(r: &str) -> Option<(String, u64)> {
+    let r = r.trim();
+    let path = if r.starts_with('/') {
+        r
+    } else {
+        let rest = strip_scheme(r)?;
+        &rest[rest.find('/')?..]
+    };
+    parse_ref_path(path).ok()
+}
+
+/// `US12` → ("US", "12"). Prefix: ASCII letters; number: ASCII digits; nothing else.
+fn split_formatted(s: &str) -> Option<(&str, &str)> {
+    let split = s.find(|c: char| !c.is_ascii_alphabetic())?;
+    let (prefix, digits) = s.split_at(split);
+    if prefix.is_empty() || prefix.len() > 16 || digits.is_empty() {
+        return None;
+    }
+    digits.bytes().all(|b| b.is_ascii_digit()).then_some((prefix, digits))
+}
+
+fn strip_scheme(s: &str) -> Option<&str> {
+    let lower = s.get(..8)?.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        s.get(8..)
+    } else if lower.starts_with("http://") {
+        s.get(7..)
+    } else {
+        None
+    }
+}
+
+fn parse_oid(digits: &str) -> Result<u64, String> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a numeric ObjectID".into());
+    }
+    match digits.parse::<u64>() {
+        Ok(0) => Err("ObjectID must be positive".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("ObjectID is too large".into()),
+    }
+}
+
+fn is_type_segment(seg: &str) -> bool {
+    let mut chars = seg.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn looks_like_uuid(seg: &str) -> bool {
+    let hex = seg.bytes().filter(|b| b.is_ascii_hexdigit()).count();
+    hex == 32 && seg.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+/// A WSAPI ref path: `[/slm/webservice/v2.0]/<type>[/<subtype>]/<oid>[.js]`, query string ignored.
+fn parse_ref_path(path: &str) -> Result<(String, u64), String> {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let lower = path.to_ascii_lowercase();
+    let tail = match lower.find("/webservice/") {
+        Some(i) => {
+            // Skip `webservice/<version>/`.
+            let after = &path[i + "/webservice/".len()..];
+            match after.find('/') {
+                Some(j) => &after[j..],
+                None => return Err("ref has no type".into()),
+            }
+        }
+        None => path,
+    };
+    let segs: Vec<&str> = tail.split('/').filter(|p| !p.is_empty()).collect();
+    let (last, types) = match segs.split_last() {
+        Some(x) => x,
+        None => return Err("ref has no type or ObjectID".into()),
+    };
+    let last = last.strip_suffix(".js").unwrap_or(last);
+    if looks_like_uuid(last) {
+        return Err("UUID refs are not supported, use the ObjectID or FormattedID".into());
+    }
+    let valid_types = match types {
+        [t] => is_type_segment(t),
+        [pi, t] => pi.eq_ignore_ascii_case("portfolioitem") && is_type_segment(t),
+        _ => false,
+    };
+    if !valid_types {
+        return Err("not a ref to an artifact (expected /<type>/<ObjectID>)".into());
+    }
+    let oid = parse_oid(last)?;
+    Ok((types.join("/").to_ascii_lowercase(), oid))
+}
+
+/// The part after `#` of a Rally web URL.
+fn parse_web_fragment(frag: &str) -> Result<IssueId, String> {
+    let (path, query) = match frag.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (frag, None),
+    };
+    // `#/<project>d/userstories?detail=%2Fuserstory%2F123`
+    if let Some(q) = query {
+        for pair in q.split('&') {
+            if let Some(v) = pair.strip_prefix("detail=") {
+                let decoded = percent_decode(v).ok_or("bad percent-encoding in the URL")?;
+                return ui_path_to_id(&decoded);
+            }
+        }
+    }
+    ui_path_to_id(path)
+}
+
+/// `.../detail/<ui segment(s)>/<oid>[/more]`, or a bare `/<ui segment>/<oid>` from `detail=`.
+fn ui_path_to_id(path: &str) -> Result<IssueId, String> {
+    let segs: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let start = segs.iter().position(|s| s.eq_ignore_ascii_case("detail")).map_or(0, |i| i + 1);
+    let rest = segs.get(start..).unwrap_or_default();
+    let (ty, oid) = match rest {
+        [pi, sub, oid, ..] if pi.eq_ignore_ascii_case("portfolioitem") => {
+            (format!("portfolioitem/{}", sub.to_ascii_lowercase()), *oid)
+        }
+        [ty, oid, ..] => (ty.to_ascii_lowercase(), *oid),
+        _ => return Err("Rally URL does not name an artifact (expected #/detail/<type>/<ObjectID>)".into()),
+    };
+    if !is_type_segment(ty.trim_start_matches("portfolioitem/")) {
+        return Err("Rally URL does not name an artifact type".into());
+    }
+    if looks_like_uuid(oid) {
+        return Err("UUID refs are not supported, use the ObjectID or FormattedID".into());
+    }
+    let object_id = parse_oid(oid)?;
+    // The UI calls stories `userstory`; WSAPI calls them `hierarchicalrequirement`.
+    let type_path = match ArtifactType::from_type_name(&ty) {
+        Some(t) => t.type_path().to_string(),
+        None => ty,
+    };
+    Ok(IssueId::Ref { type_path: Some(type_path), object_id })
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Error messages quote the input, but never more than a line of it.
+fn excerpt(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.chars().count() <= MAX {
+        format!("\"{s}\"")
+    } else {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("\"{cut}…\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn f(prefix: &str, number: u64) -> IssueId {
+        IssueId::Formatted { prefix: prefix.into(), number }
+    }
+    fn r(t: &str, oid: u64) -> IssueId {
+        IssueId::Ref { type_path: Some(t.into()), object_id: oid }
+    }
+
+    #[test]
+    fn accepted_forms() {
+        let cases: Vec<(&str, IssueId)> = vec![
+            ("US12", f("US", 12)),
+            ("us12", f("US", 12)),
+            (" DE7 ", f("DE", 7)),
+            ("\tta41951\n", f("TA", 41951)),
+            ("F54443", f("F", 54443)),
+            ("S3", f("S", 3)),
+            ("OP3985", f("OP", 3985)),
+            ("US007", f("US", 7)),
+            ("838568308171", IssueId::ObjectId(838568308171)),
+            (" 42 ", IssueId::ObjectId(42)),
+            ("/defect/123", r("defect", 123)),
+            ("/Defect/123", r("defect", 123)),
+            ("/hierarchicalrequirement/75419335752", r("hierarchicalrequirement", 75419335752)),
+            ("/portfolioitem/feature/123", r("portfolioitem/feature", 123)),
+            ("/PortfolioItem/Feature/123", r("portfolioitem/feature", 123)),
+            ("/defect/123.js", r("defect", 123)),
+            ("https://rally1.rallydev.com/slm/webservice/v2.0/defect/838568308171", r("defect", 838568308171)),
+            ("http://127.0.0.1:4000/slm/webservice/v2.0/task/5", r("task", 5)),
+            ("https://rally1.rallydev.com/slm/webservice/v2.0/portfolioitem/feature/9?fetch=true", r("portfolioitem/feature", 9)),
+            ("/slm/webservice/v2.0/defect/77", r("defect", 77)),
+            ("https://rally1.rallydev.com/#/detail/userstory/123", r("hierarchicalrequirement", 123)),
+            ("https://rally1.rallydev.com/#/detail/defect/123?fdp=true", r("defect", 123)),
+            ("https://rally1.rallydev.com/slm/#/detail/defect/456", r("defect", 456)),
+            ("https://rally1.rallydev.com/#/123456d/detail/defect/789", r("defect", 789)),
+            ("#/123456d/detail/defect/789", r("defect", 789)),
+            ("https://rally1.rallydev.com/#/123ud/detail/portfolioitem/feature/55", r("portfolioitem/feature", 55)),
+            ("https://rally1.rallydev.com/#/detail/task/31/discussion", r("task", 31)),
+            ("https://rally1.rallydev.com/#/123d/userstories?detail=%2Fuserstory%2F123", r("hierarchicalrequirement", 123)),
+            ("https://rally1.rallydev.com/#/123d/custom/1?detail=%2Fdefect%2F8&x=1", r("defect", 8)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_issue_id(input, "id"), Ok(want), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rejected_forms() {
+        let cases: &[(&str, &str)] = &[
+            ("", "empty"),
+            ("   ", "empty"),
+            ("US", "expected"),
+            ("12US", "expected"),
+            ("US-12", "expected"),
+            ("US 12", "expected"),
+            ("US12x", "expected"),
+            ("0", "positive"),
+            ("99999999999999999999999", "too large"),
+            ("US99999999999999999999999", "too large"),
+            ("/defect/", "not a ref"),
+            ("/defect/abc", "not a numeric"),
+            ("/defect/123/tags", "not a ref"),
+            ("/a/b/c/1", "not a ref"),
+            ("/", "no type"),
+            ("/123", "not a ref"),
+            ("/defect/5df3c62f-0feb-439e-8414-1b66bee93c16", "UUID"),
+            ("https://rally1.rallydev.com/#/detail/userstory/5df3c62f-0feb-439e-8414-1b66bee93c16", "UUID"),
+            ("https://rally1.rallydev.com", "expected"),
+            ("https://rally1.rallydev.com/#/dashboard", "does not name"),
+            ("#/123d/userstories?detail=%2", "percent"),
+            ("ftp://host/defect/1", "expected"),
+            ("(FormattedID = US1)", "expected"),
+            ("US1\" OR \"x", "expected"),
+        ];
+        for (input, needle) in cases {
+            let e = parse_issue_id(input, "issueId").expect_err(input);
+            assert_eq!(e.argument, "issueId");
+            assert!(e.message.contains(needle), "{input:?}: {}", e.message);
+        }
+        let long = "9".repeat(5000);
+        assert!(parse_issue_id(&long, "id").unwrap_err().message.contains("too long"));
+    }
+
+    #[test]
+    fn formatted_and_types() {
+        assert_eq!(parse_issue_id("us012", "id").unwrap().formatted().as_deref(), Some("US12"));
+        assert_eq!(IssueId::ObjectId(1).formatted(), None);
+        assert_eq!(parse_issue_id("de3", "id").unwrap().artifact_type(), Some(ArtifactType::Defect));
+        assert_eq!(parse_issue_id("/portfolioitem/feature/3", "id").unwrap().artifact_type(), Some(ArtifactType::Feature));
+        assert_eq!(parse_issue_id("/testcase/3", "id").unwrap().artifact_type(), None);
+        assert_eq!(parse_issue_id("/testcase/3", "id").unwrap().object_id(), Some(3));
+        for (p, t) in [("US", Some(ArtifactType::UserStory)), ("s", Some(ArtifactType::UserStory)), ("DE", Some(ArtifactType::Defect)),
+            ("ta", Some(ArtifactType::Task)), ("F", Some(ArtifactType::Feature)), ("TC", None), ("I", None), ("", None)] {
+            assert_eq!(prefix_type(p), t, "{p}");
+        }
+    }
+
+    #[test]
+    fn object_refs_from_responses() {
+        let cases: &[(&str, Option<(&str, u64)>)] = &[
+            ("https://rally1.rallydev.com/slm/webservice/v2.0/user/33534209350", Some(("user", 33534209350))),
+            ("https://rally1.rallydev.com/slm/webservice/v2.0/portfolioitem/feature/1", Some(("portfolioitem/feature", 1))),
+            ("/tag/89908209336", Some(("tag", 89908209336))),
+            ("http://127.0.0.1:9/slm/webservice/v2.0/HierarchicalRequirement/4", Some(("hierarchicalrequirement", 4))),
+            ("https://rally1.rallydev.com/slm/webservice/v2.0/HierarchicalRequirement/75419335752/Tags", None),
+            ("/hierarchicalrequirement/3deebafa-d8a6-4ca7-9a1e-4599b3a56b4c", None),
+            ("", None),
+            ("garbage", None),
+        ];
+        for (input, want) in cases {
+            let got = parse_object_ref(input);
+            assert_eq!(got.as_ref().map(|(t, o)| (t.as_str(), *o)), *want, "{input}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn never_panics(s in "\\PC{0,64}") {
+            let _ = parse_issue_id(&s, "id");
+            let _ = parse_object_ref(&s);
+        }
+        #[test]
+        fn never_panics_on_url_like(s in "(https?://[a-z.]{0,8})?(/slm)?(/#)?(/[a-zA-Z0-9%?=&.-]{0,12}){0,5}") {
+            let _ = parse_issue_id(&s, "id");
+            let _ = parse_object_ref(&s);
+        }
+        #[test]
+        fn formatted_ids_round_trip(prefix in "[A-Za-z]{1,4}", n in 1u64..u64::MAX) {
+            let id = parse_issue_id(&format!(" {prefix}{n} "), "id").unwrap();
+            prop_assert_eq!(id.formatted(), Some(format!("{}{}", prefix.to_ascii_uppercase(), n)));
+        }
+    }
+}

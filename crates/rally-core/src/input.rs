@@ -1,0 +1,25 @@
+//! The one error shape of the pure modules: a bad argument, caught before any request.
+
+use std::fmt;
+
+/// A rejected argument. `argument` is the name Panopticon's caller used (`title`, `labels[2]`,
+/// `id`, ...), so the message can say which value to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub argument: String,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(argument: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError { argument: argument.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Invalid {}: {}", self.argument, self.message)
+    }
+}
+
+impl std::error::Error for InputError {}

@@ -1,0 +1,225 @@
+//! The normalised model Panopticon sees, in its own words (`state`, `ref`, `parentId`).
+//! Rally's words live in `rally_types`; `mapping` and `normalize` translate between them.
+
+use serde::{Deserialize, Serialize};
+
+/// Panopticon's `IssueState`: `'open' | 'in_progress' | 'closed'`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueState {
+    #[default]
+    Open,
+    InProgress,
+    Closed,
+}
+
+impl IssueState {
+    pub const ALL: [IssueState; 3] = [IssueState::Open, IssueState::InProgress, IssueState::Closed];
+
+    /// The JS spelling, also used in error messages.
+    pub fn js_name(self) -> &'static str {
+        match self {
+            IssueState::Open => "open",
+            IssueState::InProgress => "in_progress",
+            IssueState::Closed => "closed",
+        }
+    }
+}
+
+/// The four Rally work item types this tracker covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum ArtifactType {
+    #[default]
+    UserStory,
+    Defect,
+    Task,
+    Feature,
+}
+
+impl ArtifactType {
+    pub const ALL: [ArtifactType; 4] =
+        [ArtifactType::UserStory, ArtifactType::Defect, ArtifactType::Task, ArtifactType::Feature];
+
+    /// WSAPI URL segment (object refs use it lower-cased).
+    pub fn type_path(self) -> &'static str {
+        match self {
+            ArtifactType::UserStory => "hierarchicalrequirement",
+            ArtifactType::Defect => "defect",
+            ArtifactType::Task => "task",
+            ArtifactType::Feature => "portfolioitem/feature",
+        }
+    }
+
+    /// `_type` in responses, and the key of create/update bodies.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ArtifactType::UserStory => "HierarchicalRequirement",
+            ArtifactType::Defect => "Defect",
+            ArtifactType::Task => "Task",
+            ArtifactType::Feature => "PortfolioItem/Feature",
+        }
+    }
+
+    /// Segment of the web UI detail URL: the UI says `userstory`, not `hierarchicalrequirement`.
+    pub fn ui_segment(self) -> &'static str {
+        match self {
+            ArtifactType::UserStory => "userstory",
+            ArtifactType::Defect => "defect",
+            ArtifactType::Task => "task",
+            ArtifactType::Feature => "portfolioitem/feature",
+        }
+    }
+
+    /// The JS string-union member.
+    pub fn js_name(self) -> &'static str {
+        match self {
+            ArtifactType::UserStory => "UserStory",
+            ArtifactType::Defect => "Defect",
+            ArtifactType::Task => "Task",
+            ArtifactType::Feature => "Feature",
+        }
+    }
+
+    /// Accepts a `_type`, a type path (any case) or the UI segment / JS name; a `_type` may also
+    /// arrive with a leading slash from a ref.
+    pub fn from_type_name(s: &str) -> Option<Self> {
+        let s = s.trim().trim_matches('/');
+        ArtifactType::ALL.into_iter().find(|t| {
+            s.eq_ignore_ascii_case(t.type_path())
+                || s.eq_ignore_ascii_case(t.type_name())
+                || s.eq_ignore_ascii_case(t.ui_segment())
+                || s.eq_ignore_ascii_case(t.js_name())
+        })
+    }
+}
+
+/// One work item as Panopticon sees it (plus our extra fields).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issue {
+    /// ObjectID, decimal.
+    pub id: String,
+    /// JS `ref`: the FormattedID.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    /// Markdown.
+    pub description: String,
+    pub state: IssueState,
+    pub labels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked_issues: Option<Vec<String>>,
+    /// 1 urgent .. 4 low.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub artifact_type: ArtifactType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rally_state: Option<String>,
+}
+
+/// A discussion post. `issue_id` is the artifact's FormattedID.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    pub id: String,
+    pub issue_id: String,
+    /// Markdown.
+    pub body: String,
+    pub author: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `listIssues` filters. Numbers arrive from JS as f64 and are validated in `validate`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueFilters {
+    pub state: Option<IssueState>,
+    /// AND: an issue must carry every label.
+    pub labels: Option<Vec<String>>,
+    /// A user name, e-mail, display name, or `me`.
+    pub assignee: Option<String>,
+    pub team: Option<String>,
+    /// Free text searched in title and description.
+    pub query: Option<String>,
+    pub limit: Option<f64>,
+    pub include_closed: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewIssue {
+    pub title: String,
+    pub description: Option<String>,
+    pub labels: Option<Vec<String>>,
+    pub assignee: Option<String>,
+    pub team: Option<String>,
+    pub priority: Option<f64>,
+    pub due_date: Option<String>,
+    /// UserStory when absent.
+    pub artifact_type: Option<ArtifactType>,
+    /// Any accepted id form; required for a Task (its WorkProduct).
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueUpdate {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub state: Option<IssueState>,
+    pub labels: Option<Vec<String>>,
+    /// `''` clears the owner.
+    pub assignee: Option<String>,
+    pub priority: Option<f64>,
+    pub due_date: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_round_trip() {
+        for t in ArtifactType::ALL {
+            for s in [t.type_path(), t.type_name(), t.js_name(), t.ui_segment()] {
+                assert_eq!(ArtifactType::from_type_name(s), Some(t), "{s}");
+                assert_eq!(ArtifactType::from_type_name(&s.to_uppercase()), Some(t), "{s}");
+            }
+        }
+        assert_eq!(ArtifactType::from_type_name("/portfolioitem/feature"), Some(ArtifactType::Feature));
+        assert_eq!(ArtifactType::from_type_name("PortfolioItem/Initiative"), None);
+        assert_eq!(ArtifactType::from_type_name("testcase"), None);
+        assert_eq!(ArtifactType::from_type_name(""), None);
+    }
+
+    #[test]
+    fn serialises_with_js_names() {
+        let issue = Issue {
+            id: "1".into(),
+            reference: "US1".into(),
+            state: IssueState::InProgress,
+            artifact_type: ArtifactType::Feature,
+            parent_id: Some("2".into()),
+            ..Issue::default()
+        };
+        let v = serde_json::to_value(&issue).unwrap();
+        assert_eq!(v["ref"], "US1");
+        assert_eq!(v["state"], "in_progress");
+        assert_eq!(v["artifactType"], "Feature");
+        assert_eq!(v["parentId"], "2");
+        assert!(v.get("assignee").is_none());
+        assert!(v.get("reference").is_none());
+    }
+}
