@@ -160,7 +160,7 @@ impl Parser {
             Kind::Close => Ok(()),
             Kind::End => Err(unclosed(open)),
             Kind::Word(w) if keyword(w).is_some() && !after_value => Err(format!(
-                "AND/OR take exactly two terms: found a third at {} (position {}); nest them as \
+                "AND/OR take exactly two terms, but {} at position {} adds a third; nest them as \
                  (((A) AND (B)) AND (C))",
                 q(&t),
                 t.pos
