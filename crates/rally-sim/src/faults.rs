@@ -55,6 +55,9 @@ impl Faults {
 
     /// Replaces all rules (and their counters) with those of `spec`. On error nothing changes
     /// and the message names the bad rule: `fault rule 2 "418@*": unknown fault ...`.
+    ///
+    /// # Errors
+    /// The first rule that does not parse, by position and text.
     pub fn set_spec(&self, spec: &str) -> Result<(), String> {
         let rules = spec::parse_spec(spec)?;
         *self.rules() = rules;

@@ -391,4 +391,28 @@ mod tests {
         assert!(delays.iter().any(|d| *d < 35) && delays.iter().any(|d| *d > 65));
         assert_eq!(one("latency=50").latency_ms(), 50);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_spec_text_is_accepted_or_rejected_without_panic(s in "[ -~]{0,60}") {
+            if let Ok(rules) = parse_spec(&s) {
+                let canonical: Vec<String> = rules.iter().map(Rule::to_string).collect();
+                let again = parse_spec(&canonical.join("; ")).map(|r| r.iter().map(Rule::to_string).collect::<Vec<_>>());
+                proptest::prop_assert_eq!(again, Ok(canonical));
+            }
+        }
+
+        #[test]
+        fn spec_like_text_round_trips(parts in proptest::collection::vec(proptest::sample::select(vec![
+            "503", "429=5", "latency=1..9", "drop-after", "errors=x y", "@", "#", ";", " ", "*", "GET",
+            "/slm/*", "next=2", "p=0.5", ",seed=3", "=", "..", "truncate", "html",
+        ]), 0..12)) {
+            let s = parts.concat();
+            if let Ok(rules) = parse_spec(&s) {
+                let canonical: Vec<String> = rules.iter().map(Rule::to_string).collect();
+                let again = parse_spec(&canonical.join("; ")).map(|r| r.iter().map(Rule::to_string).collect::<Vec<_>>());
+                proptest::prop_assert_eq!(again, Ok(canonical), "from {:?}", s);
+            }
+        }
+    }
 }

@@ -69,6 +69,10 @@ pub enum Value {
 
 /// Parses a WSAPI `query=` value. The error is the full text Rally puts in `Errors`,
 /// `Could not parse: <detail>`, with positions counted in characters from 1.
+///
+/// # Errors
+/// Any departure from the grammar, nesting deeper than [`MAX_DEPTH`], or input longer than
+/// [`MAX_QUERY_BYTES`].
 pub fn parse(query: &str) -> Result<Expr, String> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(format!(
