@@ -4,6 +4,9 @@ pub mod ids;
 pub mod input;
 pub mod mapping;
 pub mod model;
+pub mod markup;
+pub mod normalize;
 pub mod query;
+pub mod rally_types;
 
 pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};

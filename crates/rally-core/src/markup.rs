@@ -1,0 +1,216 @@
+//! Rich text: Rally stores HTML, Panopticon speaks Markdown.
+//!
+//! HTML → Markdown uses `htmd` (a turndown port on html5ever, so Rally's `<div>`-heavy and
+//! sloppy HTML parses like a browser would; it converts tables to GFM). Markdown → HTML uses
+//! `pulldown-cmark` with GFM tables and strikethrough. Raw HTML inside Markdown is ESCAPED,
+//! not passed through: Rally rejects non-whitelisted HTML for the whole write, and escaping
+//! keeps the user's text visible instead of silently dropping it. Link targets with script
+//! schemes (`javascript:`, `vbscript:`, `data:`) are neutralised.
+
+use std::rc::Rc;
+
+use htmd::element_handler::{HandlerResult, Handlers};
+use htmd::{Element, Node};
+use markup5ever_rcdom::NodeData;
+use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+
+thread_local! {
+    // Building the converter registers every element handler; do it once per thread.
+    static HTML2MD: htmd::HtmlToMarkdown = htmd::HtmlToMarkdown::builder()
+        .options(htmd::options::Options {
+            bullet_list_marker: htmd::options::BulletListMarker::Dash,
+            ul_bullet_spacing: 1,
+            ol_number_spacing: 1,
+            // A trailing-two-spaces break does not survive editors that trim lines.
+            br_style: htmd::options::BrStyle::Backslash,
+            ..Default::default()
+        })
+        .skip_tags(vec!["script", "style", "head", "noscript", "template"])
+        .add_handler(vec!["table"], table_handler)
+        .add_handler(vec!["s", "del", "strike"], strike_handler)
+        .add_handler(vec!["pre"], pre_handler)
+        .build();
+}
+
+pub fn html_to_markdown(html: &str) -> String {
+    if html.trim().is_empty() {
+        return String::new();
+    }
+    match HTML2MD.with(|c| c.convert(html)) {
+        Ok(md) => tidy(&md),
+        // html5ever accepts any input; an I/O error here would be internal. Keep the text.
+        Err(_) => html.trim().to_string(),
+    }
+}
+
+/// Rally's editor leaves `&nbsp;` and `<div><br></div>` spacer lines everywhere: make them plain
+/// spaces and blank lines, drop hard breaks that end a paragraph, and collapse blank runs.
+/// Fenced code is left alone.
+fn tidy(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut in_fence = false;
+    let mut blank_run = 0;
+    let lines: Vec<&str> = md.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        }
+        let mut line = if in_fence { (*line).to_string() } else { line.replace('\u{a0}', " ") };
+        // `<br>\n` in the source leaves one space before the next line's text.
+        if !in_fence && i > 0 && ends_with_hard_break(lines[i - 1]) && line.starts_with(' ') && !line.starts_with("  ") {
+            line.remove(0);
+        }
+        if !in_fence && !line.trim_start().starts_with("```") {
+            let next_blank = lines.get(i + 1).is_none_or(|n| n.trim().is_empty());
+            if next_blank && ends_with_hard_break(&line) {
+                line.pop();
+            }
+            line.truncate(line.trim_end().len());
+        }
+        if line.trim().is_empty() && !in_fence {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+            line.clear();
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.trim().to_string()
+}
+
+fn ends_with_hard_break(line: &str) -> bool {
+    (line.len() - line.trim_end_matches('\\').len()) % 2 == 1
+}
+
+fn element_children<'a>(node: &'a Rc<Node>, tags: &'a [&str]) -> Vec<Rc<Node>> {
+    node.children
+        .borrow()
+        .iter()
+        .filter(|c| matches!(&c.data, NodeData::Element { name, .. } if tags.contains(&name.local.as_ref())))
+        .cloned()
+        .collect()
+}
+
+fn tag_name(node: &Rc<Node>) -> Option<String> {
+    match &node.data {
+        NodeData::Element { name, .. } => Some(name.local.as_ref().to_string()),
+        _ => None,
+    }
+}
+
+/// Any HTML table → a GFM table; the first row becomes the header row (GFM requires one).
+fn table_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    let mut rows: Vec<Rc<Node>> = Vec::new();
+    for child in element_children(element.node, &["thead", "tbody", "tfoot", "tr"]) {
+        if tag_name(&child).as_deref() == Some("tr") {
+            rows.push(child);
+        } else {
+            rows.extend(element_children(&child, &["tr"]));
+        }
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|tr| {
+            element_children(tr, &["td", "th"])
+                .iter()
+                .map(|cell| table_cell(&handlers.walk_children(cell).content))
+                .collect()
+        })
+        .filter(|row: &Vec<String>| !row.is_empty())
+        .collect();
+    let columns = cells.iter().map(Vec::len).max().unwrap_or(0);
+    if columns == 0 {
+        let content = handlers.walk_children(element.node).content;
+        let content = content.trim_matches('\n');
+        return (!content.is_empty()).then(|| format!("\n\n{content}\n\n").into());
+    }
+    let mut md = String::from("\n\n");
+    for (i, row) in cells.iter().enumerate() {
+        md.push('|');
+        for c in 0..columns {
+            md.push(' ');
+            md.push_str(row.get(c).map(String::as_str).unwrap_or(""));
+            md.push_str(" |");
+        }
+        md.push('\n');
+        if i == 0 {
+            md.push('|');
+            md.push_str(&" --- |".repeat(columns));
+            md.push('\n');
+        }
+    }
+    md.push('\n');
+    Some(md.into())
+}
+
+/// A cell is one line in GFM: inner line breaks become spaces, pipes are escaped.
+fn table_cell(content: &str) -> String {
+    // `\` + newline is a hard break from `<br>`: inside a cell it becomes a space.
+    let one_line = content.replace("\\\n", " ");
+    let one_line = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(one_line.len());
+    let mut backslashes = 0;
+    for ch in one_line.chars() {
+        if ch == '|' && backslashes % 2 == 0 {
+            out.push('\\');
+        }
+        backslashes = if ch == '\\' { backslashes + 1 } else { 0 };
+        out.push(ch);
+    }
+    out
+}
+
+fn strike_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    let content = handlers.walk_children(element.node).content;
+    let trimmed = content.trim();
+    (!trimmed.is_empty()).then(|| format!("~~{trimmed}~~").into())
+}
+
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower: String = url.trim_start().chars().take(12).collect::<String>().to_ascii_lowercase();
+    let lower: String = lower.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+    if ["javascript:", "vbscript:", "data:"].iter().any(|s| lower.starts_with(s)) {
+        CowStr::Borrowed("#")
+    } else {
+        url
+    }
+}
+
+pub fn markdown_to_html(md: &str) -> String {
+    if md.trim().is_empty() {
+        return String::new();
+    }
+    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let events = Parser::new_ext(md, opts).map(|ev| match ev {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link { link_type, dest_url: safe_url(dest_url), title, id })
+        }
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Image { link_type, dest_url: safe_url(dest_url), title, id })
+        }
+        other => other,
+    });
+    let mut out = String::with_capacity(md.len() + md.len() / 2);
+    html::push_html(&mut out, events);
+    out.truncate(out.trim_end().len());
+    out
+}
+
+#[cfg(test)]
+#[path = "markup_tests.rs"]
+mod tests;
+
+/// `<pre>` without `<code>` inside (htmd only fences `<pre><code>`) is still a code block.
+fn pre_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    if !element_children(element.node, &["code"]).is_empty() {
+        return handlers.fallback(element);
+    }
+    let content = handlers.walk_children(element.node).content;
+    let content = content.trim_matches('\n');
+    (!content.trim().is_empty()).then(|| format!("\n\n```\n{content}\n```\n\n").into())
+}

@@ -1,0 +1,126 @@
+use super::*;
+use proptest::prelude::*;
+
+#[test]
+fn html_to_markdown_table() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str)] = &[
+        ("", ""),
+        ("   ", ""),
+        ("plain text", "plain text"),
+        ("<p>This is a UI - Automation config issue</p>", "This is a UI - Automation config issue"),
+        ("<h1>T</h1><h2>S</h2><h3>x</h3>", "# T\n\n## S\n\n### x"),
+        ("<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>", "- a\n  - b\n- c"),
+        ("<ol><li>a</li><li>b<ol><li>c</li></ol></li></ol>", "1. a\n2. b\n   1. c"),
+        ("<p>see <a href=\"https://x.io/a?b=1&amp;c=2\">link</a></p>", "see [link](https://x.io/a?b=1&c=2)"),
+        ("<p>call <code>x()</code> now</p>", "call `x()` now"),
+        ("<pre><code class=\"language-rust\">fn main() {\n  x();\n}\n</code></pre>", "```rust\nfn main() {\n  x();\n}\n```"),
+        ("<pre>a &lt; b</pre>", "```\na < b\n```"),
+        ("<table><thead><tr><th>A</th><th>B</th></tr></thead><tbody><tr><td>1</td><td>2 | 3</td></tr></tbody></table>",
+         "| A | B |\n| --- | --- |\n| 1 | 2 \\| 3 |"),
+        ("<table><tbody><tr><td>k</td><td>v</td></tr><tr><td>1</td></tr></tbody></table>", "| k | v |\n| --- | --- |\n| 1 |  |"),
+        ("<table><tr><td>a<br>b</td></tr></table>", "| a b |\n| --- |"),
+        ("<table></table>", ""),
+        ("<p>a &amp; b&nbsp;c &#39;q&#39; &quot;d&quot;</p>", "a & b c 'q' \"d\""),
+        ("<b><i>x</i></b>", "***x***"),
+        ("<strong>s</strong> <em>e</em> <B>upper</B>", "**s** *e* **upper**"),
+        ("a<br>b<BR/>c", "a\\\nb\\\nc"),
+        ("<div>line one</div><div>line two</div><div><br></div><div>after</div>", "line one\n\nline two\n\nafter"),
+        ("<div>text<br></div>", "text"),
+        ("<div><p>&nbsp;</p><p>x</p></div>", "x"),
+        ("<p>x</p><script>alert(1)</script><style>p{}</style>", "x"),
+        ("<blockquote>q</blockquote>", "> q"),
+        ("<s>del</s> <del>d2</del> <strike>s3</strike>", "~~del~~ ~~d2~~ ~~s3~~"),
+        ("<span style=\"color:red\">red</span> <font>f</font>", "red f"),
+        ("<p>unclosed <b>bold", "unclosed **bold**"),
+        ("1 < 2 & 3 > 2", "1 < 2 & 3 > 2"),
+    ];
+    for (html, md) in cases {
+        assert_eq!(html_to_markdown(html), *md, "{html:?}");
+    }
+}
+
+#[test]
+fn markdown_to_html_table() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str)] = &[
+        ("", ""),
+        ("hello", "<p>hello</p>"),
+        ("# T", "<h1>T</h1>"),
+        ("- a\n  - b", "<ul>\n<li>a\n<ul>\n<li>b</li>\n</ul>\n</li>\n</ul>"),
+        ("| A |\n|---|\n| 1 |", "<table><thead><tr><th>A</th></tr></thead><tbody>\n<tr><td>1</td></tr>\n</tbody></table>"),
+        ("a & b", "<p>a &amp; b</p>"),
+        ("`x<y`", "<p><code>x&lt;y</code></p>"),
+        ("~~d~~", "<p><del>d</del></p>"),
+        ("a\\\nb", "<p>a<br />\nb</p>"),
+        // Raw HTML is escaped, never passed through (Rally's whitelist would reject the write).
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("hi <b>y</b> <img src=x onerror=alert(1)>", "<p>hi &lt;b&gt;y&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;</p>"),
+        ("<style>p{}</style>", "&lt;style&gt;p{}&lt;/style&gt;"),
+        ("[x](javascript:alert(1))", "<p><a href=\"#\">x</a></p>"),
+        ("[x]( JavaScript:alert(1))", "<p><a href=\"#\">x</a></p>"),
+        ("![i](data:text/html;base64,AAAA)", "<p><img src=\"#\" alt=\"i\" /></p>"),
+        ("[ok](https://example.com/a?b=1&c=2)", "<p><a href=\"https://example.com/a?b=1&amp;c=2\">ok</a></p>"),
+    ];
+    for (md, html) in cases {
+        assert_eq!(markdown_to_html(md), *html, "{md:?}");
+    }
+}
+
+/// Markdown in the canonical form below survives md → html → md unchanged.
+#[test]
+fn markdown_round_trips() {
+    let cases = [
+        "# Title",
+        "## Sub\n\ntext after",
+        "- a\n- b",
+        "- a\n  - b\n    - c\n- d",
+        "1. a\n2. b\n   1. c",
+        "[link](https://x.io/a?b=1&c=2)",
+        "see `code` here",
+        "```rust\nfn main() {\n    let x = \"<b>\";\n}\n```",
+        "```\nplain & simple\n```",
+        "| A | B |\n| --- | --- |\n| 1 | 2 |",
+        "| A | B |\n| --- | --- |\n| x \\| y | `c` |",
+        "**bold** and *it*",
+        "***both***",
+        "> quote",
+        "~~gone~~",
+        "line\\\nbreak",
+        "para one\n\npara two",
+        "it's \"quoted\" & fine",
+        "* * *",
+        "# T\n\n- item with [link](https://a.b/) and **bold**\n- `code`\n\n| H |\n| --- |\n| v |",
+    ];
+    for md in cases {
+        let html = markdown_to_html(md);
+        assert_eq!(html_to_markdown(&html), md, "via {html:?}");
+        // And the HTML is a fixed point too.
+        assert_eq!(markdown_to_html(&html_to_markdown(&html)), html, "{md:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn html_to_markdown_never_panics(s in "\\PC{0,200}") {
+        let _ = html_to_markdown(&s);
+    }
+    #[test]
+    fn html_like_never_panics(s in "(<(/?)(p|div|b|i|table|tr|td|th|ul|ol|li|pre|code|br|a href=\"x\"|script)>|[a-z &;|\\\\*_#`\n]){0,40}") {
+        let _ = html_to_markdown(&s);
+    }
+    #[test]
+    fn markdown_to_html_never_panics(s in "\\PC{0,200}") {
+        let _ = markdown_to_html(&s);
+    }
+    #[test]
+    fn markdown_like_never_panics_and_never_emits_raw_tags(
+        s in "([#*_`|\\-\\\\>\\[\\]()!~ \n]|[a-z]{1,5}|<script>|<b>|javascript:){0,40}"
+    ) {
+        let html = markdown_to_html(&s);
+        prop_assert!(!html.contains("<script"));
+        prop_assert!(!html.contains("href=\"javascript"));
+        let _ = html_to_markdown(&html);
+    }
+}

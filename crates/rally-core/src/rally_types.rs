@@ -1,0 +1,158 @@
+//! Rally's objects as the core fetches them, in Rally's own field names.
+//!
+//! Every field is optional and unknown fields are ignored: what comes back depends on the fetch
+//! list, 2013-era data lacks fields that later data has, and `null` is Rally's "unset".
+
+use serde::Deserialize;
+
+/// The fetch list for artifacts: only what normalisation reads. `ObjectID` and `FormattedID`
+/// are in it so nested refs (Parent, WorkProduct, ...) carry them too — a fetch list applies to
+/// nested objects — and `Name` gives a Feature's nested `State` its name.
+pub const ARTIFACT_FETCH: &str = "ObjectID,FormattedID,Name,Description,ScheduleState,State,Priority,\
+TargetDate,PlannedEndDate,Owner,Tags,Parent,PortfolioItem,WorkProduct,Requirement,CreationDate,LastUpdateDate";
+
+/// The fetch list for conversation posts. `FormattedID` lets a caller check the nested
+/// `Artifact` (FormattedID matches on the abstract artifact type compare numbers only).
+pub const POST_FETCH: &str = "ObjectID,Text,User,Artifact,PostNumber,CreationDate,LastUpdateDate,FormattedID";
+
+/// A reference to another object, with whatever the fetch list added to it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct RallyRef {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "_refObjectName")]
+    pub ref_object_name: Option<String>,
+    #[serde(rename = "_type")]
+    pub r#type: Option<String>,
+    #[serde(rename = "ObjectID")]
+    pub object_id: Option<u64>,
+    #[serde(rename = "FormattedID")]
+    pub formatted_id: Option<String>,
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+}
+
+/// `{Name, _ref}` inside `Tags._tagsNameArray` (the `_ref` is relative: `/tag/<oid>`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct TagName {
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+}
+
+/// A collection summary (`Tags`): never expanded inline, only names and a count.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct TagsSummary {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "_tagsNameArray", default)]
+    pub names: Vec<TagName>,
+    /// Floats occur (`0.0`); not always consistent with the names, so not relied on.
+    #[serde(rename = "Count")]
+    pub count: Option<f64>,
+}
+
+/// `State`: a string on defects and tasks, a `State` object on portfolio items.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum StateField {
+    Name(String),
+    Object(RallyRef),
+    /// Any other shape: ignored rather than failing the whole object.
+    Other(serde::de::IgnoredAny),
+}
+
+impl StateField {
+    /// The state's name, from the string or from the object's `Name` / `_refObjectName`.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            StateField::Name(s) => Some(s.as_str()),
+            StateField::Object(r) => r.name.as_deref().or(r.ref_object_name.as_deref()),
+            StateField::Other(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyArtifact {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "_type")]
+    pub r#type: Option<String>,
+    #[serde(rename = "_refObjectName")]
+    pub ref_object_name: Option<String>,
+    #[serde(rename = "ObjectID")]
+    pub object_id: Option<u64>,
+    #[serde(rename = "FormattedID")]
+    pub formatted_id: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub schedule_state: Option<String>,
+    pub state: Option<StateField>,
+    pub priority: Option<String>,
+    pub target_date: Option<String>,
+    pub planned_end_date: Option<String>,
+    pub owner: Option<RallyRef>,
+    pub tags: Option<TagsSummary>,
+    pub parent: Option<RallyRef>,
+    pub portfolio_item: Option<RallyRef>,
+    pub work_product: Option<RallyRef>,
+    pub requirement: Option<RallyRef>,
+    pub creation_date: Option<String>,
+    pub last_update_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyPost {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "ObjectID")]
+    pub object_id: Option<u64>,
+    pub text: Option<String>,
+    pub user: Option<RallyRef>,
+    pub artifact: Option<RallyRef>,
+    pub post_number: Option<u64>,
+    pub creation_date: Option<String>,
+    pub last_update_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyUser {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "_refObjectName")]
+    pub ref_object_name: Option<String>,
+    #[serde(rename = "ObjectID")]
+    pub object_id: Option<u64>,
+    pub user_name: Option<String>,
+    pub display_name: Option<String>,
+    pub email_address: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyTag {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "ObjectID")]
+    pub object_id: Option<u64>,
+    pub name: Option<String>,
+}
+
+/// A portfolio-item `State` object (`GET /state?...&order=OrderIndex`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyState {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "ObjectID")]
+    pub object_id: Option<u64>,
+    pub name: Option<String>,
+    pub order_index: Option<f64>,
+}
