@@ -1,1 +1,227 @@
-//! Rally WSAPI v2.0 simulator.
+//! Rally WSAPI v2.0 simulator: an in-memory, stateful Rally over real HTTP for tests,
+//! benchmarks and demos. Start it in-process with [`start`] or run the `rally-sim` binary.
+
+mod app;
+mod control;
+mod dates;
+mod envelope;
+mod eval;
+pub mod faults;
+mod gate;
+mod json;
+pub mod query;
+mod read;
+mod refs;
+mod render;
+mod schema;
+mod seed;
+mod server;
+mod store;
+mod write;
+
+use app::App;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use axum::Router;
+use schema::Kind;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Options of one simulator (the binary's flags map onto these).
+#[derive(Clone)]
+pub struct SimConfig {
+    /// Seed of the deterministic data set: same seed, same objects and ObjectIDs.
+    pub seed: u64,
+    /// The main API key (`ZSESSIONID`); it belongs to the first seeded user.
+    pub api_key: String,
+    /// More keys as (key, UserName); a UserName not in the seed data becomes a new user.
+    pub extra_keys: Vec<(String, String)>,
+    /// Latency added to every WSAPI request.
+    pub latency_ms: u64,
+    /// Initial fault spec (see README, "Fault injection").
+    pub faults: Option<String>,
+    /// Stop by itself after this many seconds.
+    pub max_seconds: Option<u64>,
+    /// 0 = an ephemeral port.
+    pub port: u16,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 1,
+            api_key: "_simTestKey0123456789".to_string(),
+            extra_keys: Vec::new(),
+            latency_ms: 0,
+            faults: None,
+            max_seconds: None,
+            port: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for SimConfig {
+    // Keys stay out of Debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("seed", &self.seed)
+            .field("extra_keys", &self.extra_keys.len())
+            .field("latency_ms", &self.latency_ms)
+            .field("faults", &self.faults)
+            .field("max_seconds", &self.max_seconds)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct SimHandle {
+    /// `http://127.0.0.1:<port>` (clients append `/slm/webservice/v2.0`).
+    pub url: String,
+    /// `http://127.0.0.1:<port>/slm/webservice/v2.0`
+    pub base: String,
+    pub api_key: String,
+    /// `/workspace/<oid>`
+    pub workspace_ref: String,
+    /// `/project/<oid>`: the root project "Online Store".
+    pub project_ref: String,
+    /// `/project/<oid>` of the child projects ("Checkout Team", "Search Team").
+    pub child_project_refs: Vec<String>,
+    /// `/user/<oid>` of the main key's owner, and that user's UserName.
+    pub owner_ref: String,
+    pub owner_user_name: String,
+    stop: Option<oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// The JSON line the binary prints first.
+    pub fn json_line(&self) -> String {
+        serde_json::json!({
+            "url": self.url, "apiKey": self.api_key,
+            "workspace": self.workspace_ref, "project": self.project_ref,
+        })
+        .to_string()
+    }
+
+    /// Stops accepting requests; the server task ends shortly after.
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Resolves when the server has stopped (after `shutdown` or `max_seconds`).
+    pub async fn stopped(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn router(app: Arc<App>) -> Router {
+    // Outermost first: count/log/auth/limit (gate), then faults, then the handler.
+    let api = Router::new()
+        .fallback(server::wsapi)
+        .layer(from_fn_with_state(app.faults.clone(), faults::middleware))
+        .layer(from_fn_with_state(app.clone(), gate::gate))
+        .with_state(app.clone());
+    Router::new()
+        .route("/__sim/stats", get(control::stats))
+        .route("/__sim/log", get(control::log))
+        .route("/__sim/reset", post(control::reset))
+        .route("/__sim/faults", post(control::set_faults).delete(control::clear_faults).get(control::get_faults))
+        .route("/__sim/bulk", post(control::bulk))
+        .with_state(app)
+        .fallback_service(api)
+}
+
+/// Starts a simulator on 127.0.0.1 (an ephemeral port unless `cfg.port` is set).
+pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
+        .await
+        .map_err(|e| format!("cannot bind 127.0.0.1:{}: {e}", cfg.port))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let url = format!("http://127.0.0.1:{port}");
+    let base = format!("{url}/slm/webservice/v2.0");
+    let faults = faults::Faults::new(cfg.latency_ms);
+    if let Some(spec) = cfg.faults.as_deref().filter(|s| !s.trim().is_empty()) {
+        faults.set_spec(spec)?;
+    }
+    let (app, owner) = App::new(cfg.seed, &cfg.api_key, &cfg.extra_keys, base.clone(), faults);
+    let (workspace_ref, project_ref, children, owner_name) = {
+        let st = app.read();
+        let children = st
+            .all(Kind::Project)
+            .filter(|p| p.ref_oid("Parent") == Some(st.root_project))
+            .map(|p| format!("/project/{}", p.oid))
+            .collect();
+        let owner_name = st.get(owner).and_then(|u| u.str("UserName")).unwrap_or("").to_string();
+        (format!("/workspace/{}", st.workspace), format!("/project/{}", st.root_project), children, owner_name)
+    };
+    let app = Arc::new(app);
+    let (tx, rx) = oneshot::channel::<()>();
+    let max = cfg.max_seconds;
+    let service = router(app);
+    let done = tokio::spawn(async move {
+        let stop = async move {
+            match max {
+                Some(s) => {
+                    tokio::select! {
+                        _ = rx => {}
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(s)) => {}
+                    }
+                }
+                None => {
+                    let _ = rx.await;
+                }
+            }
+        };
+        let _ = axum::serve(listener, service).with_graceful_shutdown(stop).await;
+    });
+    Ok(SimHandle {
+        url,
+        base,
+        api_key: cfg.api_key,
+        workspace_ref,
+        project_ref,
+        child_project_refs: children,
+        owner_ref: format!("/user/{owner}"),
+        owner_user_name: owner_name,
+        stop: Some(tx),
+        done: Some(done),
+    })
+}
+
+/// A simulator on its own runtime thread, for tests that are not async.
+pub struct BlockingSim {
+    pub handle: SimHandle,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl BlockingSim {
+    pub fn start(cfg: SimConfig) -> Result<BlockingSim, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let handle = runtime.block_on(start(cfg))?;
+        Ok(BlockingSim { handle, runtime: Some(runtime) })
+    }
+}
+
+impl Drop for BlockingSim {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! `rally-sim --port 0 --seed <N> --api-key <KEY> [--latency-ms <MS>] [--max-seconds <S>]
+//! [--faults <SPEC>] [--extra-api-key KEY=UserName]...`
+//!
+//! Prints one JSON line `{"url","apiKey","workspace","project"}` and serves until
+//! `--max-seconds` (default 600), SIGTERM/SIGINT, or stdin closing.
+
+use rally_sim::{start, SimConfig};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "usage: rally-sim --port <P> --seed <N> --api-key <KEY> [--latency-ms <MS>] \
+[--max-seconds <S>] [--faults <SPEC>] [--extra-api-key KEY=UserName]...";
+
+fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
+    let mut cfg = SimConfig::default();
+    let mut key = None;
+    let mut max_seconds = 600;
+    let mut i = 0;
+    while i < args.len() {
+        let flag = args[i].as_str();
+        let value = args.get(i + 1).ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let num = |v: &str| v.parse::<u64>().map_err(|_| format!("{flag}: not a number: {v}"));
+        match flag {
+            "--port" => cfg.port = num(value)?.try_into().map_err(|_| "--port: out of range".to_string())?,
+            "--seed" => cfg.seed = num(value)?,
+            "--api-key" => key = Some(value.clone()),
+            "--latency-ms" => cfg.latency_ms = num(value)?,
+            "--max-seconds" => max_seconds = num(value)?,
+            "--faults" => cfg.faults = Some(value.clone()),
+            "--extra-api-key" => {
+                let (k, u) = value.split_once('=').ok_or("--extra-api-key wants KEY=UserName")?;
+                cfg.extra_keys.push((k.to_string(), u.to_string()));
+            }
+            _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+        }
+        i += 2;
+    }
+    cfg.api_key = key.ok_or_else(|| format!("--api-key is required\n{USAGE}"))?;
+    Ok((cfg, max_seconds))
+}
+
+/// True when stdin is /dev/null: nobody supervises us through it.
+fn stdin_is_null() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata("/proc/self/fd/0"), std::fs::metadata("/dev/null")) {
+        (Ok(a), Ok(b)) => a.rdev() == b.rdev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Resolves when stdin reaches EOF, unless that happens at once (no supervision then).
+async fn stdin_closed() {
+    if stdin_is_null() {
+        return std::future::pending().await;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let began = Instant::now();
+        let mut buf = [0u8; 1024];
+        let mut stdin = std::io::stdin();
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let _ = tx.send(began.elapsed());
+    });
+    match rx.await {
+        Ok(after) if after > Duration::from_millis(100) => {}
+        _ => std::future::pending().await,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cfg, max_seconds) = match parse_args(&args) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("rally-sim: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut handle = match start(cfg).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("rally-sim: {e}");
+            std::process::exit(1);
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", handle.json_line());
+        let _ = out.flush();
+    }
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_secs(max_seconds)) => {}
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+        _ = stdin_closed() => {}
+    }
+    handle.shutdown();
+    // Idle keep-alive connections must not hold the process open.
+    let _ = tokio::time::timeout(Duration::from_millis(500), handle.stopped()).await;
+    std::process::exit(0);
+}

@@ -1,0 +1,417 @@
+//! Create, update, delete and collection add/remove, validated as Rally does: all checks run
+//! before anything changes, so a rejected write leaves the object as it was.
+
+use crate::dates;
+use crate::envelope;
+use crate::json::J;
+use crate::refs;
+use crate::render::{members, Cx, Fetch};
+use crate::schema::{info, is_artifact, Field, Kind, FK};
+use crate::store::{FVal, Obj, Store};
+use serde_json::Value;
+use std::collections::HashSet;
+
+pub const RICH_MAX: usize = 32_768;
+pub const TAG_MAX: usize = 32;
+
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: u64,
+    pub user_name: String,
+}
+
+fn invalid(t: &str, f: &str, v: &str) -> String {
+    format!("Validation error: {t}.{f} contains an invalid value: \"{v}\"")
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `"..."`, `{"_ref": "..."}`; `Ok(None)` for null.
+fn ref_text(v: &Value) -> Result<Option<String>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Object(m) => match m.get("_ref") {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            _ => Err(format!("Cannot parse object reference from \"{v}\"")),
+        },
+        other => Err(format!("Cannot parse object reference from \"{other}\"")),
+    }
+}
+
+fn resolve_ref(st: &Store, text: &str, kinds: &[Kind]) -> Result<u64, String> {
+    let r = refs::parse(text).ok_or_else(|| format!("Cannot parse object reference from \"{text}\""))?;
+    match refs::resolve(st, &r) {
+        Some(oid) if kinds.contains(&r.kind) => Ok(oid),
+        _ => Err(format!("Could not read referenced object {text}")),
+    }
+}
+
+fn escape_tag(name: &str) -> String {
+    name.replace('&', "&amp;").replace('>', "&gt;")
+}
+
+/// One attribute from a write body to a stored value.
+fn convert(st: &Store, kind: Kind, fd: &Field, v: &Value) -> Result<FVal, String> {
+    let t = info(kind).type_name;
+    let bad = || invalid(t, fd.name, &shown(v));
+    Ok(match fd.kind {
+        FK::Str | FK::Rich => {
+            let s = match v {
+                Value::Null => return Ok(FVal::Null),
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return Err(bad()),
+            };
+            let s = if kind == Kind::Tag && fd.name == "Name" { escape_tag(&s) } else { s };
+            if fd.kind == FK::Rich && s.chars().count() > RICH_MAX {
+                return Err(format!("Validation error: {t}.{} exceeds the maximum length of {RICH_MAX} characters", fd.name));
+            }
+            if kind == Kind::Tag && fd.name == "Name" && s.chars().count() > TAG_MAX {
+                return Err(format!("Validation error: Tag.Name exceeds the maximum length of {TAG_MAX} characters"));
+            }
+            FVal::Str(s)
+        }
+        FK::Int | FK::Num => match v {
+            Value::Null => FVal::Null,
+            Value::Number(n) => n.as_f64().map(|x| if fd.kind == FK::Int { FVal::Int(x as i64) } else { FVal::Num(x) }).ok_or_else(bad)?,
+            Value::String(s) => match s.trim().parse::<f64>() {
+                Ok(x) if fd.kind == FK::Int => FVal::Int(x as i64),
+                Ok(x) => FVal::Num(x),
+                Err(_) => return Err(bad()),
+            },
+            _ => return Err(bad()),
+        },
+        FK::Bool => match v {
+            Value::Bool(b) => FVal::Bool(*b),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => FVal::Bool(true),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => FVal::Bool(false),
+            _ => return Err(bad()),
+        },
+        FK::Date => match v {
+            Value::Null => FVal::Null,
+            Value::String(s) if !s.is_empty() => match dates::parse(s) {
+                Some(p) => FVal::Date(p.ms),
+                None => return Err(date_error(s)),
+            },
+            _ => return Err(date_error(&shown(v))),
+        },
+        FK::Enum(values) => match v {
+            Value::String(s) if values.contains(&s.as_str()) => FVal::Str(s.clone()),
+            _ => return Err(bad()),
+        },
+        FK::Ref(kinds) => match ref_text(v)? {
+            None => FVal::Null,
+            Some(text) => {
+                let oid = resolve_ref(st, &text, kinds)?;
+                if fd.name == "State" && matches!(kind, Kind::Feature | Kind::Initiative) {
+                    let own = st.get(oid).and_then(|s| s.ref_oid("TypeDef")).and_then(|td| st.get(td));
+                    if own.and_then(|td| td.str("TypePath")) != Some(info(kind).type_path) {
+                        return Err(invalid(t, fd.name, &text));
+                    }
+                }
+                FVal::Ref(oid)
+            }
+        },
+        FK::Refs(member) => match v {
+            Value::Null => FVal::Refs(Vec::new()),
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for i in items {
+                    let text = ref_text(i)?.ok_or_else(|| format!("Cannot parse object reference from \"{i}\""))?;
+                    let oid = resolve_ref(st, &text, &[member])?;
+                    if !out.contains(&oid) {
+                        out.push(oid);
+                    }
+                }
+                FVal::Refs(out)
+            }
+            _ => return Err(format!("Cannot parse object reference from \"{v}\"")),
+        },
+        FK::Sys(_) | FK::Coll(..) | FK::CountOf(_) => return Err(bad()),
+    })
+}
+
+fn date_error(v: &str) -> String {
+    format!("Could not parse: Cannot convert \"{v}\" into a date.  You must use the ISO8601 date+time format.")
+}
+
+/// The single `{"<Type>": {...}}` wrapper of a write body; returns (type as sent, fields).
+fn unwrap_body(kind: Kind, body: &[u8]) -> Result<(String, serde_json::Map<String, Value>), String> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("Cannot parse input stream due to I/O error as JSON document: {e}"))?;
+    let Value::Object(outer) = v else { return Err("Cannot parse input stream as JSON object".into()) };
+    let ti = info(kind);
+    for (k, v) in outer {
+        let matches = [ti.type_name, ti.element_name, ti.path].iter().any(|n| n.eq_ignore_ascii_case(&k));
+        if let (true, Value::Object(fields)) = (matches, v) {
+            return Ok((k, fields));
+        }
+    }
+    Err(format!("Could not parse: the request body must hold the object under \"{}\"", ti.type_name))
+}
+
+/// Validates and applies a body to `o`; returns warnings, or every error found.
+fn apply(st: &Store, o: &mut Obj, sent: &str, fields: &serde_json::Map<String, Value>) -> Result<Vec<String>, (Vec<String>, Vec<String>)> {
+    let ti = info(o.kind);
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    for (k, v) in fields {
+        let idx = ti.field_index_ci(k).filter(|i| {
+            let fd = &ti.fields[*i];
+            fd.writable || (fd.name == "Workspace" && matches!(fd.kind, FK::Ref(_)))
+        });
+        let Some(i) = idx else {
+            warnings.push(format!("Ignored JSON element {sent}.{k} during processing of this request."));
+            continue;
+        };
+        match convert(st, o.kind, &ti.fields[i], v) {
+            Ok(val) => o.vals[i] = val,
+            Err(e) => errors.push(e),
+        }
+    }
+    for fd in ti.fields.iter().filter(|f| f.required) {
+        let missing = match o.get(fd.name) {
+            FVal::Null => true,
+            FVal::Str(s) => s.trim().is_empty(),
+            _ => false,
+        };
+        if missing {
+            errors.push(format!("Validation error: {}.{} should not be null", ti.type_name, fd.name));
+        }
+    }
+    if errors.is_empty() { Ok(warnings) } else { Err((errors, warnings)) }
+}
+
+fn set(o: &mut Obj, name: &str, v: FVal) {
+    if let Some(i) = info(o.kind).field_index(name) {
+        o.vals[i] = v;
+    }
+}
+
+fn is_null(o: &Obj, name: &str) -> bool {
+    *o.get(name) == FVal::Null
+}
+
+/// Dates and shortcuts that Rally maintains itself.
+fn derive(st: &Store, o: &mut Obj, before: Option<&Obj>, now: i64) {
+    let changed = |o: &Obj, name: &str| before.is_none_or(|b| b.get(name) != o.get(name));
+    if changed(o, "ScheduleState") {
+        match o.str("ScheduleState") {
+            Some("Accepted") if is_null(o, "AcceptedDate") => set(o, "AcceptedDate", FVal::Date(now)),
+            Some("In-Progress") if is_null(o, "InProgressDate") => set(o, "InProgressDate", FVal::Date(now)),
+            _ => {}
+        }
+    }
+    if o.kind == Kind::Defect && changed(o, "State") {
+        match o.str("State") {
+            Some("Closed") => set(o, "ClosedDate", FVal::Date(now)),
+            Some("Open") if is_null(o, "OpenedDate") => set(o, "OpenedDate", FVal::Date(now)),
+            _ => {}
+        }
+    }
+    if o.kind == Kind::HierarchicalRequirement {
+        let pi = o.get("PortfolioItem").clone();
+        set(o, "Feature", pi);
+    }
+    if o.kind == Kind::Task && is_null(o, "Project") {
+        let p = o.ref_oid("WorkProduct").and_then(|w| st.get(w)).and_then(|w| w.ref_oid("Project"));
+        set(o, "Project", p.map_or(FVal::Null, FVal::Ref));
+    }
+}
+
+fn defaults(st: &Store, o: &mut Obj, caller: &Caller, now: i64) {
+    let ti = info(o.kind);
+    let d: &[(&str, FVal)] = &[
+        ("CreationDate", FVal::Date(now)),
+        ("LastUpdateDate", FVal::Date(now)),
+        ("Subscription", FVal::Ref(st.subscription)),
+        ("Workspace", FVal::Ref(st.workspace)),
+        ("CreatedBy", FVal::Ref(caller.user)),
+        ("Description", FVal::Str(String::new())),
+        ("Notes", FVal::Str(String::new())),
+        ("Tags", FVal::Refs(Vec::new())),
+        ("Ready", FVal::Bool(false)),
+        ("Expedite", FVal::Bool(false)),
+        ("Blocked", FVal::Bool(false)),
+        ("Archived", FVal::Bool(false)),
+        ("DisplayColor", FVal::Str("#21a2e0".into())),
+        ("SubmittedBy", FVal::Ref(caller.user)),
+        ("Priority", FVal::Str("None".into())),
+        ("Severity", FVal::Str("None".into())),
+        ("Resolution", FVal::Str("None".into())),
+        ("Environment", FVal::Str("None".into())),
+        ("ScheduleState", FVal::Str("Defined".into())),
+        ("State", FVal::Str(if o.kind == Kind::Defect { "Submitted" } else { "Defined" }.into())),
+        ("Actuals", FVal::Num(0.0)),
+    ];
+    for (name, v) in d {
+        if let Some(i) = ti.field_index(name) {
+            let settable = matches!((ti.fields[i].kind, v), (FK::Enum(_), FVal::Str(_)) | (FK::Ref(_), FVal::Ref(_)) | (FK::Refs(_), _)
+                | (FK::Str | FK::Rich, FVal::Str(_)) | (FK::Bool, FVal::Bool(_)) | (FK::Date, FVal::Date(_)) | (FK::Num, FVal::Num(_)));
+            if settable && o.vals[i] == FVal::Null {
+                o.vals[i] = v.clone();
+            }
+        }
+    }
+    if o.kind == Kind::Task && is_null(o, "WorkProduct") {
+        // Keep Project empty so the required WorkProduct error is the only one.
+    } else if ti.field_index("Project").is_some() && is_artifact(o.kind) && is_null(o, "Project") && o.kind != Kind::Task {
+        set(o, "Project", FVal::Ref(st.root_project));
+    }
+}
+
+/// The `Object` of a create/update response.
+fn result_object(cx: &Cx, o: &Obj, fetch: &Fetch) -> J {
+    match fetch {
+        Fetch::Refs => {
+            let set: HashSet<String> = ["ObjectID", "FormattedID", "CreationDate"].iter().map(|s| s.to_string()).collect();
+            cx.render(o, &Fetch::List(set))
+        }
+        f => cx.render(o, f),
+    }
+}
+
+pub fn create(st: &mut Store, base: &str, kind: Kind, body: &[u8], caller: &Caller, fetch: &Fetch) -> J {
+    let now = dates::now_ms();
+    let (sent, fields) = match unwrap_body(kind, body) {
+        Ok(x) => x,
+        Err(e) => return envelope::create(&[e], &[], None),
+    };
+    let mut o = st.blank(kind);
+    let applied = apply(st, &mut o, &sent, &fields);
+    let mut warnings = match applied {
+        Ok(w) => w,
+        Err((errors, warnings)) => return envelope::create(&errors, &warnings, None),
+    };
+    defaults(st, &mut o, caller, now);
+    if kind == Kind::ConversationPost {
+        set(&mut o, "User", FVal::Ref(caller.user));
+        let art = o.ref_oid("Artifact").unwrap_or(0);
+        let next = st.sources(art, "Artifact").filter_map(|p| st.get(p)).filter_map(|p| match p.get("PostNumber") {
+            FVal::Int(n) => Some(*n),
+            _ => None,
+        }).max().unwrap_or(0) + 1;
+        set(&mut o, "PostNumber", FVal::Int(next));
+    }
+    if kind == Kind::Tag {
+        let name = o.str("Name").unwrap_or("").to_string();
+        if st.all(Kind::Tag).any(|t| t.str("Name") == Some(&name)) {
+            return envelope::create(&[format!("Validation error: Tag.Name \"{name}\" is already in use")], &warnings, None);
+        }
+    }
+    derive(st, &mut o, None, now);
+    warnings.dedup();
+    let oid = o.oid;
+    st.put(o);
+    let cx = Cx { st, base, now };
+    let obj = cx.st.get(oid).map(|o| result_object(&cx, o, fetch));
+    envelope::create(&[], &warnings, obj)
+}
+
+pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fetch: &Fetch) -> J {
+    let now = dates::now_ms();
+    let Some(before) = st.get(oid).filter(|o| o.kind == kind).cloned() else {
+        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to update.", info(kind).type_name)], &[], None);
+    };
+    let (sent, fields) = match unwrap_body(kind, body) {
+        Ok(x) => x,
+        Err(e) => return envelope::operation(&[e], &[], None),
+    };
+    let mut o = before.clone();
+    let warnings = match apply(st, &mut o, &sent, &fields) {
+        Ok(w) => w,
+        Err((errors, warnings)) => return envelope::operation(&errors, &warnings, None),
+    };
+    if kind == Kind::Tag {
+        let name = o.str("Name").unwrap_or("").to_string();
+        if st.all(Kind::Tag).any(|t| t.oid != oid && t.str("Name") == Some(&name)) {
+            return envelope::operation(&[format!("Validation error: Tag.Name \"{name}\" is already in use")], &warnings, None);
+        }
+    }
+    derive(st, &mut o, Some(&before), now);
+    o.version += 1;
+    set(&mut o, "LastUpdateDate", FVal::Date(now));
+    st.put(o);
+    let cx = Cx { st, base, now };
+    let obj = cx.st.get(oid).map(|o| result_object(&cx, o, fetch)).unwrap_or(J::Null);
+    envelope::operation(&[], &warnings, Some(("Object", obj)))
+}
+
+pub fn delete(st: &mut Store, kind: Kind, oid: u64) -> J {
+    if st.get(oid).is_none_or(|o| o.kind != kind) {
+        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to delete.", info(kind).type_name)], &[], None);
+    }
+    st.remove(oid);
+    envelope::operation(&[], &[], None)
+}
+
+/// `POST /<Type>/<oid>/Tags/add|remove` with `{"CollectionItems": [...]}`.
+pub fn collection(st: &mut Store, base: &str, kind: Kind, oid: u64, field: &str, add: bool, body: &[u8], fetch: &Fetch) -> J {
+    let now = dates::now_ms();
+    let verb = if add { "update" } else { "update" };
+    let Some(mut o) = st.get(oid).filter(|o| o.kind == kind).cloned() else {
+        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to {verb}.", info(kind).type_name)], &[], None);
+    };
+    let ti = info(kind);
+    let Some(fd) = ti.field(field).copied() else {
+        return envelope::operation(&[format!("Could not parse: Unknown attribute \"{field}\" on type {}", ti.type_name)], &[], None);
+    };
+    let FK::Refs(member) = fd.kind else {
+        return envelope::operation(&[format!("Collection {}.{} cannot be modified through add/remove", ti.type_name, fd.name)], &[], None);
+    };
+    let items = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => match m.get("CollectionItems") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => return envelope::operation(&["Could not parse: the request body must hold a CollectionItems array".into()], &[], None),
+        },
+        Ok(_) | Err(_) => return envelope::operation(&["Cannot parse input stream due to I/O error as JSON document".into()], &[], None),
+    };
+    let mut current = members(st, &o, field);
+    let mut touched = Vec::new();
+    for item in &items {
+        let by_name = item.get("Name").and_then(Value::as_str).filter(|_| item.get("_ref").is_none());
+        let target = match (by_name, member) {
+            (Some(name), Kind::Tag) => {
+                let escaped = escape_tag(name);
+                let existing = st.all(Kind::Tag).find(|t| t.str("Name") == Some(&escaped)).map(|t| t.oid);
+                match existing {
+                    Some(t) => Ok(t),
+                    None if add => {
+                        let caller = Caller { user: 0, user_name: String::new() };
+                        let body = serde_json::json!({"Tag": {"Name": name}}).to_string();
+                        let _ = create(st, base, Kind::Tag, body.as_bytes(), &caller, &Fetch::Refs);
+                        st.all(Kind::Tag).find(|t| t.str("Name") == Some(&escaped)).map(|t| t.oid)
+                            .ok_or_else(|| format!("Validation error: Tag.Name exceeds the maximum length of {TAG_MAX} characters"))
+                    }
+                    None => Err(format!("Could not read referenced object {name}")),
+                }
+            }
+            _ => ref_text(item).and_then(|t| t.ok_or_else(|| "Cannot parse object reference from \"null\"".to_string()))
+                .and_then(|t| resolve_ref(st, &t, &[member])),
+        };
+        match target {
+            Ok(t) => touched.push(t),
+            Err(e) => return envelope::operation(&[e], &[], None),
+        }
+    }
+    for t in &touched {
+        if add && !current.contains(t) {
+            current.push(*t);
+        } else if !add {
+            current.retain(|x| x != t);
+        }
+    }
+    set(&mut o, field, FVal::Refs(current));
+    o.version += 1;
+    set(&mut o, "LastUpdateDate", FVal::Date(now));
+    st.put(o);
+    let cx = Cx { st, base, now };
+    let rows = touched.iter().filter_map(|t| cx.st.get(*t)).map(|t| cx.render(t, fetch)).collect();
+    envelope::operation(&[], &[], Some(("Results", J::Arr(rows))))
+}
