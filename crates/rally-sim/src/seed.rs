@@ -301,7 +301,7 @@ pub fn seed(seed: u64, extra_users: &[String]) -> Seeded {
         st.put(o);
     }
     for i in 0..40 {
-        let wp = if i % 4 == 3 { defects[i % defects.len()] } else { stories[i % stories.len()] };
+        let wp = if i % 4 == 3 { defects[i % defects.len()] } else { stories[i % 15] };
         let name = st.rng.pick(&TASKS).to_string();
         let mut o = artifact(&mut st, Kind::Task, name, &ctx, 100 - i as i64 * 2);
         let project = st.get(wp).and_then(|w| w.ref_oid("Project")).unwrap_or(root);

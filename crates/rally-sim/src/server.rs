@@ -104,10 +104,13 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
     let (target, used, plural) = match resolve_type(&segs) {
         Some(t) => t,
         None => {
-            let e = format!("Requested type name \"{}\" is unknown.", segs[0]);
-            return match (segs.len(), is_get) {
-                (1, true) => envelope::query_result(&[e], &warnings, 0, 1, read::DEFAULT_PAGE, Vec::new()),
-                (2, _) if segs[1].eq_ignore_ascii_case("create") => envelope::create(&[e], &warnings, None),
+            let pi = segs[0].eq_ignore_ascii_case("portfolioitem") && segs.len() >= 2;
+            let (name, used) = if pi { (format!("{}/{}", segs[0], segs[1]), 2) } else { (segs[0].clone(), 1) };
+            let e = format!("Requested type name \"{name}\" is unknown.");
+            let rest_len = segs.len() - used;
+            return match (rest_len, is_get) {
+                (0, true) => envelope::query_result(&[e], &warnings, 0, 1, read::DEFAULT_PAGE, Vec::new()),
+                (1, _) if segs[used].eq_ignore_ascii_case("create") => envelope::create(&[e], &warnings, None),
                 _ => envelope::operation(&[e], &warnings, None),
             };
         }
@@ -252,6 +255,11 @@ fn resolve_type(segs: &[String]) -> Option<(Target, usize, bool)> {
     if segs.len() >= 2 {
         if let Some(t) = target_by_path(&format!("{}/{}", segs[0], segs[1])) {
             return Some((t, 2, false));
+        }
+        // `portfolioitem/<name>` names a PI type; an unknown one is an unknown type, not an id.
+        let id_like = segs[1].bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if segs[0].eq_ignore_ascii_case("portfolioitem") && !id_like {
+            return None;
         }
     }
     match segs[0].to_ascii_lowercase().as_str() {
