@@ -8,5 +8,6 @@ pub mod markup;
 pub mod normalize;
 pub mod query;
 pub mod rally_types;
+pub mod validate;
 
 pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};

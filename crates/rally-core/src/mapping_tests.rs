@@ -1,3 +1,6 @@
+// Table rows are tuples on purpose: one line per case reads better than a struct per table.
+#![allow(clippy::type_complexity)]
+
 use super::*;
 use crate::model::ArtifactType::{Defect, Feature, Task, UserStory};
 use crate::model::IssueState::{Closed, InProgress, Open};

@@ -238,6 +238,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    #[allow(clippy::needless_borrows_for_generic_args)] // `From<&String>` is one of the cases
     fn every_operator_and_value_kind() {
         let cases: Vec<(Query, &str)> = vec![
             (Query::eq("Name", "a b"), r#"(Name = "a b")"#),
