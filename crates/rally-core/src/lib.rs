@@ -1,13 +1,24 @@
 //! Rally WSAPI v2.0 client core.
 
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod http;
 pub mod ids;
 pub mod input;
+pub mod limiter;
 pub mod mapping;
 pub mod model;
 pub mod markup;
 pub mod normalize;
+pub mod paging;
 pub mod query;
 pub mod rally_types;
+pub mod retry;
+pub mod secret;
 pub mod validate;
+pub mod wsapi;
 
 pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
+pub use config::{LogEvent, Logger, TrackerConfig};
+pub use error::RallyError;

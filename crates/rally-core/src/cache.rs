@@ -1,0 +1,117 @@
+//! Per-tracker caches. Nothing here is global: two trackers share no entries.
+//!
+//! The artifact cache maps a FormattedID (and an ObjectID) to where the artifact lives and the
+//! state last seen, so a write on a known issue needs no lookup round trip.
+
+use crate::model::ArtifactType;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+/// Where an artifact lives, plus its raw state fields when last seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub artifact_type: ArtifactType,
+    pub object_id: u64,
+    pub formatted_id: String,
+    pub schedule_state: Option<String>,
+    pub state: Option<String>,
+}
+
+impl Located {
+    pub fn ref_path(&self) -> String {
+        format!("/{}/{}", self.artifact_type.type_path(), self.object_id)
+    }
+}
+
+#[derive(Default)]
+pub struct Caches {
+    artifacts: Mutex<HashMap<String, Located>>,
+    by_oid: Mutex<HashMap<u64, String>>,
+    /// Lookups by name → ref (`users`, `tags`, `projects`), keyed `kind:name`.
+    refs: Mutex<HashMap<String, String>>,
+    /// FormattedID prefix → type path from `typedefinition` (None = no such prefix).
+    prefixes: Mutex<HashMap<String, Option<String>>>,
+    /// ObjectIDs of artifacts this tracker created: never mistaken for a lost create.
+    created: Mutex<HashSet<u64>>,
+}
+
+// A poisoned lock only means another thread panicked mid-update of a plain map; the map is
+// still usable, so recover it instead of propagating a panic.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Caches {
+    pub fn located(&self, formatted_id: &str) -> Option<Located> {
+        lock(&self.artifacts).get(&formatted_id.to_ascii_uppercase()).cloned()
+    }
+
+    pub fn located_by_oid(&self, oid: u64) -> Option<Located> {
+        let fid = lock(&self.by_oid).get(&oid).cloned()?;
+        self.located(&fid)
+    }
+
+    pub fn remember(&self, l: Located) {
+        let key = l.formatted_id.to_ascii_uppercase();
+        lock(&self.by_oid).insert(l.object_id, key.clone());
+        lock(&self.artifacts).insert(key, l);
+    }
+
+    pub fn forget(&self, oid: u64) {
+        if let Some(fid) = lock(&self.by_oid).remove(&oid) {
+            lock(&self.artifacts).remove(&fid);
+        }
+    }
+
+    pub fn get_ref(&self, kind: &str, name: &str) -> Option<String> {
+        lock(&self.refs).get(&format!("{kind}:{name}")).cloned()
+    }
+
+    pub fn put_ref(&self, kind: &str, name: &str, r: String) {
+        lock(&self.refs).insert(format!("{kind}:{name}"), r);
+    }
+
+    pub fn prefix(&self, prefix: &str) -> Option<Option<String>> {
+        lock(&self.prefixes).get(prefix).cloned()
+    }
+
+    pub fn put_prefix(&self, prefix: &str, type_path: Option<String>) {
+        lock(&self.prefixes).insert(prefix.to_string(), type_path);
+    }
+
+    pub fn mark_created(&self, oid: u64) {
+        lock(&self.created).insert(oid);
+    }
+
+    pub fn was_created_here(&self, oid: u64) -> bool {
+        lock(&self.created).contains(&oid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_by_formatted_id_and_oid_and_forgets() {
+        let c = Caches::default();
+        let l = Located {
+            artifact_type: ArtifactType::Defect,
+            object_id: 7,
+            formatted_id: "DE3".into(),
+            schedule_state: Some("Defined".into()),
+            state: Some("Open".into()),
+        };
+        c.remember(l.clone());
+        assert_eq!(c.located("de3"), Some(l.clone()));
+        assert_eq!(c.located_by_oid(7), Some(l.clone()));
+        assert_eq!(l.ref_path(), "/defect/7");
+        c.forget(7);
+        assert_eq!(c.located("DE3"), None);
+        c.put_ref("tag", "a", "/tag/1".into());
+        assert_eq!(c.get_ref("tag", "a").as_deref(), Some("/tag/1"));
+        assert_eq!(c.get_ref("user", "a"), None);
+        let other = Caches::default();
+        assert_eq!(other.get_ref("tag", "a"), None);
+    }
+}

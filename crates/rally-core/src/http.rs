@@ -1,0 +1,386 @@
+//! The HTTP layer: one reqwest client (one keep-alive pool) per tracker, the concurrency
+//! limiter, the retry loop and the classification of every response shape into either a parsed
+//! envelope or a `RallyError`.
+
+use crate::config::Settings;
+use crate::error::{excerpt, RallyError};
+use crate::limiter::Limiter;
+use crate::retry::{is_transient_status, parse_retry_after, Decision, Failure, OpKind};
+use crate::wsapi::Op;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct Request<'a> {
+    pub method: Method,
+    /// Relative to the WSAPI base: `defect`, `defect/123`, `hierarchicalrequirement/create`.
+    pub path: &'a str,
+    pub params: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+    pub kind: OpKind,
+}
+
+/// A failed call; `maybe_applied` says a write may have reached Rally even so.
+#[derive(Debug)]
+pub struct CallError {
+    pub error: RallyError,
+    pub maybe_applied: bool,
+}
+
+impl From<CallError> for RallyError {
+    fn from(e: CallError) -> Self {
+        e.error
+    }
+}
+
+pub struct Http {
+    client: reqwest::Client,
+    settings: Arc<Settings>,
+    limiter: Limiter,
+    rng: AtomicU64,
+}
+
+fn login_like(location: &str) -> bool {
+    let l = location.to_ascii_lowercase();
+    ["login", "signin", "sign-in", "sso", "auth", "saml"].iter().any(|w| l.contains(w))
+}
+
+impl Http {
+    pub fn new(settings: Arc<Settings>) -> Result<Http, RallyError> {
+        let mut headers = HeaderMap::new();
+        let key = settings
+            .key
+            .header_value()
+            .ok_or_else(|| RallyError::Auth { detail: "apiKey cannot be sent as a header".into() })?;
+        headers.insert(HeaderName::from_static("zsessionid"), key);
+        let version = HeaderValue::from_static(env!("CARGO_PKG_VERSION"));
+        headers.insert("x-rallyintegrationname", HeaderValue::from_static("panopticon-rally"));
+        headers.insert("x-rallyintegrationvendor", HeaderValue::from_static("panopticon"));
+        headers.insert("x-rallyintegrationversion", version);
+        headers.insert("x-rallyintegrationlibrary", HeaderValue::from_static("rally-core (Rust, reqwest)"));
+        headers.insert("accept", HeaderValue::from_static("application/json"));
+
+        // Follow a redirect only on the same host and never to a sign-in page: the key header
+        // would otherwise travel to whoever the Location names.
+        let redirect = reqwest::redirect::Policy::custom(|attempt| {
+            let same_host = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.host_str() == attempt.url().host_str() && first.port() == attempt.url().port());
+            if attempt.previous().len() > 5 || !same_host || login_like(attempt.url().as_str()) {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let mut b = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("panopticon-rally/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .pool_max_idle_per_host(settings.max_concurrency)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .gzip(true)
+            .redirect(redirect);
+        for c in &settings.ca_certs {
+            b = b.add_root_certificate(c.clone());
+        }
+        if let Some(p) = &settings.proxy {
+            // An explicit proxy replaces HTTPS_PROXY; NO_PROXY still applies to it.
+            let proxy = reqwest::Proxy::all(p.as_str())
+                .map_err(|_| RallyError::invalid("proxy", "is not a usable proxy URL"))?
+                .no_proxy(reqwest::NoProxy::from_env());
+            b = b.proxy(proxy);
+        }
+        let client = b
+            .build()
+            .map_err(|e| RallyError::invalid("caCerts", format!("the HTTP client could not be set up: {e}")))?;
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
+            | 1;
+        Ok(Http { limiter: Limiter::new(settings.max_concurrency), client, settings, rng: AtomicU64::new(seed) })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn random(&self) -> f64 {
+        // xorshift: jitter needs spread, not cryptographic quality.
+        let mut x = self.rng.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.store(x, Ordering::Relaxed);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Sends with retries and parses the body as `T`.
+    pub async fn call<T: DeserializeOwned>(&self, op: &Op, req: Request<'_>) -> Result<T, CallError> {
+        let url = format!("{}{}", self.settings.api_base, req.path);
+        let first = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let (failure, status) = match self.once::<T>(op, &req, &url, attempt).await {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Fatal(error) => return Err(CallError { error, maybe_applied: false }),
+                Attempt::Failed(f, status) => (f, status),
+            };
+            match self.settings.retry.decide(req.kind, &failure, attempt, first.elapsed(), self.random()) {
+                Decision::Retry(delay) => tokio::time::sleep(delay).await,
+                Decision::Stop => {
+                    let maybe_applied = req.kind != OpKind::Read && !matches!(failure, Failure::Connect);
+                    return Err(CallError { error: self.final_error(op, failure, status, attempt), maybe_applied });
+                }
+            }
+        }
+    }
+
+    fn final_error(&self, op: &Op, failure: Failure, status: Option<u16>, attempts: u32) -> RallyError {
+        let operation = op.label();
+        match failure {
+            Failure::Timeout => {
+                RallyError::Timeout { operation, attempts, timeout_ms: self.settings.timeout.as_millis() as u64 }
+            }
+            Failure::Connect => RallyError::Unavailable {
+                operation,
+                attempts,
+                last_status: None,
+                detail: format!("could not connect to {} (check the server, proxy and network)", self.settings.origin),
+            },
+            Failure::Dropped => RallyError::Unavailable {
+                operation,
+                attempts,
+                last_status: status,
+                detail: "the connection was closed before a complete response".into(),
+            },
+            Failure::Truncated => RallyError::Protocol { operation, excerpt: "the response body was cut short".into() },
+            Failure::Status { status, .. } => RallyError::Unavailable {
+                operation,
+                attempts,
+                last_status: Some(status),
+                detail: status_text(status).into(),
+            },
+        }
+    }
+
+    async fn once<T: DeserializeOwned>(&self, op: &Op, req: &Request<'_>, url: &str, attempt: u32) -> Attempt<T> {
+        let permit = self.limiter.acquire().await;
+        let started = Instant::now();
+        let mut rb = self.client.request(req.method.clone(), url).query(&req.params);
+        if let Some(body) = &req.body {
+            rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        let sent = rb.send().await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                drop(permit);
+                let f = if e.is_timeout() {
+                    Failure::Timeout
+                } else if e.is_connect() {
+                    Failure::Connect
+                } else {
+                    Failure::Dropped
+                };
+                self.log_request(req, None, started, attempt, Some(failure_word(&f)));
+                return Attempt::Failed(f, None);
+            }
+        };
+        let status = resp.status().as_u16();
+        let header = |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
+        let retry_after = header(RETRY_AFTER).as_deref().and_then(parse_retry_after);
+        let location = header(LOCATION);
+        let body = resp.bytes().await;
+        drop(permit);
+        let body = match body {
+            Ok(b) => b,
+            Err(e) => {
+                let f = if e.is_timeout() {
+                    Failure::Timeout
+                } else if req.kind == OpKind::Read {
+                    Failure::Truncated
+                } else {
+                    Failure::Dropped
+                };
+                self.log_request(req, Some(status), started, attempt, Some(failure_word(&f)));
+                return Attempt::Failed(f, Some(status));
+            }
+        };
+        self.log_request(req, Some(status), started, attempt, None);
+        let operation = || op.label();
+        match status {
+            200..=299 => match serde_json::from_slice::<T>(&body) {
+                Ok(v) => Attempt::Done(v),
+                Err(e) if e.is_eof() && body.first() == Some(&b'{') => Attempt::Failed(Failure::Truncated, Some(status)),
+                Err(e) => {
+                    let what = if looks_like_html(&body) {
+                        "an HTML page instead of JSON (a proxy or sign-in page?)".to_string()
+                    } else {
+                        format!("invalid JSON ({})", e.classify_word())
+                    };
+                    Attempt::Fatal(RallyError::Protocol {
+                        operation: operation(),
+                        excerpt: format!("HTTP {status}, {what}: {}", excerpt(&body)),
+                    })
+                }
+            },
+            401 => Attempt::Fatal(RallyError::Auth {
+                detail: format!(
+                    "Rally refused the API key (HTTP 401: {}). Check RALLY_API_KEY: the key may be wrong, revoked or disabled",
+                    excerpt(&body).chars().take(120).collect::<String>()
+                ),
+            }),
+            403 => Attempt::Fatal(RallyError::Auth {
+                detail: format!("access forbidden (HTTP 403) for {}; check the key's permissions", operation()),
+            }),
+            300..=399 => {
+                let loc = location.as_deref().map(strip_query).unwrap_or_default();
+                if login_like(&loc) {
+                    Attempt::Fatal(RallyError::Auth {
+                        detail: format!(
+                            "the request was redirected to a sign-in page ({loc}); a proxy or SSO gateway \
+                             may be in the way — check server, proxy and RALLY_API_KEY"
+                        ),
+                    })
+                } else {
+                    Attempt::Fatal(RallyError::Protocol {
+                        operation: operation(),
+                        excerpt: format!("HTTP {status} redirect to {loc} was not followed (another host)"),
+                    })
+                }
+            }
+            s if is_transient_status(s) => Attempt::Failed(Failure::Status { status: s, retry_after }, Some(s)),
+            s => {
+                if let Some(errors) = envelope_errors(&body) {
+                    return Attempt::Fatal(crate::wsapi::classify_errors(op, &errors));
+                }
+                if s >= 500 {
+                    Attempt::Fatal(RallyError::Unavailable {
+                        operation: operation(),
+                        attempts: attempt,
+                        last_status: Some(s),
+                        detail: excerpt(&body),
+                    })
+                } else {
+                    Attempt::Fatal(RallyError::Protocol {
+                        operation: operation(),
+                        excerpt: format!("HTTP {s}: {}", excerpt(&body)),
+                    })
+                }
+            }
+        }
+    }
+
+    fn log_request(&self, req: &Request<'_>, status: Option<u16>, started: Instant, attempt: u32, failure: Option<&str>) {
+        let log = &self.settings.log;
+        if !log.enabled("debug") {
+            return;
+        }
+        // Parameter names only: values may hold user text; the key is a header, never here.
+        let names: Vec<&str> = req.params.iter().map(|(k, _)| *k).collect();
+        let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
+        log.emit(
+            "debug",
+            format!(
+                "{} /slm/webservice/v2.0/{} [{}] -> {}{} in {} ms (attempt {})",
+                req.method,
+                req.path,
+                names.join(","),
+                status,
+                failure.map(|f| format!(" {f}")).unwrap_or_default(),
+                started.elapsed().as_millis(),
+                attempt
+            ),
+        );
+    }
+}
+
+enum Attempt<T> {
+    Done(T),
+    Fatal(RallyError),
+    Failed(Failure, Option<u16>),
+}
+
+trait ClassifyWord {
+    fn classify_word(&self) -> &'static str;
+}
+impl ClassifyWord for serde_json::Error {
+    fn classify_word(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Eof => "cut short",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "unexpected shape",
+            serde_json::error::Category::Io => "read error",
+        }
+    }
+}
+
+fn failure_word(f: &Failure) -> &'static str {
+    match f {
+        Failure::Connect => "connect-failed",
+        Failure::Dropped => "connection-dropped",
+        Failure::Timeout => "timeout",
+        Failure::Truncated => "truncated",
+        Failure::Status { .. } => "transient",
+    }
+}
+
+fn status_text(s: u16) -> &'static str {
+    match s {
+        429 => "too many requests",
+        502 => "bad gateway",
+        503 => "service unavailable",
+        504 => "gateway timeout",
+        524 => "the request ran too long on Rally's side (narrow the query)",
+        _ => "server error",
+    }
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    let t = head.trim_start();
+    t.starts_with('<') || t.contains("<html")
+}
+
+fn strip_query(loc: &str) -> String {
+    let end = loc.find(['?', '#']).unwrap_or(loc.len());
+    loc[..end].chars().take(150).collect()
+}
+
+/// `Errors` of any WSAPI envelope, for non-2xx responses that still carry JSON.
+fn envelope_errors(body: &[u8]) -> Option<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        #[serde(rename = "Errors", default)]
+        errors: Vec<String>,
+    }
+    let map: std::collections::HashMap<String, Inner> = serde_json::from_slice(body).ok()?;
+    let errors: Vec<String> = map.into_values().flat_map(|i| i.errors).collect();
+    (!errors.is_empty()).then_some(errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert!(login_like("https://sso.example.com/idp"));
+        assert!(login_like("https://proxy/Login.html"));
+        assert!(!login_like("https://rally1.rallydev.com/slm/webservice/v2.0/defect/1"));
+        assert_eq!(strip_query("https://h/p?token=secret#x"), "https://h/p");
+        assert!(looks_like_html(b"  <!DOCTYPE html><html>"));
+        assert!(!looks_like_html(b"{\"QueryResult\":"));
+        assert_eq!(
+            envelope_errors(br#"{"OperationResult":{"Errors":["x"],"Warnings":[]}}"#),
+            Some(vec!["x".to_string()])
+        );
+        assert_eq!(envelope_errors(b"<html>"), None);
+    }
+}

@@ -1,0 +1,61 @@
+//! The API key as a type that cannot be printed by accident.
+
+use reqwest::header::HeaderValue;
+use std::fmt;
+
+/// The Rally API key. `Debug` and `Display` print `***`; the only way out is the
+/// `ZSESSIONID` header value, marked sensitive so HTTP-level logging redacts it too.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: &str) -> Self {
+        ApiKey(key.trim().to_string())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `None` when the key holds bytes a header cannot carry (control characters).
+    pub fn header_value(&self) -> Option<HeaderValue> {
+        let mut v = HeaderValue::from_str(&self.0).ok()?;
+        v.set_sensitive(true);
+        Some(v)
+    }
+
+    /// Lets a caller check that some text does not contain the key (used by tests and the
+    /// error path), without handing the key out.
+    pub fn appears_in(&self, text: &str) -> bool {
+        !self.0.is_empty() && text.contains(&self.0)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_prints_the_key() {
+        let k = ApiKey::new(" _abc123secret ");
+        assert_eq!(format!("{k:?} {k}"), "*** ***");
+        let h = k.header_value().unwrap();
+        assert!(h.is_sensitive());
+        assert_eq!(h.to_str().unwrap(), "_abc123secret");
+        assert!(k.appears_in("x _abc123secret y"));
+        assert!(!ApiKey::new("").appears_in("anything"));
+        assert!(ApiKey::new("bad\nkey").header_value().is_none());
+    }
+}
