@@ -161,6 +161,7 @@ fn unwrap_body(kind: Kind, body: &[u8]) -> Result<(String, serde_json::Map<Strin
 fn apply(st: &Store, o: &mut Obj, sent: &str, fields: &serde_json::Map<String, Value>) -> Result<Vec<String>, (Vec<String>, Vec<String>)> {
     let ti = info(o.kind);
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    let mut failed = Vec::new();
     for (k, v) in fields {
         let idx = ti.field_index_ci(k).filter(|i| {
             let fd = &ti.fields[*i];
@@ -172,10 +173,13 @@ fn apply(st: &Store, o: &mut Obj, sent: &str, fields: &serde_json::Map<String, V
         };
         match convert(st, o.kind, &ti.fields[i], v) {
             Ok(val) => o.vals[i] = val,
-            Err(e) => errors.push(e),
+            Err(e) => {
+                errors.push(e);
+                failed.push(i);
+            }
         }
     }
-    for fd in ti.fields.iter().filter(|f| f.required) {
+    for (_, fd) in ti.fields.iter().enumerate().filter(|(i, f)| f.required && !failed.contains(i)) {
         let missing = match o.get(fd.name) {
             FVal::Null => true,
             FVal::Str(s) => s.trim().is_empty(),
