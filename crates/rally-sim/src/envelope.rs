@@ -17,8 +17,12 @@ pub fn query_result(errors: &[String], warnings: &[String], total: usize, start:
     J::obj().with("QueryResult", body)
 }
 
-/// `{"<TypeName>": {..., "Errors": [], "Warnings": []}}`
+/// `{"<TypeName>": {..., "Errors": [], "Warnings": []}}`. As in the recorded single GETs, the
+/// object carries no `_type`: the envelope key names the type.
 pub fn single(type_name: &'static str, mut obj: J, warnings: &[String]) -> J {
+    if let J::Obj(items) = &mut obj {
+        items.retain(|(k, _)| k != "_type");
+    }
     obj.push("Errors", J::Arr(Vec::new()));
     obj.push("Warnings", J::strs(warnings));
     J::obj().with(type_name, obj)

@@ -342,6 +342,7 @@ fn make(kind: Kind) -> TypeInfo {
                 f("BlockedReason", Str),
                 f("Estimate", Num),
                 f("State", Enum(TASK_STATES)),
+                f("TimeSpent", Num),
                 f("ToDo", Num),
                 req("WorkProduct", Ref(&WORK_PRODUCTS)),
             ]);

@@ -312,6 +312,7 @@ pub fn seed(seed: u64, extra_users: &[String]) -> Seeded {
         set(&mut o, "Estimate", FVal::Num(est));
         set(&mut o, "ToDo", FVal::Num(if i % 3 == 2 { 0.0 } else { est }));
         set(&mut o, "Actuals", FVal::Num(0.0));
+        set(&mut o, "TimeSpent", FVal::Num(0.0));
         set(&mut o, "Blocked", FVal::Bool(false));
         st.put(o);
     }
