@@ -1,0 +1,315 @@
+'use strict'
+// The package entry: the native tracker wrapped with what JS does better than Rust — error
+// classes that `instanceof` can see, and type checks on arguments before any native call.
+
+const native = require('./index.js')
+
+const ERROR_PREFIX = 'RALLY_ERROR_JSON:'
+const ISSUE_STATES = ['open', 'in_progress', 'closed']
+const ARTIFACT_TYPES = ['UserStory', 'Defect', 'Task', 'Feature']
+// Properties an error object owns itself; details from native code never overwrite them.
+const RESERVED = new Set(['code', 'name', 'message', 'stack', 'cause'])
+
+class RallyError extends Error {
+  /**
+   * @param {string} message
+   * @param {string} [code]
+   * @param {Record<string, unknown>} [details] extra properties (argument, issueId, status ...)
+   */
+  constructor(message, code = 'RALLY_INTERNAL', details = undefined) {
+    super(message)
+    this.name = 'RallyError'
+    this.code = code
+    if (details && typeof details === 'object') {
+      for (const [k, v] of Object.entries(details)) {
+        if (!RESERVED.has(k) && v !== undefined && v !== null) this[k] = v
+      }
+    }
+  }
+}
+
+class IssueNotFoundError extends RallyError {
+  constructor(issueId, details = undefined) {
+    super(`Issue not found: ${issueId} (tracker: rally)`, 'RALLY_NOT_FOUND', { ...details, issueId })
+    this.name = 'IssueNotFoundError'
+  }
+}
+
+class TrackerAuthError extends RallyError {
+  constructor(detail, details = undefined) {
+    super(`Authentication failed for rally: ${detail}`, 'RALLY_AUTH', details)
+    this.name = 'TrackerAuthError'
+  }
+}
+
+// --- native errors -> classes ----------------------------------------------------------------
+
+function parsePayload(message) {
+  if (typeof message !== 'string' || !message.startsWith(ERROR_PREFIX)) return undefined
+  try {
+    const v = JSON.parse(message.slice(ERROR_PREFIX.length))
+    return v && typeof v === 'object' && typeof v.code === 'string' ? v : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Turns whatever native code threw into one of our classes, keeping its message. */
+function fromNative(err) {
+  if (err instanceof RallyError) return err
+  const payload = parsePayload(err && err.message)
+  if (!payload) {
+    // Not from our error mapping: a value conversion failure in the glue (a type the checks
+    // below let through) or a crash turned into a rejection. Keep the message and the cause.
+    const message = err && typeof err.message === 'string' ? err.message : String(err)
+    const conversion = err && typeof err.code === 'string' && /Expected|InvalidArg/.test(err.code)
+    const out = new RallyError(message, conversion ? 'RALLY_INVALID_INPUT' : 'RALLY_INTERNAL')
+    out.cause = err
+    return out
+  }
+  const { code, name, message, ...details } = payload
+  let out
+  if (code === 'RALLY_NOT_FOUND') out = new IssueNotFoundError(details.issueId ?? '', details)
+  else if (code === 'RALLY_AUTH') out = new TrackerAuthError('', details)
+  else out = new RallyError(String(message), code, details)
+  // The core composes the message; keep its exact text.
+  if (typeof message === 'string') out.message = message
+  return out
+}
+
+// --- argument checks (JS types only; values are validated in the core) -----------------------
+
+function describe(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `the ${typeof v} ${String(v)}`
+  return `a ${typeof v}`
+}
+
+function invalid(argument, expected, got) {
+  return new RallyError(`Invalid ${argument}: must be ${expected}, got ${describe(got)}`, 'RALLY_INVALID_INPUT', {
+    argument,
+  })
+}
+
+const isAbsent = (v) => v === undefined || v === null
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+// One checker per JS type; each returns the value to send, or undefined when absent.
+const check = {
+  string(arg, v) {
+    if (isAbsent(v)) return undefined
+    if (typeof v !== 'string') throw invalid(arg, 'a string', v)
+    return v
+  },
+  number(arg, v) {
+    if (isAbsent(v)) return undefined
+    if (typeof v !== 'number') throw invalid(arg, 'a number', v)
+    return v
+  },
+  boolean(arg, v) {
+    if (isAbsent(v)) return undefined
+    if (typeof v !== 'boolean') throw invalid(arg, 'a boolean', v)
+    return v
+  },
+  oneOf(values) {
+    const expected = values.map((s) => `'${s}'`).join(', ')
+    return (arg, v) => {
+      if (isAbsent(v)) return undefined
+      if (typeof v !== 'string' || !values.includes(v)) throw invalid(arg, `one of ${expected}`, v)
+      return v
+    }
+  },
+  stringArray(arg, v) {
+    if (isAbsent(v)) return undefined
+    if (!Array.isArray(v)) throw invalid(arg, 'an array of strings', v)
+    v.forEach((item, i) => {
+      if (typeof item !== 'string') throw invalid(`${arg}[${i}]`, 'a string', item)
+    })
+    return v.slice()
+  },
+  function(arg, v) {
+    if (isAbsent(v)) return undefined
+    if (typeof v !== 'function') throw invalid(arg, 'a function', v)
+    return v
+  },
+}
+check.state = check.oneOf(ISSUE_STATES)
+check.artifactType = check.oneOf(ARTIFACT_TYPES)
+check.artifactTypes = (arg, v) => {
+  const list = check.stringArray(arg, v)
+  list?.forEach((t, i) => check.artifactType(`${arg}[${i}]`, t))
+  return list
+}
+check.stringOrStrings = (arg, v) => (typeof v === 'string' ? [v] : check.stringArray(arg, v))
+
+/** Copies the known fields of `obj` through their checkers; nulls become absent keys. */
+function shape(argument, obj, fields, { required = false } = {}) {
+  if (isAbsent(obj)) {
+    if (required) throw invalid(argument, 'an object', obj)
+    return {}
+  }
+  if (!isPlainObject(obj)) throw invalid(argument, 'an object', obj)
+  const out = {}
+  for (const [key, checker] of Object.entries(fields)) {
+    const v = checker(key, obj[key])
+    if (v !== undefined) out[key] = v
+  }
+  return out
+}
+
+function requiredString(argument, v) {
+  if (typeof v !== 'string') throw invalid(argument, 'a string', v)
+  return v
+}
+
+const CONFIG_FIELDS = {
+  server: check.string,
+  workspace: check.string,
+  project: check.string,
+  projectScopeDown: check.boolean,
+  projectScopeUp: check.boolean,
+  artifactTypes: check.artifactTypes,
+  timeoutMs: check.number,
+  maxConcurrency: check.number,
+  maxRetries: check.number,
+  maxResults: check.number,
+  proxy: check.string,
+  caCerts: check.stringOrStrings,
+  allowInsecureHttp: check.boolean,
+  logger: check.function,
+}
+const FILTER_FIELDS = {
+  state: check.state,
+  labels: check.stringArray,
+  assignee: check.string,
+  team: check.string,
+  query: check.string,
+  limit: check.number,
+  includeClosed: check.boolean,
+}
+const NEW_ISSUE_FIELDS = {
+  title: requiredString,
+  description: check.string,
+  labels: check.stringArray,
+  assignee: check.string,
+  team: check.string,
+  priority: check.number,
+  dueDate: check.string,
+  artifactType: check.artifactType,
+  parent: check.string,
+}
+const UPDATE_FIELDS = {
+  title: check.string,
+  description: check.string,
+  state: check.state,
+  labels: check.stringArray,
+  assignee: check.string,
+  priority: check.number,
+  dueDate: check.string,
+}
+
+function nativeConfig(config) {
+  if (!isPlainObject(config)) throw invalid('config', 'an object', config)
+  // A missing key is the same mistake as an empty one: the core reports it as an auth error.
+  const apiKey = isAbsent(config.apiKey) ? '' : config.apiKey
+  if (typeof apiKey !== 'string') throw invalid('apiKey', 'a string', apiKey)
+  const out = { apiKey, ...shape('config', config, CONFIG_FIELDS) }
+  if (out.logger) {
+    const user = out.logger
+    // A throwing logger must not take down the request that logged.
+    out.logger = (event) => {
+      try {
+        user({ level: event.level, message: event.message })
+      } catch {
+        /* ignored on purpose */
+      }
+    }
+  }
+  return out
+}
+
+// --- the tracker --------------------------------------------------------------------------
+
+class RallyTracker {
+  #native
+
+  /** @param {import('./rally').RallyTrackerConfig} config */
+  constructor(config) {
+    try {
+      this.#native = new native.RallyTracker(nativeConfig(config))
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /** @returns {'rally'} */
+  get name() {
+    return 'rally'
+  }
+
+  async listIssues(filters) {
+    const f = shape('filters', filters, FILTER_FIELDS)
+    return call(() => this.#native.listIssues(f))
+  }
+
+  async getIssue(id) {
+    const i = requiredString('id', id)
+    return call(() => this.#native.getIssue(i))
+  }
+
+  async createIssue(issue) {
+    const n = shape('issue', issue, NEW_ISSUE_FIELDS, { required: true })
+    return call(() => this.#native.createIssue(n))
+  }
+
+  async updateIssue(id, update) {
+    const i = requiredString('id', id)
+    const u = shape('update', update, UPDATE_FIELDS, { required: true })
+    return call(() => this.#native.updateIssue(i, u))
+  }
+
+  async deleteIssue(id) {
+    const i = requiredString('id', id)
+    return call(() => this.#native.deleteIssue(i))
+  }
+
+  async getComments(issueId) {
+    const i = requiredString('issueId', issueId)
+    return call(() => this.#native.getComments(i))
+  }
+
+  async addComment(issueId, body) {
+    const i = requiredString('issueId', issueId)
+    const b = requiredString('body', body)
+    return call(() => this.#native.addComment(i, b))
+  }
+
+  async transitionIssue(id, state) {
+    const i = requiredString('id', id)
+    if (typeof state !== 'string' || !ISSUE_STATES.includes(state)) {
+      throw invalid('state', `one of ${ISSUE_STATES.map((s) => `'${s}'`).join(', ')}`, state)
+    }
+    return call(() => this.#native.transitionIssue(i, state))
+  }
+
+  async linkPR(issueId, prUrl) {
+    const i = requiredString('issueId', issueId)
+    const u = requiredString('prUrl', prUrl)
+    return call(() => this.#native.linkPR(i, u))
+  }
+}
+
+async function call(fn) {
+  try {
+    return await fn()
+  } catch (err) {
+    throw fromNative(err)
+  }
+}
+
+module.exports = { RallyTracker, RallyError, IssueNotFoundError, TrackerAuthError }

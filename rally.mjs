@@ -1,0 +1,6 @@
+// ESM entry: the same classes as the CommonJS entry (one module instance, so `instanceof`
+// agrees whichever way a program loads the package).
+import rally from './rally.js'
+
+export const { RallyTracker, RallyError, IssueNotFoundError, TrackerAuthError } = rally
+export default rally
