@@ -48,14 +48,13 @@ fn stdin_is_null() -> bool {
     }
 }
 
-/// Resolves when stdin reaches EOF, unless that happens at once (no supervision then).
-async fn stdin_closed() {
+/// Watches stdin from the first moment; the receiver gets the instant of EOF.
+fn watch_stdin() -> Option<tokio::sync::oneshot::Receiver<Instant>> {
     if stdin_is_null() {
-        return std::future::pending().await;
+        return None;
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        let began = Instant::now();
         let mut buf = [0u8; 1024];
         let mut stdin = std::io::stdin();
         loop {
@@ -64,16 +63,26 @@ async fn stdin_closed() {
                 Ok(_) => {}
             }
         }
-        let _ = tx.send(began.elapsed());
+        let _ = tx.send(Instant::now());
     });
-    match rx.await {
-        Ok(after) if after > Duration::from_millis(100) => {}
-        _ => std::future::pending().await,
+    Some(rx)
+}
+
+/// Resolves when stdin closes after the JSON line went out. A stdin that was already closed
+/// (or /dev/null) means nobody supervises us through it, so that never resolves.
+async fn stdin_closed(rx: Option<tokio::sync::oneshot::Receiver<Instant>>, announced: Instant) {
+    match rx {
+        Some(rx) => match rx.await {
+            Ok(eof) if eof >= announced => {}
+            _ => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 
 #[tokio::main]
 async fn main() {
+    let stdin_eof = watch_stdin();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (cfg, max_seconds) = match parse_args(&args) {
         Ok(x) => x,
@@ -94,6 +103,7 @@ async fn main() {
         let _ = writeln!(out, "{}", handle.json_line());
         let _ = out.flush();
     }
+    let announced = Instant::now();
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -106,7 +116,7 @@ async fn main() {
         _ = tokio::time::sleep(Duration::from_secs(max_seconds)) => {}
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
-        _ = stdin_closed() => {}
+        _ = stdin_closed(stdin_eof, announced) => {}
     }
     handle.shutdown();
     // Idle keep-alive connections must not hold the process open.

@@ -1,0 +1,69 @@
+//! The `rally-sim` binary: its first stdout line and the ways it exits by itself.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(args: &[&str], stdin: Stdio) -> (Child, Value) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rally-sim"))
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn rally-sim");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("first line");
+    (child, serde_json::from_str(&line).expect("first line is JSON"))
+}
+
+async fn exits_within(child: &mut Child, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.success();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    false
+}
+
+#[tokio::test]
+async fn prints_the_json_line_and_serves() {
+    let (mut child, info) = spawn(&["--port", "0", "--seed", "5", "--api-key", "_binKey1", "--max-seconds", "30"], Stdio::piped());
+    let obj = info.as_object().unwrap();
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["apiKey", "project", "url", "workspace"]);
+    let url = info["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with('/'));
+    assert_eq!(info["apiKey"], "_binKey1");
+    assert!(info["workspace"].as_str().unwrap().starts_with("/workspace/"));
+    assert!(info["project"].as_str().unwrap().starts_with("/project/"));
+    let http = reqwest::Client::new();
+    let v: Value = http.get(format!("{url}/slm/webservice/v2.0{}", info["project"].as_str().unwrap()))
+        .header("ZSESSIONID", "_binKey1").send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["Project"]["Name"], "Online Store");
+    // Closing stdin stops it.
+    drop(child.stdin.take());
+    assert!(exits_within(&mut child, Duration::from_secs(5)).await, "exits when stdin closes");
+}
+
+#[tokio::test]
+async fn max_seconds_stops_it_even_without_stdin() {
+    let started = Instant::now();
+    let (mut child, _) = spawn(&["--port", "0", "--seed", "1", "--api-key", "_k", "--max-seconds", "1", "--latency-ms", "5"], Stdio::null());
+    assert!(exits_within(&mut child, Duration::from_secs(6)).await);
+    assert!(started.elapsed() >= Duration::from_millis(900), "/dev/null stdin is not a close");
+}
+
+#[tokio::test]
+async fn bad_arguments_exit_with_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rally-sim")).args(["--port", "0", "--seed", "1"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--api-key"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rally-sim")).args(["--api-key", "k", "--faults", "418@*"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a bad fault spec is refused at start");
+}
