@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod diagnose;
 pub mod error;
 pub mod http;
 pub mod ids;

@@ -1,0 +1,570 @@
+//! `rally-doctor`: checks a tracker configuration against the server, in the order a user
+//! would fix things, and stops where later checks cannot run: config → connection/TLS → key →
+//! workspace → project → open items in scope → the `[trackers.rally]` TOML block.
+//!
+//! Every request goes through the tracker's own `Http` (same TLS roots, proxy, CA and retry
+//! code), so what the doctor sees is what the tracker will see.
+
+#[path = "diagnose_input.rs"]
+mod input;
+#[path = "diagnose_net.rs"]
+mod net;
+
+pub use input::config_from_json;
+pub use net::Network;
+
+use crate::config::{Settings, TrackerConfig};
+use crate::error::RallyError;
+use crate::http::{Http, Request};
+use crate::mapping::{open_filter, StateOrders};
+use crate::model::ArtifactType;
+use crate::query::Query;
+use crate::retry::OpKind;
+use crate::wsapi::{GetEnvelope, Op, QueryEnvelope};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Process exit codes of `rally-doctor`, one per kind of problem.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const OTHER: i32 = 1;
+    pub const CONFIG: i32 = 2;
+    pub const UNREACHABLE: i32 = 3;
+    pub const AUTH: i32 = 4;
+    pub const NOT_FOUND: i32 = 5;
+    pub const EMPTY_SCOPE: i32 = 6;
+}
+
+/// The doctor answers sooner than a tracker would wait: a user is looking at the terminal.
+const DOCTOR_TIMEOUT_MS: f64 = 15_000.0;
+const DOCTOR_RETRIES: f64 = 1.0;
+/// How many workspaces/projects to list when the configured one is missing.
+const LIST_MAX: usize = 25;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Check {
+    /// `config`, `connection`, `auth`, `workspace`, `project`, `items`.
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    pub display_name: Option<String>,
+    pub user_name: Option<String>,
+}
+
+/// A workspace or project: `/workspace/123` and its name.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Named {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub ok: bool,
+    pub exit_code: i32,
+    /// One line saying what is wrong, or that all is well.
+    pub summary: String,
+    /// The server origin the tracker talks to (`https://rally1.rallydev.com`).
+    pub server: Option<String>,
+    pub network: Option<Network>,
+    pub checks: Vec<Check>,
+    pub user: Option<UserInfo>,
+    pub workspace: Option<Named>,
+    pub project: Option<Named>,
+    /// Workspaces the key can see (listed when none is configured or the configured one is missing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub workspaces: Vec<Named>,
+    /// Some projects of the workspace (listed when none is configured or the configured one is missing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<Named>,
+    /// Open items per type in scope, by JS type name (`UserStory`, `Defect`, `Task`, `Feature`).
+    pub counts: BTreeMap<&'static str, u64>,
+    /// The block for `~/.panopticon/config.toml`.
+    pub toml: Option<String>,
+}
+
+impl Report {
+    fn pass(&mut self, name: &'static str, detail: String) {
+        self.checks.push(Check { name, ok: true, detail, hint: None });
+    }
+    /// Records a failed check and ends the diagnosis with `code`.
+    fn fail(mut self, name: &'static str, code: i32, detail: String, hint: Option<String>) -> Report {
+        self.summary = format!("{name} check failed: {detail}");
+        self.checks.push(Check { name, ok: false, detail, hint });
+        self.exit_code = code;
+        self.ok = false;
+        self
+    }
+}
+
+/// Runs every check it can; never fails (a failure is a check in the report).
+pub async fn diagnose(mut config: TrackerConfig) -> Report {
+    config.timeout_ms = config.timeout_ms.or(Some(DOCTOR_TIMEOUT_MS));
+    config.max_retries = config.max_retries.or(Some(DOCTOR_RETRIES));
+    let mut report = Report::default();
+    let settings = match Settings::from_config(&config) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return report.fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
+    };
+    report.server = Some(settings.origin.clone());
+    report.network = Some(Network::describe(&settings, &config));
+    let http = match Http::new(settings.clone()) {
+        Ok(h) => h,
+        Err(e) => return report.fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
+    };
+    report.pass("config", config_detail(&settings));
+    let d = Doctor { http, settings };
+    d.run(report).await
+}
+
+/// `diagnose` for callers that hold the config as JSON (the Node binding): the report as JSON.
+pub async fn diagnose_json(config_json: &str) -> String {
+    let report = match config_from_json(config_json) {
+        Ok(config) => diagnose(config).await,
+        Err(e) => Report::default().fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
+    };
+    serde_json::to_string(&report).unwrap_or_else(|_| {
+        format!(r#"{{"ok":false,"exitCode":{},"summary":"the report could not be serialised"}}"#, exit::OTHER)
+    })
+}
+
+fn config_hint(e: &RallyError) -> String {
+    match e {
+        RallyError::Auth { .. } => "set RALLY_API_KEY to a key from Rally → your profile → API Keys".into(),
+        RallyError::InvalidInput { argument, .. } => match argument.as_str() {
+            "server" => "use a host name (rally1.rallydev.com) or an https:// URL (RALLY_SERVER / --server)".into(),
+            "workspace" | "project" => {
+                format!("use /{argument}/<ObjectID> or just the ObjectID (RALLY_{} / --{argument})", argument.to_uppercase())
+            }
+            other => format!("fix the {other} option"),
+        },
+        _ => "check the configuration".into(),
+    }
+}
+
+fn config_detail(s: &Settings) -> String {
+    let scope = match &s.project {
+        Some(p) => format!("project {p} (scope down {}, up {})", yes_no(s.scope_down), yes_no(s.scope_up)),
+        None => "no project (the whole workspace)".into(),
+    };
+    let ws = s.workspace.as_deref().unwrap_or("the key owner's default workspace");
+    format!("server {}, workspace {ws}, {scope}", s.origin)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+struct Doctor {
+    http: Http,
+    settings: Arc<Settings>,
+}
+
+impl Doctor {
+    async fn run(&self, mut report: Report) -> Report {
+        // Connection and key in one request: any HTTP answer proves the connection.
+        let user = match self.get_one("user", "UserName,DisplayName,ObjectID").await {
+            Ok(Some(u)) => u,
+            Ok(None) => return report.fail("auth", exit::AUTH, "GET /user found no user for this key".into(), None),
+            Err(e) => return self.connection_or_auth_failure(report, e).await,
+        };
+        report.pass("connection", report.network.as_ref().map(|n| n.summary(&self.settings)).unwrap_or_default());
+        let info = UserInfo {
+            display_name: str_field(&user, "DisplayName").or_else(|| str_field(&user, "_refObjectName")),
+            user_name: str_field(&user, "UserName"),
+        };
+        let who = match (&info.display_name, &info.user_name) {
+            (Some(d), Some(u)) => format!("{d} ({u})"),
+            (Some(x), None) | (None, Some(x)) => x.clone(),
+            (None, None) => "an unnamed user".into(),
+        };
+        report.pass("auth", format!("the API key is valid and belongs to {who}"));
+        report.user = Some(info);
+
+        let report = match self.check_workspace(report).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
+        let report = match self.check_project(report).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
+        self.count_items(report).await
+    }
+
+    async fn connection_or_auth_failure(&self, report: Report, e: RallyError) -> Report {
+        match e {
+            RallyError::Auth { detail } => {
+                let mut report = report;
+                report.pass("connection", "the server answered (HTTP), so network and TLS are fine".into());
+                report.fail(
+                    "auth",
+                    exit::AUTH,
+                    detail,
+                    Some("create a new key in Rally (profile → API Keys), put it in RALLY_API_KEY, and check it is not read-only or revoked".into()),
+                )
+            }
+            RallyError::Unavailable { last_status: None, .. } | RallyError::Timeout { .. } => {
+                let probe = net::probe(&self.settings).await;
+                let (detail, hint) = net::explain_connect_failure(&self.settings, &e, probe.as_deref());
+                report.fail("connection", exit::UNREACHABLE, detail, Some(hint))
+            }
+            RallyError::Unavailable { .. } => report.fail(
+                "connection",
+                exit::UNREACHABLE,
+                e.to_string(),
+                Some("the server (or a gateway in front of it) answers with errors; try again later or check the proxy".into()),
+            ),
+            RallyError::Protocol { .. } => report.fail(
+                "connection",
+                exit::UNREACHABLE,
+                e.to_string(),
+                Some("something other than Rally's API answered: check the server name, and whether a proxy or SSO page is in the way".into()),
+            ),
+            other => report.fail("auth", exit::OTHER, other.to_string(), None),
+        }
+    }
+
+    async fn check_workspace(&self, mut report: Report) -> Result<Report, Report> {
+        let Some(ws) = self.settings.workspace.clone() else {
+            let list = self.list_workspaces().await.unwrap_or_default();
+            let detail = match list.len() {
+                0 => "no workspace configured; Rally uses the key owner's default workspace".to_string(),
+                1 => format!("no workspace configured; the key sees one workspace: {}", describe(&list[..])),
+                n => format!("no workspace configured; the key sees {n} workspaces: {}", describe(&list)),
+            };
+            let hint = (list.len() > 1).then(|| "set RALLY_WORKSPACE (or --workspace) to one of them".to_string());
+            if list.len() == 1 {
+                report.workspace = list.first().cloned();
+            }
+            report.checks.push(Check { name: "workspace", ok: true, detail, hint });
+            report.workspaces = list;
+            return Ok(report);
+        };
+        match self.get_one(ws.trim_start_matches('/'), "Name,ObjectID").await {
+            Ok(Some(w)) => {
+                let named = Named { name: str_field(&w, "Name").unwrap_or_default(), reference: ws.clone() };
+                report.pass("workspace", format!("workspace {} \"{}\" exists and the key can see it", ws, named.name));
+                report.workspace = Some(named);
+                Ok(report)
+            }
+            Ok(None) => {
+                report.workspaces = self.list_workspaces().await.unwrap_or_default();
+                let hint = if report.workspaces.is_empty() {
+                    "check the ObjectID (Rally → the workspace's URL) and that the key's user is a member".to_string()
+                } else {
+                    format!("the key sees: {}", describe(&report.workspaces))
+                };
+                Err(report.fail(
+                    "workspace",
+                    exit::NOT_FOUND,
+                    format!("workspace {ws} does not exist or this key cannot see it"),
+                    Some(hint),
+                ))
+            }
+            Err(e) => Err(report.fail("workspace", code_of(&e), e.to_string(), None)),
+        }
+    }
+
+    async fn check_project(&self, mut report: Report) -> Result<Report, Report> {
+        let Some(p) = self.settings.project.clone() else {
+            report.projects = self.list_projects().await.unwrap_or_default();
+            let mut detail = "no project configured: listIssues covers the whole workspace".to_string();
+            if !report.projects.is_empty() {
+                detail.push_str(&format!("; projects: {}", describe(&report.projects)));
+            }
+            report.checks.push(Check {
+                name: "project",
+                ok: true,
+                detail,
+                hint: Some("set RALLY_PROJECT (or --project) to narrow the scope; createIssue needs a project or a team".into()),
+            });
+            return Ok(report);
+        };
+        match self.get_one(p.trim_start_matches('/'), "Name,ObjectID,Workspace").await {
+            Ok(Some(obj)) => {
+                let name = str_field(&obj, "Name").unwrap_or_default();
+                let owner_ws = obj.get("Workspace").and_then(|w| ref_tail(w, "workspace"));
+                let want = report.workspace.as_ref().map(|w| w.reference.clone());
+                if let (Some(want), Some(got)) = (want, &owner_ws) {
+                    if &want != got {
+                        return Err(report.fail(
+                            "project",
+                            exit::NOT_FOUND,
+                            format!("project {p} \"{name}\" belongs to workspace {got}, not to {want}"),
+                            Some(format!("set RALLY_WORKSPACE={got}, or pick a project of {want}")),
+                        ));
+                    }
+                }
+                if report.workspace.is_none() {
+                    report.workspace = owner_ws.map(|reference| Named { reference, name: String::new() });
+                }
+                report.pass("project", format!("project {p} \"{name}\" exists in the workspace"));
+                report.project = Some(Named { reference: p, name });
+                Ok(report)
+            }
+            Ok(None) => {
+                report.projects = self.list_projects().await.unwrap_or_default();
+                let hint = if report.projects.is_empty() {
+                    "check the ObjectID (the project=/project/<ObjectID> part of a Rally URL) and the key's project permissions".to_string()
+                } else {
+                    format!("projects the key sees in this workspace: {}", describe(&report.projects))
+                };
+                Err(report.fail(
+                    "project",
+                    exit::NOT_FOUND,
+                    format!("project {p} does not exist in this workspace or this key cannot see it"),
+                    Some(hint),
+                ))
+            }
+            Err(e) => Err(report.fail("project", code_of(&e), e.to_string(), None)),
+        }
+    }
+
+    async fn count_items(&self, mut report: Report) -> Report {
+        let types = &self.settings.artifact_types;
+        let orders = if types.contains(&ArtifactType::Feature) { self.feature_states().await } else { StateOrders::default() };
+        let mut parts = Vec::new();
+        for t in types {
+            let mut params = self.scope_params(&report);
+            params.push(("query", open_filter(*t, &orders).render()));
+            params.push(("fetch", "ObjectID".into()));
+            params.push(("pagesize", "1".into()));
+            let op = Op::new("counting open items", None);
+            let req = Request { method: Method::GET, path: t.type_path(), params, body: None, kind: OpKind::Read };
+            match self.http.call::<QueryEnvelope<serde::de::IgnoredAny>>(&op, req).await {
+                Ok(env) if env.query_result.errors.is_empty() => {
+                    let n = env.query_result.total() as u64;
+                    report.counts.insert(t.js_name(), n);
+                    parts.push(format!("{} {n}", t.js_name()));
+                }
+                Ok(env) => {
+                    let e = crate::wsapi::classify_errors(&op, &env.query_result.errors);
+                    return report.fail("items", exit::OTHER, e.to_string(), None);
+                }
+                Err(e) => {
+                    let e = RallyError::from(e);
+                    return report.fail("items", code_of(&e), e.to_string(), None);
+                }
+            }
+        }
+        report.toml = Some(self.toml(&report));
+        let total: u64 = report.counts.values().sum();
+        if total == 0 {
+            let hint = self.empty_scope_hint();
+            return report.fail("items", exit::EMPTY_SCOPE, "no open items in scope (every type counts 0)".into(), Some(hint));
+        }
+        report.pass("items", format!("open items in scope: {}", parts.join(", ")));
+        report.ok = true;
+        report.exit_code = exit::OK;
+        report.summary = format!("all checks passed: {total} open item(s) in scope");
+        report
+    }
+
+    fn empty_scope_hint(&self) -> String {
+        let mut causes = vec![
+            "the project is not the one your team works in (check RALLY_PROJECT)".to_string(),
+            "the key's user has no access to the projects that hold the items".to_string(),
+            "everything in scope is closed (Completed/Accepted)".to_string(),
+        ];
+        if self.settings.project.is_some() && !self.settings.scope_down {
+            causes.insert(1, "scope down is off, so child projects are not included (projectScopeDown)".into());
+        }
+        if self.settings.artifact_types.len() < ArtifactType::ALL.len() {
+            causes.push("artifactTypes leaves some work item types out".into());
+        }
+        format!("usual causes: {}", causes.join("; "))
+    }
+
+    fn scope_params(&self, report: &Report) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if let Some(ws) = report.workspace.as_ref().map(|w| w.reference.clone()).or_else(|| self.settings.workspace.clone()) {
+            params.push(("workspace", ws));
+        }
+        match &self.settings.project {
+            Some(p) => {
+                params.push(("project", p.clone()));
+                params.push(("projectScopeDown", self.settings.scope_down.to_string()));
+                params.push(("projectScopeUp", self.settings.scope_up.to_string()));
+            }
+            None => params.push(("project", "null".into())),
+        }
+        params
+    }
+
+    async fn feature_states(&self) -> StateOrders {
+        let mut params = Vec::new();
+        if let Some(ws) = &self.settings.workspace {
+            params.push(("workspace", ws.clone()));
+        }
+        params.push(("query", Query::eq("TypeDef.Name", "Feature").render()));
+        params.push(("order", "OrderIndex".into()));
+        params.push(("fetch", "Name,OrderIndex".into()));
+        params.push(("pagesize", "200".into()));
+        let op = Op::new("reading Feature states", None);
+        let req = Request { method: Method::GET, path: "state", params, body: None, kind: OpKind::Read };
+        let mut orders = StateOrders::default();
+        if let Ok(env) = self.http.call::<QueryEnvelope<Value>>(&op, req).await {
+            let names: Vec<String> = env.query_result.results.iter().filter_map(|s| str_field(s, "Name")).collect();
+            if !names.is_empty() {
+                orders.feature_states = names;
+            }
+        }
+        orders
+    }
+
+    fn toml(&self, report: &Report) -> String {
+        let mut out = String::from("[trackers.rally]\ntype = \"rally\"\napi_key_env = \"RALLY_API_KEY\"\n");
+        out.push_str(&format!("server = {}\n", toml_string(&self.settings.origin)));
+        if let Some(w) = &report.workspace {
+            out.push_str(&format!("workspace = {}\n", toml_string(&w.reference)));
+        }
+        if let Some(p) = &report.project {
+            out.push_str(&format!("project = {}\n", toml_string(&p.reference)));
+        }
+        out
+    }
+
+    /// `GET <path>` of one object: `Ok(None)` when Rally says it cannot find it.
+    async fn get_one(&self, path: &str, fetch: &str) -> Result<Option<Value>, RallyError> {
+        let op = Op::new("checking the configuration", None);
+        let req =
+            Request { method: Method::GET, path, params: vec![("fetch", fetch.to_string())], body: None, kind: OpKind::Read };
+        match self.http.call::<GetEnvelope<Value>>(&op, req).await? {
+            GetEnvelope::Object { object, errors, .. } if errors.is_empty() => Ok(Some(object)),
+            GetEnvelope::Object { errors, .. } => Err(crate::wsapi::classify_errors(&op, &errors)),
+            GetEnvelope::Failed(r) if r.errors.iter().all(|e| crate::wsapi::is_not_found_text(e)) => Ok(None),
+            GetEnvelope::Failed(r) => Err(crate::wsapi::classify_errors(&op, &r.errors)),
+        }
+    }
+
+    async fn query_named(&self, path: &str, extra: Vec<(&'static str, String)>) -> Result<Vec<Named>, RallyError> {
+        let kind = if path.eq_ignore_ascii_case("project") { "project" } else { "workspace" };
+        let mut params = extra;
+        params.push(("fetch", "Name,ObjectID".into()));
+        params.push(("order", "Name".into()));
+        params.push(("pagesize", LIST_MAX.to_string()));
+        let op = Op::new("listing what the key can see", None);
+        let req = Request { method: Method::GET, path, params, body: None, kind: OpKind::Read };
+        let env = self.http.call::<QueryEnvelope<Value>>(&op, req).await?;
+        Ok(env
+            .query_result
+            .results
+            .iter()
+            .filter_map(|o| {
+                let oid = oid_of(o)?;
+                Some(Named { reference: format!("/{kind}/{oid}"), name: str_field(o, "Name").unwrap_or_default() })
+            })
+            .collect())
+    }
+
+    async fn list_workspaces(&self) -> Result<Vec<Named>, RallyError> {
+        let sub = self.get_one("subscription", "ObjectID").await?.and_then(|s| oid_of(&s));
+        match sub {
+            Some(oid) => self.query_named(&format!("Subscription/{oid}/Workspaces"), Vec::new()).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Named>, RallyError> {
+        let mut params = Vec::new();
+        if let Some(ws) = &self.settings.workspace {
+            params.push(("workspace", ws.clone()));
+        }
+        self.query_named("project", params).await
+    }
+}
+
+fn code_of(e: &RallyError) -> i32 {
+    match e {
+        RallyError::Auth { .. } => exit::AUTH,
+        RallyError::Unavailable { .. } | RallyError::Timeout { .. } => exit::UNREACHABLE,
+        RallyError::InvalidInput { .. } => exit::CONFIG,
+        RallyError::NotFound { .. } => exit::NOT_FOUND,
+        _ => exit::OTHER,
+    }
+}
+
+fn describe(list: &[Named]) -> String {
+    list.iter().map(|n| format!("{} \"{}\"", n.reference, n.name)).collect::<Vec<_>>().join(", ")
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty())
+}
+
+fn oid_of(v: &Value) -> Option<u64> {
+    match v.get("ObjectID") {
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f > 0.0 && f.fract() == 0.0).map(|f| f as u64)),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `{"_ref": ".../workspace/123"}` → `/workspace/123`.
+fn ref_tail(v: &Value, kind: &str) -> Option<String> {
+    let r = v.get("_ref").and_then(Value::as_str)?;
+    crate::config::parse_container_ref(kind, kind, r).ok()
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_are_escaped() {
+        assert_eq!(toml_string(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(toml_string("x\ny"), "\"x\\u000Ay\"");
+    }
+
+    #[test]
+    fn refs_and_oids_from_json() {
+        let v: Value = serde_json::json!({"_ref": "http://h/slm/webservice/v2.0/workspace/42", "ObjectID": 42.0});
+        assert_eq!(ref_tail(&v, "workspace").as_deref(), Some("/workspace/42"));
+        assert_eq!(oid_of(&v), Some(42));
+        assert_eq!(oid_of(&serde_json::json!({"ObjectID": "7"})), Some(7));
+        assert_eq!(oid_of(&serde_json::json!({"ObjectID": -1})), None);
+    }
+
+    #[tokio::test]
+    async fn bad_config_is_exit_2_without_io() {
+        let r = diagnose(TrackerConfig { api_key: "k".into(), server: Some("ftp://x".into()), ..Default::default() }).await;
+        assert_eq!(r.exit_code, exit::CONFIG);
+        assert_eq!(r.checks.len(), 1);
+        assert!(!r.checks[0].ok);
+        let r = diagnose(TrackerConfig::default()).await;
+        assert_eq!(r.exit_code, exit::CONFIG, "{:?}", r.checks);
+    }
+}
