@@ -121,13 +121,18 @@ impl Http {
 
     /// Sends with retries and parses the body as `T`.
     pub async fn call<T: DeserializeOwned>(&self, op: &Op, req: Request<'_>) -> Result<T, CallError> {
+        self.call_counted(op, req).await.map(|(v, _)| v)
+    }
+
+    /// `call`, also saying how many attempts it took.
+    pub async fn call_counted<T: DeserializeOwned>(&self, op: &Op, req: Request<'_>) -> Result<(T, u32), CallError> {
         let url = format!("{}{}", self.settings.api_base, req.path);
         let first = Instant::now();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let (failure, status) = match self.once::<T>(op, &req, &url, attempt).await {
-                Attempt::Done(v) => return Ok(v),
+                Attempt::Done(v) => return Ok((v, attempt)),
                 Attempt::Fatal(error) => return Err(CallError { error, maybe_applied: false }),
                 Attempt::Failed(f, status) => (f, status),
             };

@@ -17,9 +17,11 @@ pub mod query;
 pub mod rally_types;
 pub mod retry;
 pub mod secret;
+pub mod tracker;
 pub mod validate;
 pub mod wsapi;
 
 pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
 pub use config::{LogEvent, Logger, TrackerConfig};
 pub use error::RallyError;
+pub use tracker::Tracker;

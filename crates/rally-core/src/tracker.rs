@@ -1,0 +1,433 @@
+//! `Tracker`: every IssueTracker operation over WSAPI, at the round-trip floor.
+//!
+//! Reads cost one request. Writes on an issue this tracker has seen cost one request (the
+//! FormattedID → type/ObjectID/state cache); on first touch, one lookup more. Writes send
+//! `fetch=` so the response is the stored object — no re-read.
+
+mod resolve;
+mod write;
+
+use crate::cache::{Caches, Located};
+use crate::config::{Settings, TrackerConfig};
+use crate::error::RallyError;
+use crate::http::{Http, Request};
+use crate::ids::{parse_issue_id, prefix_type, IssueId};
+use crate::mapping::{open_filter, state_filter, StateOrders};
+use crate::model::{ArtifactType, Comment, Issue, IssueFilters};
+use crate::normalize::{comment_from_rally, issue_from_rally, NormalizeCtx};
+use crate::paging::{fetch_all, Fetched, PagePlan};
+use crate::query::{QValue, Query};
+use crate::rally_types::{RallyArtifact, RallyPost, ARTIFACT_FETCH, POST_FETCH};
+use crate::retry::OpKind;
+use crate::validate;
+use crate::wsapi::{classify_errors, GetEnvelope, Op, QueryEnvelope, QueryResult};
+use futures_util::future::{join_all, try_join};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// Where a query looks: the configured scope, one project (a `team`), or the whole workspace
+/// (id lookups: a FormattedID is unique per workspace, whatever the project).
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    Configured,
+    Project(&'a str),
+    Workspace,
+}
+
+struct QuerySpec<'a> {
+    type_path: &'a str,
+    query: Option<String>,
+    fetch: &'a str,
+    order: Option<&'a str>,
+    scope: Scope<'a>,
+    /// `types=` on the abstract `artifact` endpoint.
+    types: Option<String>,
+}
+
+pub struct Tracker {
+    http: Http,
+    settings: Arc<Settings>,
+    cache: Caches,
+    orders: StateOrders,
+    resolved: resolve::Resolved,
+}
+
+fn all_type_paths() -> String {
+    ArtifactType::ALL.iter().map(|t| t.type_path()).collect::<Vec<_>>().join(",")
+}
+
+/// Where an artifact lives, from a fetched object (`None` for types outside our four).
+fn located_of(a: &RallyArtifact) -> Option<Located> {
+    let t = ArtifactType::from_type_name(a.r#type.as_deref()?)?;
+    let oid = a.object_id.or_else(|| a.r#ref.as_deref().and_then(crate::ids::parse_object_ref).map(|(_, o)| o))?;
+    Some(Located {
+        artifact_type: t,
+        object_id: oid,
+        formatted_id: a.formatted_id.clone()?,
+        schedule_state: a.schedule_state.clone(),
+        state: a.state.as_ref().and_then(|s| s.name()).map(str::to_string),
+    })
+}
+
+impl Tracker {
+    /// Validates the configuration and builds the HTTP client. No request is made.
+    pub fn new(config: TrackerConfig) -> Result<Tracker, RallyError> {
+        let settings = Arc::new(Settings::from_config(&config)?);
+        Ok(Tracker {
+            http: Http::new(settings.clone())?,
+            settings,
+            cache: Caches::default(),
+            orders: StateOrders::default(),
+            resolved: resolve::Resolved::default(),
+        })
+    }
+
+    fn scope_params(&self, scope: Scope<'_>, params: &mut Vec<(&'static str, String)>) {
+        if let Some(w) = &self.settings.workspace {
+            params.push(("workspace", w.clone()));
+        }
+        let (project, down, up) = match scope {
+            Scope::Workspace => {
+                params.push(("project", "null".into()));
+                return;
+            }
+            Scope::Project(p) => (Some(p), true, false),
+            Scope::Configured => (self.settings.project.as_deref(), self.settings.scope_down, self.settings.scope_up),
+        };
+        if let Some(p) = project {
+            params.push(("project", p.to_string()));
+            params.push(("projectScopeDown", down.to_string()));
+            params.push(("projectScopeUp", up.to_string()));
+        }
+    }
+
+    async fn query_page<T: DeserializeOwned>(
+        &self,
+        op: &Op,
+        spec: &QuerySpec<'_>,
+        start: usize,
+        pagesize: usize,
+    ) -> Result<QueryResult<T>, RallyError> {
+        let mut params: Vec<(&'static str, String)> = Vec::with_capacity(10);
+        if let Some(q) = &spec.query {
+            params.push(("query", q.clone()));
+        }
+        params.push(("fetch", spec.fetch.to_string()));
+        if let Some(o) = spec.order {
+            params.push(("order", o.to_string()));
+        }
+        if let Some(t) = &spec.types {
+            params.push(("types", t.clone()));
+        }
+        self.scope_params(spec.scope, &mut params);
+        params.push(("start", start.to_string()));
+        params.push(("pagesize", pagesize.to_string()));
+        let req = Request { method: Method::GET, path: spec.type_path, params, body: None, kind: OpKind::Read };
+        let env: QueryEnvelope<T> = self.http.call(op, req).await?;
+        let r = env.query_result;
+        if !r.errors.is_empty() {
+            return Err(classify_errors(&Op::new(op.name, None), &r.errors));
+        }
+        self.log_warnings(op, &r.warnings);
+        Ok(r)
+    }
+
+    async fn query_all<T: DeserializeOwned>(
+        &self,
+        op: &Op,
+        spec: &QuerySpec<'_>,
+        limit: usize,
+    ) -> Result<Fetched<T>, RallyError> {
+        fetch_all(PagePlan::new(limit), |start, size| self.query_page(op, spec, start, size)).await
+    }
+
+    fn log_warnings(&self, op: &Op, warnings: &[String]) {
+        if !warnings.is_empty() && self.settings.log.enabled("debug") {
+            self.settings.log.emit("debug", format!("{}: Rally warnings: {}", op.label(), warnings.join("; ")));
+        }
+    }
+
+    fn ctx(&self) -> NormalizeCtx<'_> {
+        NormalizeCtx { web_base: &self.settings.origin, orders: &self.orders }
+    }
+
+    fn normalize(&self, op: &Op, a: &RallyArtifact) -> Result<Issue, RallyError> {
+        if let Some(l) = located_of(a) {
+            self.cache.remember(l);
+        }
+        issue_from_rally(a, &self.ctx())
+            .map_err(|m| RallyError::Protocol { operation: op.label(), excerpt: crate::error::excerpt(m.as_bytes()) })
+    }
+
+    /// How a user-facing message names the issue: `US12` for FormattedIDs, else as typed.
+    fn shown(id: &IssueId, input: &str) -> String {
+        id.formatted().unwrap_or_else(|| input.trim().chars().take(120).collect())
+    }
+
+    /// The type path a FormattedID prefix names: the defaults, else one cached
+    /// `typedefinition` lookup of `IDPrefix`.
+    async fn prefix_path(&self, op: &Op, prefix: &str) -> Result<Option<String>, RallyError> {
+        if let Some(t) = prefix_type(prefix) {
+            return Ok(Some(t.type_path().to_string()));
+        }
+        self.lookup_prefix(op, prefix).await
+    }
+
+    /// One request: the artifact an id names, any type (parents may be initiatives).
+    async fn fetch_artifact(&self, op: &Op, id: &IssueId, shown: &str) -> Result<RallyArtifact, RallyError> {
+        let not_found = || RallyError::NotFound { id: shown.to_string() };
+        let (type_path, query, types) = match id {
+            IssueId::Formatted { prefix, .. } => {
+                let fid = id.formatted().unwrap_or_default();
+                let Some(path) = self.prefix_path(op, prefix).await? else {
+                    return Err(not_found());
+                };
+                (path, Query::eq("FormattedID", fid), None)
+            }
+            IssueId::Ref { type_path: Some(path), object_id } => {
+                let obj_path = format!("{path}/{object_id}");
+                let req = Request {
+                    method: Method::GET,
+                    path: &obj_path,
+                    params: vec![("fetch", ARTIFACT_FETCH.to_string())],
+                    body: None,
+                    kind: OpKind::Read,
+                };
+                return match self.http.call::<GetEnvelope<RallyArtifact>>(op, req).await? {
+                    GetEnvelope::Object { object, errors, .. } if errors.is_empty() => Ok(object),
+                    GetEnvelope::Object { errors, .. } => Err(classify_errors(op, &errors)),
+                    GetEnvelope::Failed(r) => Err(classify_errors(op, &r.errors)),
+                };
+            }
+            IssueId::ObjectId(oid) | IssueId::Ref { type_path: None, object_id: oid } => (
+                "artifact".to_string(),
+                Query::eq("ObjectID", QValue::Int(i64::try_from(*oid).unwrap_or(i64::MAX))),
+                Some(all_type_paths()),
+            ),
+        };
+        let spec = QuerySpec {
+            type_path: &type_path,
+            query: Some(query.render()),
+            fetch: ARTIFACT_FETCH,
+            order: None,
+            scope: Scope::Workspace,
+            types,
+        };
+        let page: QueryResult<RallyArtifact> = self.query_page(op, &spec, 1, 20).await?;
+        // The abstract endpoint matches FormattedID numbers across prefixes: check exactly.
+        page.results
+            .into_iter()
+            .find(|a| match id {
+                IssueId::Formatted { .. } => {
+                    a.formatted_id.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(shown))
+                }
+                _ => a.object_id == id.object_id(),
+            })
+            .ok_or_else(not_found)
+    }
+
+    fn cached(&self, id: &IssueId, shown: &str) -> Option<Located> {
+        match id {
+            IssueId::Formatted { .. } => self.cache.located(shown),
+            _ => id.object_id().and_then(|oid| self.cache.located_by_oid(oid)),
+        }
+    }
+
+    /// Where an issue lives: from the cache, else one read (which also refreshes the cache).
+    /// `fresh` forces the read (its state is needed).
+    async fn locate(&self, op: &Op, id: &IssueId, shown: &str, fresh: bool) -> Result<Located, RallyError> {
+        if !fresh {
+            if let Some(l) = self.cached(id, shown) {
+                return Ok(l);
+            }
+        }
+        let a = self.fetch_artifact(op, id, shown).await?;
+        let l = located_of(&a).ok_or_else(|| {
+            RallyError::invalid("id", format!("{shown} is a {}, not a UserStory, Defect, Task or Feature", a.r#type.as_deref().unwrap_or("different type")))
+        })?;
+        self.cache.remember(l.clone());
+        Ok(l)
+    }
+
+    pub async fn get_issue(&self, id: &str) -> Result<Issue, RallyError> {
+        let parsed = parse_issue_id(id, "id")?;
+        let shown = Self::shown(&parsed, id);
+        let op = Op::new("getIssue", Some(&shown));
+        let a = self.fetch_artifact(&op, &parsed, &shown).await?;
+        if located_of(&a).is_none() {
+            return Err(RallyError::invalid("id", format!("{shown} is not a UserStory, Defect, Task or Feature")));
+        }
+        self.normalize(&op, &a)
+    }
+
+    pub async fn get_comments(&self, id: &str) -> Result<Vec<Comment>, RallyError> {
+        let parsed = parse_issue_id(id, "issueId")?;
+        let shown = Self::shown(&parsed, id);
+        let op = Op::new("getComments", Some(&shown));
+        let cached = self.cached(&parsed, &shown);
+        let query = match (&parsed, &cached) {
+            (_, Some(l)) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
+            (IssueId::Formatted { .. }, None) => Query::eq("Artifact.FormattedID", shown.as_str()),
+            (IssueId::Ref { type_path: Some(p), object_id }, None) => {
+                Query::eq("Artifact", QValue::Ref(format!("/{p}/{object_id}")))
+            }
+            (_, None) => Query::eq(
+                "Artifact.ObjectID",
+                QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
+            ),
+        };
+        let spec = QuerySpec {
+            type_path: "conversationpost",
+            query: Some(query.render()),
+            fetch: POST_FETCH,
+            order: Some("PostNumber,ObjectID"),
+            scope: Scope::Workspace,
+            types: None,
+        };
+        let posts: Fetched<RallyPost> = self.query_all(&op, &spec, self.settings.max_results).await?;
+        // `Artifact.FormattedID` compares numbers only (US12 matches DE12): keep exact matches.
+        let mine: Vec<&RallyPost> = posts
+            .items
+            .iter()
+            .filter(|p| {
+                let art = p.artifact.as_ref();
+                match (&parsed, &cached) {
+                    (IssueId::Formatted { .. }, None) => art
+                        .and_then(|a| a.formatted_id.as_deref())
+                        .is_some_and(|f| f.eq_ignore_ascii_case(&shown)),
+                    _ => true,
+                }
+            })
+            .collect();
+        let issue_ref = match (&cached, mine.first()) {
+            (Some(l), _) => l.formatted_id.clone(),
+            (None, Some(p)) => p.artifact.as_ref().and_then(|a| a.formatted_id.clone()).unwrap_or_else(|| shown.clone()),
+            // No posts and an issue we have never seen: an empty answer cannot tell "no
+            // comments" from "no such issue", so one read settles it (and warms the cache).
+            (None, None) => self.locate(&op, &parsed, &shown, false).await?.formatted_id,
+        };
+        mine.into_iter()
+            .map(|p| {
+                comment_from_rally(p, &issue_ref).map_err(|m| RallyError::Protocol {
+                    operation: op.label(),
+                    excerpt: crate::error::excerpt(m.as_bytes()),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn list_issues(&self, f: IssueFilters) -> Result<Vec<Issue>, RallyError> {
+        let op = Op::new("listIssues", None);
+        let user_limit = f.limit.map(validate::limit).transpose()?.map(|n| n as usize);
+        let labels = f.labels.as_deref().map(validate::labels).transpose()?.unwrap_or_default();
+        let text = f.query.as_deref().map(validate::search_text).transpose()?.flatten();
+        let team = f.team.as_deref().map(validate::team).transpose()?;
+        let assignee = f.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty());
+        let owner_fut = async {
+            match assignee {
+                Some(a) => self.resolve_user(&op, a, "assignee").await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let project_fut = async {
+            match team.as_deref() {
+                Some(t) => self.resolve_project(&op, t).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (owner, project) = try_join(owner_fut, project_fut).await?;
+        let limit = user_limit.unwrap_or(self.settings.max_results);
+        let scope = match project.as_deref() {
+            Some(p) => Scope::Project(p),
+            None => Scope::Configured,
+        };
+        let include_closed = f.include_closed.unwrap_or(false);
+        let specs: Vec<QuerySpec<'_>> = self
+            .settings
+            .artifact_types
+            .iter()
+            .map(|&t| {
+                let mut parts = Vec::new();
+                match f.state {
+                    Some(s) => parts.push(state_filter(t, s, &self.orders)),
+                    None if !include_closed => parts.push(open_filter(t, &self.orders)),
+                    None => {}
+                }
+                for l in &labels {
+                    parts.push(Query::eq("Tags.Name", l.as_str()));
+                }
+                if let Some(o) = &owner {
+                    parts.push(Query::eq("Owner", QValue::Ref(o.clone())));
+                }
+                if let Some(q) = &text {
+                    parts.push(Query::contains("Name", q.as_str()).or(Query::contains("Description", q.as_str())));
+                }
+                QuerySpec {
+                    type_path: t.type_path(),
+                    query: Query::all(parts).map(|q| q.render()),
+                    fetch: ARTIFACT_FETCH,
+                    order: Some("LastUpdateDate desc,ObjectID"),
+                    scope,
+                    types: None,
+                }
+            })
+            .collect();
+        let per_type = join_all(specs.iter().map(|s| self.query_all::<RallyArtifact>(&op, s, limit))).await;
+        let mut all: Vec<RallyArtifact> = Vec::new();
+        let mut total = 0usize;
+        for r in per_type {
+            let fetched = r?;
+            total += fetched.total;
+            all.extend(fetched.items);
+        }
+        // Newest first across types; ties by ObjectID. ISO-8601 UTC strings sort as text.
+        all.sort_by(|a, b| {
+            b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id))
+        });
+        if all.len() > limit || (user_limit.is_none() && total > limit) {
+            all.truncate(limit);
+            if user_limit.is_none() {
+                self.settings.log.emit(
+                    "warn",
+                    format!(
+                        "listIssues: {total} issues match; returning the newest {limit} (maxResults). \
+                         Pass a limit or raise maxResults to get more."
+                    ),
+                );
+            }
+        }
+        let mut out = Vec::with_capacity(all.len());
+        for a in &all {
+            match self.normalize(&op, a) {
+                Ok(i) => out.push(i),
+                Err(e) => self.settings.log.emit("warn", format!("listIssues: skipped an artifact: {e}")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+
+    /// The binding shares one tracker across threads and spawns its futures on tokio.
+    #[test]
+    fn tracker_and_its_futures_are_send() {
+        let t = Tracker::new(TrackerConfig { api_key: "_k".into(), ..TrackerConfig::default() }).unwrap();
+        send_sync(&t);
+        send(t.get_issue("US1"));
+        send(t.list_issues(IssueFilters::default()));
+        send(t.create_issue(crate::model::NewIssue::default()));
+        send(t.update_issue("US1", crate::model::IssueUpdate::default()));
+        send(t.delete_issue("US1"));
+        send(t.get_comments("US1"));
+        send(t.add_comment("US1", "x"));
+        send(t.transition_issue("US1", crate::model::IssueState::Closed));
+        send(t.link_pr("US1", "https://x/y"));
+    }
+}

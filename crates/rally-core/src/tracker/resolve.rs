@@ -1,0 +1,265 @@
+//! One-time lookups, cached per tracker: the key's owner, users, tags, projects, Feature
+//! states and FormattedID prefixes.
+
+use super::{QuerySpec, Scope, Tracker};
+use crate::config::parse_container_ref;
+use crate::error::RallyError;
+use crate::http::Request;
+use crate::query::Query;
+use crate::rally_types::{RallyState, RallyTag, RallyUser};
+use crate::retry::OpKind;
+use crate::wsapi::{classify_errors, CreateEnvelope, GetEnvelope, Op, QueryResult};
+use reqwest::Method;
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+
+#[derive(Default)]
+pub(super) struct Resolved {
+    me: OnceCell<String>,
+    feature_states: OnceCell<Vec<(String, String)>>,
+}
+
+#[derive(Deserialize)]
+struct TypeDef {
+    #[serde(rename = "TypePath")]
+    type_path: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    #[serde(rename = "_ref")]
+    r#ref: Option<String>,
+    #[serde(rename = "ObjectID")]
+    object_id: Option<u64>,
+}
+
+/// A ref from a fetched object: relative, as requests prefer.
+fn relative_ref(r: Option<&str>, kind: &str, oid: Option<u64>) -> Option<String> {
+    if let Some(oid) = oid {
+        return Some(format!("/{kind}/{oid}"));
+    }
+    let (path, oid) = crate::ids::parse_object_ref(r?)?;
+    Some(format!("/{path}/{oid}"))
+}
+
+impl Tracker {
+    pub(super) async fn lookup_prefix(&self, op: &Op, prefix: &str) -> Result<Option<String>, RallyError> {
+        if let Some(hit) = self.cache.prefix(prefix) {
+            return Ok(hit);
+        }
+        let spec = QuerySpec {
+            type_path: "typedefinition",
+            query: Some(Query::eq("IDPrefix", prefix).render()),
+            fetch: "TypePath,IDPrefix,Name",
+            order: None,
+            scope: Scope::Configured,
+            types: None,
+        };
+        let r: QueryResult<TypeDef> = self.query_page(op, &spec, 1, 20).await?;
+        let path = r.results.into_iter().find_map(|t| t.type_path).map(|p| p.to_ascii_lowercase());
+        self.cache.put_prefix(prefix, path.clone());
+        Ok(path)
+    }
+
+    /// `/user/<oid>` of the key's owner (`GET /user`), once per tracker.
+    pub(super) async fn me(&self, op: &Op) -> Result<String, RallyError> {
+        self.resolved
+            .me
+            .get_or_try_init(|| async {
+                let req = Request {
+                    method: Method::GET,
+                    path: "user",
+                    params: vec![("fetch", "ObjectID,UserName,DisplayName,EmailAddress".into())],
+                    body: None,
+                    kind: OpKind::Read,
+                };
+                let lookup = Op::new(op.name, None);
+                match self.http.call::<GetEnvelope<RallyUser>>(&lookup, req).await? {
+                    GetEnvelope::Object { object, errors, .. } if errors.is_empty() => {
+                        relative_ref(object.r#ref.as_deref(), "user", object.object_id).ok_or_else(|| {
+                            RallyError::Protocol { operation: "GET /user".into(), excerpt: "the user has no ObjectID".into() }
+                        })
+                    }
+                    GetEnvelope::Object { errors, .. } => Err(classify_errors(&lookup, &errors)),
+                    GetEnvelope::Failed(r) => Err(classify_errors(&lookup, &r.errors)),
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    /// A user by `me`, UserName, EmailAddress or DisplayName → `/user/<oid>`.
+    pub(super) async fn resolve_user(&self, op: &Op, who: &str, argument: &str) -> Result<String, RallyError> {
+        let who = who.trim();
+        if who.eq_ignore_ascii_case("me") {
+            return self.me(op).await;
+        }
+        if let Some(r) = self.cache.get_ref("user", who) {
+            return Ok(r);
+        }
+        let q = Query::eq("UserName", who).or(Query::eq("EmailAddress", who)).or(Query::eq("DisplayName", who));
+        let spec = QuerySpec {
+            type_path: "users",
+            query: Some(q.render()),
+            fetch: "ObjectID,UserName,DisplayName,EmailAddress",
+            order: Some("ObjectID"),
+            scope: Scope::Configured,
+            types: None,
+        };
+        let r: QueryResult<RallyUser> = self.query_page(&Op::new(op.name, None), &spec, 1, 20).await?;
+        let mut refs: Vec<String> =
+            r.results.iter().filter_map(|u| relative_ref(u.r#ref.as_deref(), "user", u.object_id)).collect();
+        refs.dedup();
+        match refs.len() {
+            0 => Err(RallyError::invalid(argument, format!("no Rally user has the user name, e-mail or display name {who:?}"))),
+            1 => {
+                let r = refs.remove(0);
+                self.cache.put_ref("user", who, r.clone());
+                Ok(r)
+            }
+            n => Err(RallyError::invalid(
+                argument,
+                format!("{who:?} matches {n} Rally users; use the user name or e-mail address"),
+            )),
+        }
+    }
+
+    /// `team`: a project ref or ObjectID as is, else a project name looked up once.
+    pub(super) async fn resolve_project(&self, op: &Op, team: &str) -> Result<String, RallyError> {
+        if let Ok(r) = parse_container_ref("team", "project", team) {
+            if team.starts_with('/') || team.contains("://") || team.bytes().all(|b| b.is_ascii_digit()) {
+                return Ok(r);
+            }
+        }
+        if let Some(r) = self.cache.get_ref("project", team) {
+            return Ok(r);
+        }
+        let spec = QuerySpec {
+            type_path: "project",
+            query: Some(Query::eq("Name", team).render()),
+            fetch: "ObjectID,Name",
+            order: Some("ObjectID"),
+            scope: Scope::Workspace,
+            types: None,
+        };
+        let r: QueryResult<Named> = self.query_page(&Op::new(op.name, None), &spec, 1, 20).await?;
+        let refs: Vec<String> =
+            r.results.iter().filter_map(|p| relative_ref(p.r#ref.as_deref(), "project", p.object_id)).collect();
+        match refs.as_slice() {
+            [one] => {
+                self.cache.put_ref("project", team, one.clone());
+                Ok(one.clone())
+            }
+            [] => Err(RallyError::invalid("team", format!("no Rally project is named {team:?}"))),
+            _ => Err(RallyError::invalid("team", format!("{} projects are named {team:?}; pass its ObjectID", refs.len()))),
+        }
+    }
+
+    /// Tag refs for exactly these names: cached ones free, the rest in one query, missing ones
+    /// created (`POST /tag/create`).
+    pub(super) async fn resolve_tags(&self, op: &Op, names: &[String]) -> Result<Vec<String>, RallyError> {
+        let missing: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
+        if !missing.is_empty() {
+            let q = Query::any(missing.iter().map(|n| Query::eq("Name", n.as_str())).collect());
+            let spec = QuerySpec {
+                type_path: "tag",
+                query: q.map(|q| q.render()),
+                fetch: "ObjectID,Name",
+                order: Some("ObjectID"),
+                scope: Scope::Configured,
+                types: None,
+            };
+            let lookup = Op::new(op.name, None);
+            let found = self.query_all::<RallyTag>(&lookup, &spec, 2000).await?;
+            for t in &found.items {
+                if let (Some(name), Some(r)) = (t.name.as_deref(), relative_ref(t.r#ref.as_deref(), "tag", t.object_id)) {
+                    if self.cache.get_ref("tag", name).is_none() {
+                        self.cache.put_ref("tag", name, r);
+                    }
+                }
+            }
+            for name in missing {
+                if self.cache.get_ref("tag", name).is_none() {
+                    let r = self.create_tag(&lookup, name).await?;
+                    self.cache.put_ref("tag", name, r);
+                }
+            }
+        }
+        names
+            .iter()
+            .map(|n| {
+                self.cache.get_ref("tag", n).ok_or_else(|| RallyError::Protocol {
+                    operation: op.label(),
+                    excerpt: format!("tag {n:?} could not be resolved"),
+                })
+            })
+            .collect()
+    }
+
+    async fn create_tag(&self, op: &Op, name: &str) -> Result<String, RallyError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "Tag": { "Name": name } }))
+            .map_err(|e| RallyError::invalid("labels", e.to_string()))?;
+        let mut params = vec![("fetch", "ObjectID,Name".to_string())];
+        if let Some(w) = &self.settings.workspace {
+            params.push(("workspace", w.clone()));
+        }
+        let req = Request { method: Method::POST, path: "tag/create", params, body: Some(body), kind: OpKind::Create };
+        let env = match self.http.call::<CreateEnvelope<RallyTag>>(op, req).await {
+            Ok(env) => env,
+            // A tag is found by name, so an unknown outcome is settled by looking again.
+            Err(e) if e.maybe_applied => {
+                let spec = QuerySpec {
+                    type_path: "tag",
+                    query: Some(Query::eq("Name", name).render()),
+                    fetch: "ObjectID,Name",
+                    order: Some("ObjectID"),
+                    scope: Scope::Configured,
+                    types: None,
+                };
+                let r: QueryResult<RallyTag> = self.query_page(op, &spec, 1, 20).await?;
+                return r
+                    .results
+                    .iter()
+                    .find_map(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id))
+                    .ok_or(e.error);
+            }
+            Err(e) => return Err(e.error),
+        };
+        let r = env.create_result;
+        if !r.errors.is_empty() {
+            return Err(classify_errors(op, &r.errors));
+        }
+        r.object
+            .and_then(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id))
+            .ok_or_else(|| RallyError::Protocol { operation: op.label(), excerpt: "tag create returned no object".into() })
+    }
+
+    /// `/state/<oid>` of a Feature state by name (the states are read once, in order).
+    pub(super) async fn feature_state_ref(&self, op: &Op, name: &str) -> Result<String, RallyError> {
+        let states = self
+            .resolved
+            .feature_states
+            .get_or_try_init(|| async {
+                let spec = QuerySpec {
+                    type_path: "state",
+                    query: Some(Query::eq("TypeDef.Name", "Feature").render()),
+                    fetch: "ObjectID,Name,OrderIndex",
+                    order: Some("OrderIndex"),
+                    scope: Scope::Configured,
+                    types: None,
+                };
+                let r: QueryResult<RallyState> = self.query_page(&Op::new(op.name, None), &spec, 1, 200).await?;
+                Ok::<_, RallyError>(
+                    r.results
+                        .iter()
+                        .filter_map(|s| Some((s.name.clone()?, relative_ref(s.r#ref.as_deref(), "state", s.object_id)?)))
+                        .collect(),
+                )
+            })
+            .await?;
+        states.iter().find(|(n, _)| n == name).map(|(_, r)| r.clone()).ok_or_else(|| RallyError::Rejected {
+            operation: op.label(),
+            errors: vec![format!("the workspace has no Feature state named {name:?}")],
+        })
+    }
+}

@@ -1,0 +1,516 @@
+//! Writes: create, update, transition, comment, link a PR, delete. Each returns what Rally
+//! stored (`fetch=` on the write), and a create whose outcome is unknown is reconciled before
+//! it is ever sent again.
+
+use super::{located_of, QuerySpec, Scope, Tracker};
+use crate::cache::Located;
+use crate::error::RallyError;
+use crate::http::{CallError, Request};
+use crate::ids::{parse_issue_id, IssueId};
+use crate::mapping::{fields, priority_to_rally, write_state, RawState};
+use crate::model::{ArtifactType, Comment, Issue, IssueState, IssueUpdate, NewIssue};
+use crate::normalize::comment_from_rally;
+use crate::query::{QValue, Query};
+use crate::rally_types::{RallyArtifact, RallyPost, ARTIFACT_FETCH, POST_FETCH};
+use crate::retry::OpKind;
+use crate::validate;
+use crate::wsapi::{classify_errors, CreateEnvelope, Op, OperationEnvelope, QueryResult};
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How far back a reconciliation looks for a create that may have happened (allows for
+/// clock skew between this machine and Rally).
+const RECONCILE_WINDOW: Duration = Duration::from_secs(300);
+
+/// `2025-12-04T08:13:23.201Z` for a point in time (no date crate needed for one format).
+pub(crate) fn iso_utc(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+fn to_body(type_name: &str, fields: Map<String, Value>) -> Vec<u8> {
+    let mut outer = Map::new();
+    outer.insert(type_name.to_string(), Value::Object(fields));
+    // Serialising a Value tree cannot fail.
+    serde_json::to_vec(&Value::Object(outer)).unwrap_or_default()
+}
+
+fn html_escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+impl Tracker {
+    fn workspace_params(&self, fetch: &str) -> Vec<(&'static str, String)> {
+        let mut p = vec![("fetch", fetch.to_string())];
+        if let Some(w) = &self.settings.workspace {
+            p.push(("workspace", w.clone()));
+        }
+        p
+    }
+
+    /// POST `<type>/<oid>` with `fetch`, returning the stored artifact.
+    async fn post_update(&self, op: &Op, l: &Located, fields: Map<String, Value>) -> Result<RallyArtifact, RallyError> {
+        let path = format!("{}/{}", l.artifact_type.type_path(), l.object_id);
+        let req = Request {
+            method: Method::POST,
+            path: &path,
+            params: self.workspace_params(ARTIFACT_FETCH),
+            body: Some(to_body(l.artifact_type.type_name(), fields)),
+            kind: OpKind::Update,
+        };
+        let env: OperationEnvelope<RallyArtifact> = self.http.call(op, req).await?;
+        let r = env.operation_result;
+        if !r.errors.is_empty() {
+            let e = classify_errors(op, &r.errors);
+            if e.code() == "RALLY_NOT_FOUND" {
+                self.cache.forget(l.object_id);
+            }
+            return Err(e);
+        }
+        self.log_warnings(op, &r.warnings);
+        r.object.ok_or_else(|| RallyError::Protocol { operation: op.label(), excerpt: "the update returned no Object".into() })
+    }
+
+    /// The WSAPI fields of a state transition from `raw`; empty when already there.
+    async fn state_fields(&self, op: &Op, l: &Located, target: IssueState) -> Result<Map<String, Value>, RallyError> {
+        let raw = RawState { schedule_state: l.schedule_state.as_deref(), state: l.state.as_deref() };
+        let mut out = Map::new();
+        let Some(writes) = write_state(l.artifact_type, target, &raw, &self.orders) else {
+            return Ok(out);
+        };
+        for (field, value) in fields(&writes) {
+            let v = if l.artifact_type == ArtifactType::Feature && field == "State" {
+                self.feature_state_ref(op, &value).await?
+            } else {
+                value
+            };
+            out.insert(field.to_string(), Value::String(v));
+        }
+        Ok(out)
+    }
+
+    /// Writes `fields` plus whatever moves the issue to `target`. If the cached state was
+    /// stale the stored object shows it; one more write from the fresh state then finishes.
+    async fn write_with_state(
+        &self,
+        op: &Op,
+        l: &Located,
+        mut body: Map<String, Value>,
+        target: Option<IssueState>,
+    ) -> Result<Option<RallyArtifact>, RallyError> {
+        if let Some(t) = target {
+            body.extend(self.state_fields(op, l, t).await?);
+        }
+        if body.is_empty() {
+            return Ok(None);
+        }
+        let stored = self.post_update(op, l, body).await?;
+        let Some(target) = target else { return Ok(Some(stored)) };
+        let Some(fresh) = located_of(&stored) else { return Ok(Some(stored)) };
+        self.cache.remember(fresh.clone());
+        let again = self.state_fields(op, &fresh, target).await?;
+        if again.is_empty() {
+            return Ok(Some(stored));
+        }
+        let stored = self.post_update(op, &fresh, again).await?;
+        if let Some(l) = located_of(&stored) {
+            self.cache.remember(l);
+        }
+        Ok(Some(stored))
+    }
+
+    pub async fn update_issue(&self, id: &str, u: IssueUpdate) -> Result<Issue, RallyError> {
+        let parsed = parse_issue_id(id, "id")?;
+        let shown = Self::shown(&parsed, id);
+        let op = Op::new("updateIssue", Some(&shown));
+        // Everything that needs no request is checked first.
+        let title = u.title.as_deref().map(validate::title).transpose()?;
+        let description = u.description.as_deref().map(validate::description).transpose()?;
+        let priority = u.priority.map(validate::priority).transpose()?;
+        let due = u.due_date.as_deref().map(validate::due_date).transpose()?;
+        let labels = u.labels.as_deref().map(validate::labels).transpose()?;
+        if let Some(t) = parsed.artifact_type() {
+            validate::fields_for_type(t, priority.is_some(), due.is_some())?;
+        }
+        // The state must be fresh when it decides the write and nothing in the cache says it.
+        let l = self.locate(&op, &parsed, &shown, false).await?;
+        validate::fields_for_type(l.artifact_type, priority.is_some(), due.is_some())?;
+
+        let mut body = Map::new();
+        if let Some(t) = title {
+            body.insert("Name".into(), Value::String(t));
+        }
+        if let Some(d) = description {
+            body.insert("Description".into(), Value::String(d));
+        }
+        if let Some(p) = priority {
+            body.insert("Priority".into(), Value::String(priority_to_rally(p).into()));
+        }
+        if let Some(d) = due {
+            let field = if l.artifact_type == ArtifactType::Feature { "PlannedEndDate" } else { "TargetDate" };
+            body.insert(field.into(), Value::String(d));
+        }
+        if let Some(a) = u.assignee.as_deref() {
+            let owner = if a.trim().is_empty() { Value::Null } else { Value::String(self.resolve_user(&op, a, "assignee").await?) };
+            body.insert("Owner".into(), owner);
+        }
+        if let Some(names) = labels {
+            let refs = self.resolve_tags(&op, &names).await?;
+            body.insert("Tags".into(), Value::Array(refs.into_iter().map(|r| json!({ "_ref": r })).collect()));
+        }
+        match self.write_with_state(&op, &l, body, u.state).await? {
+            Some(stored) => self.normalize(&op, &stored),
+            // Nothing to write: return the issue as it is.
+            None => {
+                let a = self.fetch_artifact(&op, &parsed, &shown).await?;
+                self.normalize(&op, &a)
+            }
+        }
+    }
+
+    pub async fn transition_issue(&self, id: &str, state: IssueState) -> Result<(), RallyError> {
+        let parsed = parse_issue_id(id, "id")?;
+        let shown = Self::shown(&parsed, id);
+        let op = Op::new("transitionIssue", Some(&shown));
+        let at_target = |l: &Located| {
+            let raw = RawState { schedule_state: l.schedule_state.as_deref(), state: l.state.as_deref() };
+            write_state(l.artifact_type, state, &raw, &self.orders).is_none()
+        };
+        // A cached state that differs from the target is written over directly; one that says
+        // "already there" could be stale, so a read decides before a no-op.
+        let l = match self.cached(&parsed, &shown) {
+            Some(l) if !at_target(&l) => l,
+            _ => self.locate(&op, &parsed, &shown, true).await?,
+        };
+        self.write_with_state(&op, &l, Map::new(), Some(state)).await?;
+        Ok(())
+    }
+
+    pub async fn delete_issue(&self, id: &str) -> Result<(), RallyError> {
+        let parsed = parse_issue_id(id, "id")?;
+        let shown = Self::shown(&parsed, id);
+        let op = Op::new("deleteIssue", Some(&shown));
+        let l = self.locate(&op, &parsed, &shown, false).await?;
+        let path = format!("{}/{}", l.artifact_type.type_path(), l.object_id);
+        let req = Request {
+            method: Method::DELETE,
+            path: &path,
+            params: self.workspace_params("ObjectID"),
+            body: None,
+            kind: OpKind::Delete,
+        };
+        let r = self.http.call_counted::<OperationEnvelope<serde::de::IgnoredAny>>(&op, req).await;
+        self.cache.forget(l.object_id);
+        let (env, attempts) = r?;
+        let errors = env.operation_result.errors;
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let e = classify_errors(&op, &errors);
+        // A retried delete finding nothing means an earlier attempt did the work.
+        if e.code() == "RALLY_NOT_FOUND" && attempts > 1 {
+            return Ok(());
+        }
+        Err(e)
+    }
+
+    pub async fn add_comment(&self, id: &str, body: &str) -> Result<Comment, RallyError> {
+        let parsed = parse_issue_id(id, "issueId")?;
+        let html = validate::comment_body(body)?;
+        let shown = Self::shown(&parsed, id);
+        let op = Op::new("addComment", Some(&shown));
+        let l = self.locate(&op, &parsed, &shown, false).await?;
+        self.create_post(&op, &l, html).await
+    }
+
+    async fn create_post(&self, op: &Op, l: &Located, html: String) -> Result<Comment, RallyError> {
+        let mut fields = Map::new();
+        fields.insert("Artifact".into(), Value::String(l.ref_path()));
+        fields.insert("Text".into(), Value::String(html.clone()));
+        let body = to_body("ConversationPost", fields);
+        let started = SystemTime::now();
+        let post = match self.create_once::<RallyPost>(op, "conversationpost/create", POST_FETCH, &body).await {
+            Ok(p) => p,
+            Err(e) if e.maybe_applied => match self.find_recent_post(op, l, &html, started).await {
+                Ok(Some(p)) => p,
+                Ok(None) => self.create_once::<RallyPost>(op, "conversationpost/create", POST_FETCH, &body).await.map_err(
+                    |e2| self.unknown_outcome(op, "the comment", e2.error),
+                )?,
+                Err(_) => return Err(self.unknown_outcome(op, "the comment", e.error)),
+            },
+            Err(e) => return Err(e.error),
+        };
+        comment_from_rally(&post, &l.formatted_id)
+            .map_err(|m| RallyError::Protocol { operation: op.label(), excerpt: m })
+    }
+
+    async fn find_recent_post(&self, op: &Op, l: &Located, html: &str, started: SystemTime) -> Result<Option<RallyPost>, RallyError> {
+        let me = self.me(op).await?;
+        let since = iso_utc(started.checked_sub(RECONCILE_WINDOW).unwrap_or(UNIX_EPOCH));
+        let q = Query::eq("Artifact", QValue::Ref(l.ref_path()))
+            .and(Query::eq("User", QValue::Ref(me)))
+            .and(Query::ge("CreationDate", since.as_str()));
+        let spec = QuerySpec {
+            type_path: "conversationpost",
+            query: Some(q.render()),
+            fetch: POST_FETCH,
+            order: Some("CreationDate desc,ObjectID desc"),
+            scope: Scope::Workspace,
+            types: None,
+        };
+        let r: QueryResult<RallyPost> = self.query_page(op, &spec, 1, 200).await?;
+        Ok(r.results.into_iter().find(|p| p.text.as_deref().map(str::trim) == Some(html.trim())))
+    }
+
+    /// One create request; errors in the envelope are final (Rally answered).
+    async fn create_once<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &Op,
+        path: &str,
+        fetch: &str,
+        body: &[u8],
+    ) -> Result<T, CallError> {
+        let req = Request {
+            method: Method::POST,
+            path,
+            params: self.workspace_params(fetch),
+            body: Some(body.to_vec()),
+            kind: OpKind::Create,
+        };
+        let env: CreateEnvelope<T> = self.http.call(op, req).await?;
+        let r = env.create_result;
+        if !r.errors.is_empty() {
+            return Err(CallError { error: classify_errors(&Op::new(op.name, None), &r.errors), maybe_applied: false });
+        }
+        self.log_warnings(op, &r.warnings);
+        r.object.ok_or_else(|| CallError {
+            error: RallyError::Protocol { operation: op.label(), excerpt: "the create returned no Object".into() },
+            maybe_applied: false,
+        })
+    }
+
+    fn unknown_outcome(&self, op: &Op, what: &str, cause: RallyError) -> RallyError {
+        let (attempts, last_status) = match &cause {
+            RallyError::Unavailable { attempts, last_status, .. } => (*attempts, *last_status),
+            RallyError::Timeout { attempts, .. } => (*attempts, None),
+            _ => (1, None),
+        };
+        RallyError::Unavailable {
+            operation: op.label(),
+            attempts,
+            last_status,
+            detail: format!(
+                "the connection failed after the request was sent, so {what} MAY have been created; \
+                 check Rally before retrying ({cause})"
+            ),
+        }
+    }
+
+    pub async fn create_issue(&self, n: NewIssue) -> Result<Issue, RallyError> {
+        let t = n.artifact_type.unwrap_or(ArtifactType::UserStory);
+        let title = validate::title(&n.title)?;
+        let op = Op::new("createIssue", Some(&title));
+        let description = n.description.as_deref().map(validate::description).transpose()?;
+        let priority = n.priority.map(validate::priority).transpose()?;
+        let due = n.due_date.as_deref().map(validate::due_date).transpose()?;
+        validate::fields_for_type(t, priority.is_some(), due.is_some())?;
+        let labels = n.labels.as_deref().map(validate::labels).transpose()?;
+        let team = n.team.as_deref().map(validate::team).transpose()?;
+        let parent = n.parent.as_deref().map(|p| parse_issue_id(p, "parent")).transpose()?;
+        if t == ArtifactType::Task && parent.is_none() {
+            return Err(RallyError::invalid("parent", "a Task needs a parent (its WorkProduct): a user story or defect"));
+        }
+        let project = match (&team, &self.settings.project) {
+            (Some(team), _) => self.resolve_project(&op, team).await?,
+            (None, Some(p)) => p.clone(),
+            (None, None) => {
+                return Err(RallyError::invalid("team", "no team given and no project configured; pass team or set project"))
+            }
+        };
+        let mut fields = Map::new();
+        fields.insert("Name".into(), Value::String(title.clone()));
+        fields.insert("Project".into(), Value::String(project.clone()));
+        if let Some(w) = &self.settings.workspace {
+            fields.insert("Workspace".into(), Value::String(w.clone()));
+        }
+        if let Some(d) = description {
+            fields.insert("Description".into(), Value::String(d));
+        }
+        if let Some(p) = priority {
+            fields.insert("Priority".into(), Value::String(priority_to_rally(p).into()));
+        }
+        if let Some(d) = due {
+            let field = if t == ArtifactType::Feature { "PlannedEndDate" } else { "TargetDate" };
+            fields.insert(field.into(), Value::String(d));
+        }
+        if let Some(a) = n.assignee.as_deref().filter(|a| !a.trim().is_empty()) {
+            fields.insert("Owner".into(), Value::String(self.resolve_user(&op, a, "assignee").await?));
+        }
+        if let Some(names) = labels.filter(|l| !l.is_empty()) {
+            let refs = self.resolve_tags(&op, &names).await?;
+            fields.insert("Tags".into(), Value::Array(refs.into_iter().map(|r| json!({ "_ref": r })).collect()));
+        }
+        if let Some(p) = &parent {
+            let (field, r) = self.parent_field(&op, t, p, n.parent.as_deref().unwrap_or_default()).await?;
+            fields.insert(field.into(), Value::String(r));
+        }
+        let body = to_body(t.type_name(), fields);
+        let path = format!("{}/create", t.type_path());
+        let started = SystemTime::now();
+        let stored: RallyArtifact = match self.create_once(&op, &path, ARTIFACT_FETCH, &body).await {
+            Ok(a) => a,
+            Err(e) if e.maybe_applied => match self.find_recent_artifact(&op, t, &title, &project, started).await {
+                Ok(Some(a)) => a,
+                Ok(None) => self
+                    .create_once(&op, &path, ARTIFACT_FETCH, &body)
+                    .await
+                    .map_err(|e2| if e2.maybe_applied { self.unknown_outcome(&op, &format!("{title:?}"), e2.error) } else { e2.error })?,
+                Err(_) => return Err(self.unknown_outcome(&op, &format!("{title:?}"), e.error)),
+            },
+            Err(e) => return Err(e.error),
+        };
+        if let Some(oid) = stored.object_id {
+            self.cache.mark_created(oid);
+        }
+        self.normalize(&op, &stored)
+    }
+
+    /// The artifact a lost create would have made: same type, Name and Project, created by
+    /// this key's owner within the window, and not one this tracker already created.
+    async fn find_recent_artifact(
+        &self,
+        op: &Op,
+        t: ArtifactType,
+        name: &str,
+        project: &str,
+        started: SystemTime,
+    ) -> Result<Option<RallyArtifact>, RallyError> {
+        let me = self.me(op).await?;
+        let since = iso_utc(started.checked_sub(RECONCILE_WINDOW).unwrap_or(UNIX_EPOCH));
+        let q = Query::eq("Name", name)
+            .and(Query::eq("Project", QValue::Ref(project.to_string())))
+            .and(Query::eq("CreatedBy", QValue::Ref(me)))
+            .and(Query::ge("CreationDate", since.as_str()));
+        let spec = QuerySpec {
+            type_path: t.type_path(),
+            query: Some(q.render()),
+            fetch: ARTIFACT_FETCH,
+            order: Some("CreationDate desc,ObjectID desc"),
+            scope: Scope::Workspace,
+            types: None,
+        };
+        let r: QueryResult<RallyArtifact> = self.query_page(op, &spec, 1, 20).await?;
+        Ok(r.results.into_iter().find(|a| a.object_id.is_some_and(|oid| !self.cache.was_created_here(oid))))
+    }
+
+    /// The parent field for a new artifact of type `t` and the parent's ref.
+    async fn parent_field(&self, op: &Op, t: ArtifactType, p: &IssueId, input: &str) -> Result<(&'static str, String), RallyError> {
+        let shown = Self::shown(p, input);
+        let (path, oid) = match p {
+            IssueId::Ref { type_path: Some(path), object_id } => (path.clone(), *object_id),
+            _ => match self.locate(op, p, &shown, false).await {
+                Ok(l) => (l.artifact_type.type_path().to_string(), l.object_id),
+                // Not one of our four (an initiative above a feature): any artifact will do here.
+                Err(RallyError::InvalidInput { .. }) => {
+                    let a = self.fetch_artifact(op, p, &shown).await?;
+                    let (path, oid) = a.r#ref.as_deref().and_then(crate::ids::parse_object_ref).ok_or_else(|| {
+                        RallyError::Protocol { operation: op.label(), excerpt: "the parent has no ref".into() }
+                    })?;
+                    (path, oid)
+                }
+                Err(RallyError::NotFound { id }) => {
+                    return Err(RallyError::invalid("parent", format!("no such issue: {id}")))
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let pt = ArtifactType::from_type_name(&path);
+        let field = match (t, pt) {
+            (ArtifactType::Task, Some(ArtifactType::UserStory | ArtifactType::Defect)) => "WorkProduct",
+            (ArtifactType::UserStory, Some(ArtifactType::UserStory)) => "Parent",
+            (ArtifactType::UserStory, Some(ArtifactType::Feature)) => "PortfolioItem",
+            (ArtifactType::Defect, Some(ArtifactType::UserStory)) => "Requirement",
+            (ArtifactType::Feature, None) if path.starts_with("portfolioitem/") => "Parent",
+            _ => {
+                return Err(RallyError::invalid(
+                    "parent",
+                    format!(
+                        "{shown} ({path}) cannot be the parent of a {}: a Task takes a story or defect, a story a \
+                         story or feature, a defect a story, a feature a higher portfolio item",
+                        t.js_name()
+                    ),
+                ))
+            }
+        };
+        Ok((field, format!("/{path}/{oid}")))
+    }
+
+    pub async fn link_pr(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
+        let parsed = parse_issue_id(id, "issueId")?;
+        let url = validate::pr_url(pr_url)?;
+        let shown = Self::shown(&parsed, id);
+        let op = Op::new("linkPR", Some(&shown));
+        let stored_url = html_escape_attr(&url);
+        let cached = self.cached(&parsed, &shown);
+        let artifact_q = match (&cached, &parsed) {
+            (Some(l), _) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
+            (None, IssueId::Formatted { .. }) => Query::eq("Artifact.FormattedID", shown.as_str()),
+            (None, _) => Query::eq("Artifact.ObjectID", QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX))),
+        };
+        let spec = QuerySpec {
+            type_path: "conversationpost",
+            query: Some(artifact_q.and(Query::contains("Text", stored_url.as_str())).render()),
+            fetch: POST_FETCH,
+            order: Some("PostNumber"),
+            scope: Scope::Workspace,
+            types: None,
+        };
+        // The existing-link lookup and the artifact lookup do not depend on each other.
+        let (existing, located) = futures_util::future::join(
+            self.query_page::<RallyPost>(&op, &spec, 1, 200),
+            self.locate(&op, &parsed, &shown, false),
+        )
+        .await;
+        let l = located?;
+        let already = existing?.results.iter().any(|p| {
+            let a = p.artifact.as_ref();
+            a.and_then(|a| a.formatted_id.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case(&l.formatted_id))
+                || a.and_then(|a| a.object_id) == Some(l.object_id)
+        });
+        if already {
+            return Ok(());
+        }
+        let html = format!("<p>Pull request: <a href=\"{stored_url}\">{stored_url}</a></p>");
+        self.create_post(&op, &l, html).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso_utc(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_utc(UNIX_EPOCH + Duration::from_millis(1_764_836_003_201)), "2025-12-04T08:13:23.201Z");
+        assert_eq!(iso_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00.000Z");
+    }
+}
