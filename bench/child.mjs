@@ -1,0 +1,148 @@
+// One benchmark scenario in a fresh Node process, so its peak RSS (maxRSS) is its own.
+// Usage (from run.mjs only): node --expose-gc bench/child.mjs <base64 JSON spec>
+// Prints one line `RESULT <json>`: per-sample wall/CPU/round trips, maxInFlight, maxRSS.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  ROOT, createStory, diffRoutes, setScheduleState, simReset, simStats, wsapiText,
+} from './lib.mjs';
+import { mapArtifactNaive } from './plainjs.mjs';
+
+const spec = JSON.parse(Buffer.from(process.argv[2] ?? '', 'base64').toString('utf8'));
+const sim = spec.sim;
+
+async function loadTracker() {
+  const mjs = path.join(ROOT, 'rally.mjs');
+  if (existsSync(mjs)) return (await import(mjs)).RallyTracker;
+  return createRequire(import.meta.url)(path.join(ROOT, 'rally.js')).RallyTracker;
+}
+
+const gc = () => globalThis.gc?.();
+
+/** Runs `fn` once and measures it: wall, process CPU (all threads, user+sys), requests at the sim. */
+async function measure(fn) {
+  gc();
+  await simReset(sim); // zeroes the counters and maxInFlight; requests still running stay counted
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = await fn();
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const st = await simStats(sim);
+  return {
+    wallMs, cpuMs: (c.user + c.system) / 1000, trips: st.total,
+    maxInFlight: st.maxInFlight, routes: diffRoutes({}, st.byRoute), out,
+  };
+}
+
+let counter = 0;
+const uniq = () => `${process.pid}-${Date.now().toString(36)}-${counter++}`;
+
+// Each op: `run` is measured; `prime` is the uncounted first touch for warm samples; `prep`
+// (raw WSAPI, not through the tracker) puts the issue into a known state before either.
+const OPS = {
+  getIssue: { run: (t, s) => t.getIssue(s.fid) },
+  getComments: { run: (t, s) => t.getComments(s.fid) },
+  createIssue: {
+    run: (t) => t.createIssue({ title: `Bench story ${uniq()}`, description: 'Made by the **benchmark**.\n\n- one\n- two' }),
+  },
+  createLabelled: {
+    run: (t) => t.createIssue({ title: `Bench story ${uniq()}`, labels: ['bench', 'perf'], assignee: 'me' }),
+  },
+  updateIssue: { run: (t, s) => t.updateIssue(s.fid, { title: `Renamed ${uniq()}` }) },
+  transitionIssue: {
+    prep: (s) => setScheduleState(sim, s.oid, 'Defined'),
+    prime: (t, s) => t.transitionIssue(s.fid, 'closed'),
+    run: (t, s) => t.transitionIssue(s.fid, 'in_progress'),
+  },
+  transitionNoop: {
+    prep: (s) => setScheduleState(sim, s.oid, 'In-Progress'),
+    prime: (t, s) => t.getIssue(s.fid),
+    run: (t, s) => t.transitionIssue(s.fid, 'in_progress'),
+  },
+  addComment: { run: (t, s) => t.addComment(s.fid, `Bench comment ${uniq()}`) },
+  linkPR: { run: (t, s) => t.linkPR(s.fid, `https://github.com/acme/shop/pull/${counter++}${process.pid}`) },
+  deleteIssue: {
+    prep: async (s) => Object.assign(s, await createStory(sim, `To delete ${uniq()}`)),
+    prime: (t, s) => t.getIssue(s.fid),
+    run: (t, s) => t.deleteIssue(s.fid),
+  },
+  listDashboard: { run: (t) => t.listIssues({ includeClosed: false, limit: 100 }) },
+  listAll: { run: (t) => t.listIssues({ includeClosed: true }) },
+  gets: { run: (t) => Promise.all(spec.fids.map((fid) => t.getIssue(fid))) },
+};
+
+async function runOp(RallyTracker) {
+  const op = OPS[spec.op];
+  if (!op) throw new Error(`unknown op ${spec.op}`);
+  const make = () => new RallyTracker({
+    apiKey: sim.apiKey, server: sim.url, workspace: sim.workspace, project: sim.project, ...spec.config,
+  });
+  const warmTracker = spec.mode === 'warm' ? make() : null;
+  const samples = [];
+  for (let i = 0; i < spec.samples; i++) {
+    const subject = { ...(spec.subjects?.[i % spec.subjects.length] ?? {}) };
+    if (op.prep) await op.prep(subject);
+    const t = warmTracker ?? make();
+    if (warmTracker) await (op.prime ?? op.run)(t, subject);
+    const m = await measure(() => op.run(t, subject));
+    const len = Array.isArray(m.out) ? m.out.length : undefined;
+    if (spec.expectLen !== undefined && len !== spec.expectLen) {
+      throw new Error(`${spec.op} returned ${len} issues, expected ${spec.expectLen}`);
+    }
+    delete m.out;
+    samples.push({ ...m, len });
+  }
+  return samples;
+}
+
+// The plain-JS comparison: fetch the same WSAPI pages the addon fetched, then JSON.parse each
+// page and map every artifact to the Issue shape. CPU is measured around the parse + map only
+// (`cpuMs`) and around fetch + parse + map (`cpuWithFetchMs`).
+async function runPlainJs() {
+  gc();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const texts = await Promise.all(spec.paths.map((p) => wsapiText(sim, p)));
+  const c1 = process.cpuUsage();
+  const t1 = performance.now();
+  const issues = [];
+  for (const text of texts) {
+    const qr = JSON.parse(text).QueryResult;
+    for (const a of qr.Results) issues.push(mapArtifactNaive(a, 'https://rally1.rallydev.com'));
+  }
+  const t2 = performance.now();
+  const c2 = process.cpuUsage();
+  const cpu = (a, b) => (b.user - a.user + b.system - a.system) / 1000;
+  if (spec.expectLen !== undefined && issues.length !== spec.expectLen) {
+    throw new Error(`plain JS mapped ${issues.length} artifacts, expected ${spec.expectLen}`);
+  }
+  return [{
+    wallMs: t2 - t1, cpuMs: cpu(c1, c2), cpuWithFetchMs: cpu(c0, c2), wallWithFetchMs: t2 - t0,
+    trips: spec.paths.length, len: issues.length, bytes: texts.reduce((n, t) => n + t.length, 0),
+  }];
+}
+
+async function main() {
+  let samples = [];
+  if (spec.op === 'plainJs') {
+    samples = await runPlainJs();
+  } else if (spec.op === 'idle') {
+    await loadTracker();
+  } else {
+    samples = await runOp(await loadTracker());
+  }
+  const maxRssMB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`RESULT ${JSON.stringify({ samples, maxRssMB })}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stdout.write(`RESULT ${JSON.stringify({ error: `${e?.code ?? ''} ${e?.message ?? e}`.trim() })}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,139 @@
+// Turns scenario rows into the one table (terminal and bench/RESULTS.md) and the report around it.
+
+import { median, quantile } from './lib.mjs';
+
+const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+const writesOf = (s) => Object.entries(s.routes ?? {}).filter(([k]) => k.startsWith('POST')).reduce((n, [, v]) => n + v, 0);
+
+function trips(row) {
+  const t = row.samples.map((s) => s.trips);
+  if (!t.length) return '—';
+  const lo = Math.min(...t);
+  const hi = Math.max(...t);
+  return lo === hi ? String(lo) : `${median(t)} (${lo}–${hi})`;
+}
+
+/** Issue 4's round-trip targets: [text, met?] from the worst sample, never the best. */
+function target(row, ctx) {
+  const worst = Math.max(...row.samples.map((s) => s.trips));
+  const ok = (cond, text) => [text, cond];
+  switch (row.kind) {
+    case 'list': {
+      const pages = Math.ceil(row.N / 2000);
+      const parts = [ok(worst === pages, `${pages} pages`)];
+      if (row.N === 10000 && row.mode === 'cold') parts.push(ok(row.rssMB < 150, 'RSS < 150 MB'));
+      if (row.N === 10000 && row.mode === 'cold' && ctx.jsCpu) {
+        parts.push(ok(median(row.samples.map((s) => s.cpuMs)) < ctx.jsCpu, `CPU < plain JS ${fmt(ctx.jsCpu, 0)} ms`));
+      }
+      return parts;
+    }
+    case 'gets': {
+      const inflight = Math.max(...row.samples.map((s) => s.maxInFlight ?? 0));
+      const parts = [ok(worst === 1000, '1000'), ok(inflight <= row.cap, `in flight ≤ ${row.cap}`)];
+      if (row.latency > 0) parts.push([`≈ ${Math.ceil(1000 / row.cap) * row.latency} ms`, null]);
+      return parts;
+    }
+    case 'op': {
+      const one = ['getIssue', 'getComments'].includes(row.op);
+      if (one) return [ok(worst === 1, '1')];
+      if (row.op === 'createIssue' || row.op === 'createLabelled') {
+        return [row.mode === 'warm' ? ok(worst === 1, '1') : [`1 + cached lookups`, null]];
+      }
+      if (row.op === 'transitionNoop') {
+        const w = Math.max(...row.samples.map(writesOf));
+        return [ok(w === 0, '0 writes')];
+      }
+      if (row.op === 'listDashboard') return [ok(worst <= 4 + (row.mode === 'cold' ? 1 : 0), '1 per type')];
+      return [row.mode === 'warm' ? ok(worst === 1, '1') : ok(worst <= 2, '≤ 2')];
+    }
+    default:
+      return [];
+  }
+}
+
+function cells(row, ctx) {
+  const w = row.samples.map((s) => s.wallMs);
+  const c = row.samples.map((s) => s.cpuMs);
+  const inflight = row.samples.map((s) => s.maxInFlight).filter((x) => x !== undefined);
+  const tg = row.error ? [[`FAILED: ${row.error}`, false]] : target(row, ctx);
+  const tgText = tg.map(([t, m]) => (m === null ? t : `${t} ${m ? '✓' : '✗'}`)).join(', ');
+  return [`${row.latency}`, row.name, row.mode ?? '', String(row.samples.length), trips(row), tgText || '',
+    fmt(median(w)), fmt(quantile(w, 0.95)), fmt(median(c)), fmt(row.rssMB, 0),
+    inflight.length ? String(Math.max(...inflight)) : ''];
+}
+
+/** The plain-JS row carries two measurements; it becomes two table rows. */
+function expand(rows) {
+  return rows.flatMap((r) => {
+    if (r.kind !== 'plainJs' || r.error) return [r];
+    const pick = (wall, cpu) => r.samples.map((s) => ({ ...s, wallMs: s[wall], cpuMs: s[cpu] }));
+    return [
+      { ...r, name: 'plain JS: JSON.parse + map 10,000 (CPU only, no network)', samples: pick('wallMs', 'cpuMs') },
+      { ...r, name: 'plain JS: fetch + JSON.parse + map 10,000', samples: pick('wallWithFetchMs', 'cpuWithFetchMs') },
+    ];
+  });
+}
+
+const HEAD = ['Latency ms', 'Scenario', 'Mode', 'n', 'Round trips', 'Target (issue 4)', 'Wall p50 ms',
+  'Wall p95 ms', 'CPU p50 ms', 'Peak RSS MB', 'Max in flight'];
+
+export function renderTable(rows) {
+  const js = rows.find((r) => r.kind === 'plainJs' && !r.error);
+  const ctx = { jsCpu: js ? median(js.samples.map((s) => s.cpuMs)) : undefined };
+  const body = expand(rows).map((r) => cells(r, ctx));
+  const line = (xs) => `| ${xs.join(' | ')} |`;
+  return [line(HEAD), line(HEAD.map(() => '---')), ...body.map(line)].join('\n');
+}
+
+const NOTES = `Notes on what is measured:
+- Round trips: requests counted by the simulator (/__sim/stats, reset just before the measured
+  call), so lookups, retries and pages all count. Shown as the value, or median (min–max).
+  The target column judges the worst sample.
+- Wall: the measured call alone, from a fresh tracker (cold: first touch, nothing cached) or from
+  a tracker that already touched the same issue (warm: the same call made once before, or a
+  \`getIssue\` where it cannot be repeated: deleteIssue, no-op transition). Medians and p95 are
+  nearest-rank; with 10 samples p95 is the slowest one.
+- CPU: \`process.cpuUsage()\` delta (user + system, all threads of the Node process, so the
+  addon's Tokio workers and its HTTP client are included); the simulator runs in its own process
+  and is not included.
+- Peak RSS: \`process.resourceUsage().maxRSS\` of the child process that ran the scenario (one
+  process per scenario; list and 1,000-get scenarios: one process per sample, the max is shown).
+  It includes Node itself: see the idle row for the floor.
+- Lists: a tracker configured with \`artifactTypes: ['UserStory']\`, \`listIssues({ includeClosed:
+  true })\`, the simulator holding exactly N stories in scope (bulk-created). Warm = the same
+  tracker listing a second time.
+- CPU comparison (0 ms run): the addon row is the whole \`listIssues\` of 10,000 stories in a fresh
+  process: HTTP receive, JSON parsing, normalisation including real HTML→Markdown, and building the
+  JS objects. The plain-JS rows replay exactly the page requests that list made (taken from the
+  simulator's request log) with Node's \`fetch\`, then \`JSON.parse\` each page and map every
+  artifact to the Issue shape with a naive regex HTML strip (no Markdown), in a fresh process.
+  "CPU only, no network" times the parse + map alone; the addon has no such split, so its figure
+  includes work the JS figure leaves out: the comparison is biased towards plain JS.
+- The simulator's bulk stories all carry the same one-paragraph description; real descriptions
+  are longer, which costs the addon's HTML→Markdown more and the naive strip less. The Rust
+  benches (\`cargo bench -p rally-core\`) time parsing + normalisation of a realistic page alone.`;
+
+export function buildReport(rows, m) {
+  return `# Benchmark results
+
+Command: \`npm run bench\`${m.args ? ` (arguments: \`${m.args}\`)` : ''} — run time ${m.seconds} s.
+
+| Machine | |
+|---|---|
+| CPU | ${m.cpu} × ${m.cores} cores |
+| RAM | ${m.ramGB} GiB |
+| OS | ${m.os} |
+| Node | ${m.node} |
+| rustc | ${m.rustc} |
+| Simulator | \`${m.sim}\` (on 127.0.0.1, seed 4242) |
+| Date | ${m.date} |
+
+${renderTable(rows)}
+
+${NOTES}
+
+## Requests per scenario (first sample, by route)
+
+${rows.filter((r) => r.samples[0]?.routes).map((r) => `- ${r.latency} ms, ${r.name}, ${r.mode}: ${Object.entries(r.samples[0].routes).map(([k, v]) => `\`${k}\` × ${v}`).join(', ') || 'none'}`).join('\n')}
+`;
+}

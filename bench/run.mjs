@@ -1,0 +1,201 @@
+// `npm run bench`: RallyTracker against rally-sim at 0 ms and 50 ms injected latency.
+//
+// Needs the built addon (`npm run build`; run here when the .node file is missing) and the
+// simulator binary (`cargo build -p rally-sim`; likewise). Every scenario runs in its own Node
+// process (bench/child.mjs) so its peak RSS is its own; round trips are counted at the
+// simulator (/__sim/stats), never inferred. Prints one table and writes it to bench/RESULTS.md.
+//
+// Options: --latency 0,50   --only <regex on scenario name>   --samples <n> (ops per scenario)
+
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  API, ROOT, addonBuilt, simBinary, simBulk, simLog, startSim, storyCount, wsapi,
+} from './lib.mjs';
+import { buildReport, renderTable } from './report.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
+};
+const LATENCIES = opt('latency', '0,50').split(',').map(Number);
+const ONLY = new RegExp(opt('only', '.'), 'i');
+const SAMPLES = Number(opt('samples', '0')) || null;
+const SEED = 4242;
+
+const sims = new Set();
+const stopAll = () => { for (const s of sims) s.stop(); };
+process.on('exit', stopAll);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopAll(); process.exit(130); });
+
+function ensureBuilt() {
+  const run = (cmd, args) => {
+    console.error(`bench: ${cmd} ${args.join(' ')}`);
+    const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
+  };
+  if (!addonBuilt()) run('npm', ['run', 'build']);
+  if (!simBinary()) run('cargo', ['build', '-p', 'rally-sim']);
+}
+
+/** Runs one child process; resolves with its RESULT object (or throws its error). */
+function runChild(spec, timeoutMs = 180_000) {
+  const arg = Buffer.from(JSON.stringify(spec)).toString('base64');
+  const child = spawn(process.execPath, ['--expose-gc', path.join(ROOT, 'bench/child.mjs'), arg], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d) => { out += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      const res = line ? JSON.parse(line.slice(7)) : { error: `child exited ${code ?? signal} without a result` };
+      if (res.error) reject(new Error(`${spec.op}: ${res.error}`));
+      else resolve(res);
+    });
+  });
+}
+
+/** `runs` child processes of `perChild` samples each, merged into one row's data. */
+async function scenario(rows, meta, spec, runs = 1) {
+  if (!ONLY.test(meta.name)) return;
+  const samples = [];
+  let rss = 0;
+  let error;
+  for (let r = 0; r < runs && !error; r++) {
+    try {
+      const res = await runChild(spec);
+      samples.push(...res.samples);
+      rss = Math.max(rss, res.maxRssMB);
+    } catch (e) {
+      error = e.message;
+    }
+  }
+  const row = { ...meta, latency: spec.sim.latencyMs, samples, rssMB: rss, error };
+  rows.push(row);
+  console.error(`bench: [${row.latency} ms] ${meta.name} ${meta.mode ?? ''} ${error ? `FAILED: ${error}` : 'done'}`);
+}
+
+async function topUpStories(sim, n) {
+  const have = await storyCount(sim);
+  if (have < n) await simBulk(sim, 'hierarchicalrequirement', n - have);
+  const now = await storyCount(sim);
+  if (now !== n) throw new Error(`wanted ${n} stories in scope, have ${now}`);
+}
+
+/**
+ * The page requests of the last measured list, from the simulator's request log (each child
+ * resets the log just before its measured call), for the plain-JS replay of the same pages.
+ */
+async function listPaths(sim) {
+  const { requests } = await simLog(sim);
+  return requests
+    .filter((r) => r.method === 'GET' && r.path.startsWith(`${API}/`) && /[?&]pagesize=/i.test(r.path))
+    .map((r) => r.path);
+}
+
+async function suite(sim) {
+  const rows = [];
+  const L = sim.latencyMs;
+  const n = SAMPLES ?? (L === 0 ? 20 : 10);
+  const base = { sim };
+  const stories = { artifactTypes: ['UserStory'] };
+
+  await scenario(rows, { name: 'node + addon loaded, idle' }, { ...base, op: 'idle' });
+
+  for (const N of [2000, 10000]) {
+    await topUpStories(sim, N);
+    const name = `listIssues ${N.toLocaleString('en')} stories`;
+    const spec = { ...base, op: 'listAll', samples: 1, config: stories, expectLen: N };
+    const meta = { name, kind: 'list', N };
+    await scenario(rows, { ...meta, mode: 'cold' }, { ...spec, mode: 'cold' }, N === 2000 ? 5 : 3);
+    const paths = N === 10000 ? await listPaths(sim) : [];
+    await scenario(rows, { ...meta, mode: 'warm' }, { ...spec, mode: 'warm' }, N === 2000 ? 3 : 2);
+    if (N === 10000 && L === 0) {
+      await scenario(rows, { name: 'plain JS: fetch + JSON.parse + map 10,000', kind: 'plainJs', mode: 'cold' },
+        { ...base, op: 'plainJs', paths, expectLen: N }, 3);
+    }
+  }
+
+  // Subjects: seeded stories (rich descriptions, discussions) for reads; bulk ones for writes.
+  const page = await wsapi(sim, `hierarchicalrequirement?${new URLSearchParams({
+    fetch: 'FormattedID,ObjectID,Name,Discussion', order: 'ObjectID', pagesize: '2000',
+  })}`);
+  const all = page.Results.map((a) => ({ fid: a.FormattedID, oid: a.ObjectID, name: a.Name, posts: a.Discussion?.Count ?? 0 }));
+  const seeded = all.filter((a) => !a.name.startsWith('Bulk item'));
+  const withPosts = seeded.filter((a) => a.posts > 0);
+  let bulk = all.filter((a) => a.name.startsWith('Bulk item')).map(({ fid, oid }) => ({ fid, oid }));
+  const take = (k) => { const s = bulk.slice(0, k); bulk = bulk.slice(k); return s; };
+
+  const fids = take(1000).map((s) => s.fid);
+  for (const cap of [undefined, 12]) {
+    const name = `1,000 concurrent getIssue (maxConcurrency ${cap ?? '8, default'})`;
+    await scenario(rows, { name, kind: 'gets', cap: cap ?? 8, mode: 'cold' },
+      { ...base, op: 'gets', mode: 'cold', samples: 1, fids, config: cap ? { maxConcurrency: cap } : {} },
+      cap ? 2 : 3);
+  }
+
+  const ops = [
+    ['getIssue', 'getIssue', seeded],
+    ['getComments', 'getComments', withPosts.length ? withPosts : seeded],
+    ['createIssue', 'createIssue'],
+    ['createIssue (labels, assignee me)', 'createLabelled'],
+    ['updateIssue (title)', 'updateIssue'],
+    ['transitionIssue', 'transitionIssue'],
+    ['transitionIssue (no-op)', 'transitionNoop'],
+    ['addComment', 'addComment'],
+    ['linkPR', 'linkPR'],
+    ['deleteIssue', 'deleteIssue'],
+    ['listIssues dashboard (limit 100, 4 types)', 'listDashboard'],
+  ];
+  for (const [name, op, subjects] of ops) {
+    for (const mode of ['cold', 'warm']) {
+      await scenario(rows, { name, kind: 'op', op, mode },
+        { ...base, op, mode, samples: n, subjects: subjects ?? take(n) });
+    }
+  }
+  return rows;
+}
+
+function machine() {
+  const v = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, ramGB: (os.totalmem() / 2 ** 30).toFixed(1),
+    os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version, rustc: v('rustc', ['--version']),
+    date: new Date().toISOString(), sim: path.relative(ROOT, simBinary() ?? 'none'),
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  ensureBuilt();
+  const rows = [];
+  for (const latencyMs of LATENCIES) {
+    const sim = await startSim({ seed: SEED, apiKey: `bench-${process.pid}-${latencyMs}`, latencyMs });
+    sims.add(sim);
+    try {
+      rows.push(...await suite(sim));
+    } finally {
+      sim.stop();
+      sims.delete(sim);
+    }
+  }
+  const m = { ...machine(), seconds: Math.round((Date.now() - started) / 1000), args: argv.join(' ') };
+  console.log(renderTable(rows));
+  writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), buildReport(rows, m));
+  console.log(`\nWritten to bench/RESULTS.md (${m.seconds} s).`);
+  if (rows.some((r) => r.error)) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e.stack ?? e}`);
+  stopAll();
+  process.exit(1);
+});
