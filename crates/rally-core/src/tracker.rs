@@ -59,8 +59,12 @@ fn all_type_paths() -> String {
 
 /// Where an artifact lives, from a fetched object (`None` for types outside our four).
 fn located_of(a: &RallyArtifact) -> Option<Located> {
-    let t = ArtifactType::from_type_name(a.r#type.as_deref()?)?;
-    let oid = a.object_id.or_else(|| a.r#ref.as_deref().and_then(crate::ids::parse_object_ref).map(|(_, o)| o))?;
+    let from_ref = a.r#ref.as_deref().and_then(crate::ids::parse_object_ref);
+    let t = match a.r#type.as_deref() {
+        Some(name) => ArtifactType::from_type_name(name)?,
+        None => ArtifactType::from_type_name(&from_ref.as_ref()?.0)?,
+    };
+    let oid = a.object_id.or(from_ref.map(|(_, o)| o))?;
     Some(Located {
         artifact_type: t,
         object_id: oid,
@@ -195,7 +199,11 @@ impl Tracker {
                     kind: OpKind::Read,
                 };
                 return match self.http.call::<GetEnvelope<RallyArtifact>>(op, req).await? {
-                    GetEnvelope::Object { object, errors, .. } if errors.is_empty() => Ok(object),
+                    // The envelope key is the type name; it stands in when `_type` is absent.
+                    GetEnvelope::Object { mut object, errors, type_name, .. } if errors.is_empty() => {
+                        object.r#type.get_or_insert(type_name);
+                        Ok(object)
+                    }
                     GetEnvelope::Object { errors, .. } => Err(classify_errors(op, &errors)),
                     GetEnvelope::Failed(r) => Err(classify_errors(op, &r.errors)),
                 };

@@ -1,0 +1,118 @@
+//! An in-process simulator per test, a tracker pointed at it, and the simulator's counters.
+#![allow(dead_code)]
+
+use rally_core::{LogEvent, Tracker, TrackerConfig};
+use rally_sim::{start, SimConfig, SimHandle};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+
+pub const KEY: &str = "_coreTestKey0001";
+
+pub struct Env {
+    pub sim: SimHandle,
+    pub http: reqwest::Client,
+    pub logs: Arc<Mutex<Vec<LogEvent>>>,
+}
+
+pub async fn env() -> Env {
+    env_with(SimConfig { api_key: KEY.into(), seed: 7, ..Default::default() }).await
+}
+
+pub async fn env_with(cfg: SimConfig) -> Env {
+    let sim = start(cfg).await.expect("simulator starts");
+    Env { sim, http: reqwest::Client::new(), logs: Arc::default() }
+}
+
+impl Env {
+    pub fn config(&self) -> TrackerConfig {
+        let logs = self.logs.clone();
+        TrackerConfig {
+            api_key: self.sim.api_key.clone(),
+            server: Some(self.sim.url.clone()),
+            workspace: Some(self.sim.workspace_ref.clone()),
+            project: Some(self.sim.project_ref.clone()),
+            logger: Some(Arc::new(move |e: &LogEvent| logs.lock().unwrap().push(e.clone()))),
+            ..TrackerConfig::default()
+        }
+    }
+
+    pub fn tracker(&self) -> Tracker {
+        Tracker::new(self.config()).expect("tracker")
+    }
+
+    pub async fn stats(&self) -> Value {
+        let r = self.http.get(format!("{}/__sim/stats", self.sim.url)).send().await.expect("stats");
+        r.json().await.expect("stats JSON")
+    }
+
+    /// Requests the simulator has served since the last reset.
+    pub async fn total(&self) -> u64 {
+        self.stats().await["total"].as_u64().expect("total")
+    }
+
+    /// Requests per route (`"GET /slm/webservice/v2.0/defect"`), as a sorted list.
+    pub async fn routes(&self) -> Vec<(String, u64)> {
+        let s = self.stats().await;
+        let mut v: Vec<(String, u64)> = s["byRoute"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    pub async fn reset_stats(&self) {
+        let r = self.http.post(format!("{}/__sim/reset", self.sim.url)).send().await.expect("reset");
+        assert!(r.status().is_success());
+    }
+
+    pub async fn faults(&self, spec: &str) {
+        let r = self.http.post(format!("{}/__sim/faults", self.sim.url)).body(spec.to_string()).send().await.expect("faults");
+        let status = r.status();
+        assert!(status.is_success(), "fault spec {spec:?} rejected: {}", r.text().await.unwrap_or_default());
+    }
+
+    pub async fn clear_faults(&self) {
+        self.http.delete(format!("{}/__sim/faults", self.sim.url)).send().await.expect("clear faults");
+    }
+
+    pub async fn bulk(&self, type_path: &str, count: usize) {
+        let r = self
+            .http
+            .post(format!("{}/__sim/bulk?type={type_path}&count={count}", self.sim.url))
+            .send()
+            .await
+            .expect("bulk");
+        assert!(r.status().is_success(), "bulk: {}", r.text().await.unwrap_or_default());
+    }
+
+    /// A raw WSAPI GET with the key, to check the simulator's state independently of the tracker.
+    pub async fn raw_get(&self, path_and_query: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/{}", self.sim.base, path_and_query.trim_start_matches('/')))
+            .header("ZSESSIONID", &self.sim.api_key)
+            .send()
+            .await
+            .expect("raw GET");
+        r.json().await.expect("raw JSON")
+    }
+
+    /// Count of artifacts of a type with this exact Name, read straight from the simulator.
+    pub async fn count_named(&self, type_path: &str, name: &str) -> u64 {
+        let q = format!("(Name = \"{}\")", name.replace('\\', "\\\\").replace('"', "\\\""));
+        let v = self
+            .http
+            .get(format!("{}/{}", self.sim.base, type_path))
+            .query(&[("query", q.as_str()), ("workspace", self.sim.workspace_ref.as_str()), ("project", "null")])
+            .header("ZSESSIONID", &self.sim.api_key)
+            .send()
+            .await
+            .expect("count")
+            .json::<Value>()
+            .await
+            .expect("count JSON");
+        assert_eq!(v["QueryResult"]["Errors"], serde_json::json!([]), "{v}");
+        v["QueryResult"]["TotalResultCount"].as_u64().expect("TotalResultCount")
+    }
+}
