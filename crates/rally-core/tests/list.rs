@@ -1,0 +1,166 @@
+//! listIssues: every filter pushed into WSAPI, ordering, paging past 2000, the maxResults cap
+//! and the concurrency cap, checked at the simulator.
+
+mod common;
+
+use common::{env, env_with, KEY};
+use rally_core::{ArtifactType, Issue, IssueFilters, IssueState, NewIssue, Tracker, TrackerConfig};
+use rally_sim::SimConfig;
+
+fn all_states() -> IssueFilters {
+    IssueFilters { include_closed: Some(true), ..Default::default() }
+}
+
+fn assert_newest_first(list: &[Issue]) {
+    for w in list.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        let ok = a.updated_at > b.updated_at
+            || (a.updated_at == b.updated_at && a.id.parse::<u64>().unwrap() < b.id.parse::<u64>().unwrap());
+        assert!(ok, "out of order: {} {} / {} {}", a.reference, a.updated_at, b.reference, b.updated_at);
+    }
+}
+
+#[tokio::test]
+async fn default_list_is_open_items_of_all_types_newest_first_one_query_per_type() {
+    let e = env().await;
+    let t = e.tracker();
+    e.reset_stats().await;
+    let open = t.list_issues(IssueFilters::default()).await.unwrap();
+    assert_eq!(e.total().await, 4, "{:?}", e.routes().await);
+    assert!(!open.is_empty());
+    assert!(open.iter().all(|i| i.state != IssueState::Closed), "closed item in default list");
+    assert_newest_first(&open);
+    let all = t.list_issues(all_states()).await.unwrap();
+    assert_newest_first(&all);
+    assert!(all.len() > open.len(), "seed data has no closed items");
+    for ty in ArtifactType::ALL {
+        assert!(all.iter().any(|i| i.artifact_type == ty), "no {ty:?}");
+    }
+    // Explicit state wins over includeClosed.
+    for s in IssueState::ALL {
+        let got = t.list_issues(IssueFilters { state: Some(s), include_closed: Some(false), ..Default::default() }).await.unwrap();
+        let want: Vec<&Issue> = all.iter().filter(|i| i.state == s).collect();
+        assert_eq!(got.iter().collect::<Vec<_>>(), want, "state {s:?}");
+    }
+    // limit keeps the newest.
+    let three = t.list_issues(IssueFilters { limit: Some(3.0), include_closed: Some(true), ..Default::default() }).await.unwrap();
+    assert_eq!(three, all[..3].to_vec());
+    let err = t.list_issues(IssueFilters { limit: Some(0.5), ..Default::default() }).await.unwrap_err();
+    assert_eq!(err.code(), "RALLY_INVALID_INPUT");
+}
+
+#[tokio::test]
+async fn artifact_types_option_limits_the_queries() {
+    let e = env().await;
+    let t = Tracker::new(TrackerConfig { artifact_types: Some(vec![ArtifactType::Defect]), ..e.config() }).unwrap();
+    e.reset_stats().await;
+    let list = t.list_issues(all_states()).await.unwrap();
+    assert_eq!(e.total().await, 1);
+    assert!(!list.is_empty() && list.iter().all(|i| i.artifact_type == ArtifactType::Defect));
+}
+
+#[tokio::test]
+async fn labels_assignee_team_and_text_filters() {
+    let e = env().await;
+    let t = e.tracker();
+    let mk = |title: &str, labels: &[&str], assignee: Option<&str>| NewIssue {
+        title: title.into(),
+        labels: Some(labels.iter().map(|s| s.to_string()).collect()),
+        assignee: assignee.map(str::to_string),
+        ..Default::default()
+    };
+    let ab = t.create_issue(mk("filter ab \"quoted\" word", &["flt-a", "flt-b"], Some("me"))).await.unwrap();
+    let a = t.create_issue(mk("filter a", &["flt-a"], None)).await.unwrap();
+
+    let got = t.list_issues(IssueFilters { labels: Some(vec!["flt-a".into()]), ..Default::default() }).await.unwrap();
+    let mut refs: Vec<&str> = got.iter().map(|i| i.reference.as_str()).collect();
+    refs.sort();
+    let mut want = vec![ab.reference.as_str(), a.reference.as_str()];
+    want.sort();
+    assert_eq!(refs, want);
+    let got = t
+        .list_issues(IssueFilters { labels: Some(vec!["flt-a".into(), "flt-b".into()]), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(got.iter().map(|i| &i.reference).collect::<Vec<_>>(), vec![&ab.reference]);
+
+    let mine = t.list_issues(IssueFilters { assignee: Some("me".into()), ..all_states() }).await.unwrap();
+    assert!(mine.iter().any(|i| i.reference == ab.reference));
+    assert!(mine.iter().all(|i| i.assignee == ab.assignee), "assignee filter leaked other owners");
+    let by_name = t
+        .list_issues(IssueFilters { assignee: Some(e.sim.owner_user_name.clone()), ..all_states() })
+        .await
+        .unwrap();
+    assert_eq!(by_name, mine);
+    let err = t.list_issues(IssueFilters { assignee: Some("no-such-person".into()), ..Default::default() }).await.unwrap_err();
+    assert_eq!((err.code(), err.details()["argument"].as_str()), ("RALLY_INVALID_INPUT", Some("assignee")));
+
+    let found = t.list_issues(IssueFilters { query: Some("\"quoted\" word".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(found.iter().map(|i| &i.reference).collect::<Vec<_>>(), vec![&ab.reference]);
+
+    // team: a child project, by ref and by name; the root project's items stay out.
+    let child = e.sim.child_project_refs[0].clone();
+    let in_child = t.create_issue(NewIssue { title: "child item".into(), team: Some(child.clone()), ..Default::default() }).await.unwrap();
+    let by_ref = t.list_issues(IssueFilters { team: Some(child.clone()), ..all_states() }).await.unwrap();
+    assert!(by_ref.iter().any(|i| i.reference == in_child.reference));
+    assert!(!by_ref.iter().any(|i| i.reference == ab.reference));
+    let oid = child.rsplit('/').next().unwrap().to_string();
+    assert_eq!(t.list_issues(IssueFilters { team: Some(oid), ..all_states() }).await.unwrap(), by_ref);
+    let by_name = t.list_issues(IssueFilters { team: Some("Checkout Team".into()), ..all_states() }).await;
+    let by_search = t.list_issues(IssueFilters { team: Some("Search Team".into()), ..all_states() }).await;
+    let (by_name, by_search) = (by_name.unwrap(), by_search.unwrap());
+    assert!(by_name == by_ref || by_search == by_ref, "team by name matches neither child project");
+    let err = t.list_issues(IssueFilters { team: Some("No Such Team".into()), ..Default::default() }).await.unwrap_err();
+    assert_eq!(err.details()["argument"], "team");
+}
+
+#[tokio::test]
+async fn pages_past_2000_concurrently_in_order_within_the_cap() {
+    let e = env().await;
+    let t = Tracker::new(TrackerConfig { max_concurrency: Some(3.0), ..e.config() }).unwrap();
+    let before = t.list_issues(all_states()).await.unwrap();
+    let stories_before = before.iter().filter(|i| i.artifact_type == ArtifactType::UserStory).count();
+    e.bulk("hierarchicalrequirement", 4500).await;
+    e.reset_stats().await;
+    let all = t.list_issues(all_states()).await.unwrap();
+    assert_eq!(all.len(), before.len() + 4500);
+    assert_newest_first(&all);
+    let mut ids: Vec<&str> = all.iter().map(|i| i.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), all.len(), "duplicates across pages");
+    let pages = (stories_before + 4500).div_ceil(2000) as u64;
+    let stats = e.stats().await;
+    assert_eq!(stats["byRoute"]["GET /slm/webservice/v2.0/hierarchicalrequirement"].as_u64(), Some(pages), "{stats}");
+    assert_eq!(stats["total"].as_u64(), Some(pages + 3));
+    assert!(stats["maxInFlight"].as_u64().unwrap() <= 3, "{stats}");
+
+    // maxResults cuts an unlimited list and says so.
+    let capped = Tracker::new(TrackerConfig { max_results: Some(2500.0), ..e.config() }).unwrap();
+    let cut = capped.list_issues(all_states()).await.unwrap();
+    assert_eq!(cut, all[..2500].to_vec());
+    assert!(e.logs.lock().unwrap().iter().any(|l| l.level == "warn" && l.message.contains("maxResults")));
+    // An explicit limit is honoured exactly.
+    let some = t.list_issues(IssueFilters { limit: Some(2100.0), ..all_states() }).await.unwrap();
+    assert_eq!(some, all[..2100].to_vec());
+}
+
+#[tokio::test]
+async fn never_more_than_max_concurrency_in_flight() {
+    let e = env_with(SimConfig { api_key: KEY.into(), seed: 7, latency_ms: 15, ..Default::default() }).await;
+    let t = std::sync::Arc::new(Tracker::new(TrackerConfig { max_concurrency: Some(4.0), ..e.config() }).unwrap());
+    let list = t.list_issues(IssueFilters { limit: Some(10.0), ..Default::default() }).await.unwrap();
+    e.reset_stats().await;
+    let calls = (0..120).map(|i| {
+        let t = t.clone();
+        let id = list[i % list.len()].reference.clone();
+        tokio::spawn(async move { t.get_issue(&id).await })
+    });
+    for r in futures_util::future::join_all(calls).await {
+        r.unwrap().unwrap();
+    }
+    let stats = e.stats().await;
+    assert_eq!(stats["total"].as_u64(), Some(120));
+    let peak = stats["maxInFlight"].as_u64().unwrap();
+    assert!(peak <= 4 && peak >= 2, "maxInFlight {peak}");
+}
