@@ -1,8 +1,11 @@
 //! An ordered JSON value for responses: Rally's key order (ref keys first, `_type` last) is
-//! kept without switching serde_json's map type for the whole workspace.
+//! kept without switching serde_json's map type for the whole workspace. It writes itself
+//! (no serde pass), and `Raw` splices in an already-written fragment, which is how a nested
+//! ref repeated on thousands of rows is written once per request.
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use std::borrow::Cow;
+use std::fmt::Write;
+use std::rc::Rc;
 
 #[derive(Clone, Debug)]
 pub enum J {
@@ -13,6 +16,8 @@ pub enum J {
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(Cow<'static, str>, J)>),
+    /// Already-serialised JSON.
+    Raw(Rc<str>),
 }
 
 impl J {
@@ -35,32 +40,85 @@ impl J {
         J::Arr(v.iter().map(|s| J::Str(s.as_ref().to_string())).collect())
     }
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        let mut out = String::with_capacity(4096);
+        self.write(&mut out);
+        out.into_bytes()
     }
-}
 
-impl Serialize for J {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+    pub fn to_raw(&self) -> J {
+        let mut out = String::new();
+        self.write(&mut out);
+        J::Raw(out.into())
+    }
+
+    pub fn write(&self, out: &mut String) {
         match self {
-            J::Null => s.serialize_unit(),
-            J::Bool(b) => s.serialize_bool(*b),
-            J::Int(i) => s.serialize_i64(*i),
-            J::Num(n) => s.serialize_f64(*n),
-            J::Str(v) => s.serialize_str(v),
+            J::Null => out.push_str("null"),
+            J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            J::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            J::Num(n) if !n.is_finite() => out.push_str("null"),
+            // Rally writes integral floats as `2.0`.
+            J::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                let _ = write!(out, "{n:.1}");
+            }
+            J::Num(n) => {
+                let _ = write!(out, "{n}");
+            }
+            J::Str(v) => string(out, v),
+            J::Raw(r) => out.push_str(r),
             J::Arr(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for i in items {
-                    seq.serialize_element(i)?;
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
                 }
-                seq.end()
+                out.push(']');
             }
             J::Obj(items) => {
-                let mut map = s.serialize_map(Some(items.len()))?;
-                for (k, v) in items {
-                    map.serialize_entry(k.as_ref(), v)?;
+                out.push('{');
+                for (i, (k, v)) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    string(out, k);
+                    out.push(':');
+                    v.write(out);
                 }
-                map.end()
+                out.push('}');
             }
         }
     }
+}
+
+/// A JSON string; `<` and `>` are escaped as `\u003C`/`\u003E`, as Rally's responses show.
+fn string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '<' => Some("\\u003C"),
+            '>' => Some("\\u003E"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+        }
+        start = i + c.len_utf8();
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }

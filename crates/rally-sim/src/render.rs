@@ -5,7 +5,8 @@ use crate::dates;
 use crate::json::J;
 use crate::schema::{info, Sys, FK};
 use crate::store::{FVal, Obj, Store};
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fetch {
@@ -39,12 +40,19 @@ pub struct Cx<'a> {
     /// `http://127.0.0.1:<port>/slm/webservice/v2.0`
     pub base: &'a str,
     pub now: i64,
+    /// Nested refs by (ObjectID, depth): within one response the fetch is fixed, so the same
+    /// Owner or Project on 2000 rows is rendered once.
+    nested_cache: RefCell<HashMap<(u64, usize), J>>,
 }
 
 /// Nesting beyond this many levels returns plain refs, which also stops Parent cycles.
 const MAX_DEPTH: usize = 3;
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    pub fn new(st: &'a Store, base: &'a str, now: i64) -> Cx<'a> {
+        Cx { st, base, now, nested_cache: RefCell::new(HashMap::new()) }
+    }
+
     pub fn obj_ref(&self, o: &Obj) -> String {
         format!("{}/{}/{}", self.base, info(o.kind).path, o.oid)
     }
@@ -98,6 +106,15 @@ impl Cx<'_> {
     }
 
     fn nested(&self, oid: u64, list: Option<&HashSet<String>>, depth: usize) -> J {
+        if let Some(j) = self.nested_cache.borrow().get(&(oid, depth)) {
+            return j.clone();
+        }
+        let j = self.nested_uncached(oid, list, depth).to_raw();
+        self.nested_cache.borrow_mut().insert((oid, depth), j.clone());
+        j
+    }
+
+    fn nested_uncached(&self, oid: u64, list: Option<&HashSet<String>>, depth: usize) -> J {
         let Some(t) = self.st.get(oid) else { return J::Null };
         let mut j = self.ref_keys(t, list.is_some());
         if let Some(set) = list {
@@ -136,7 +153,14 @@ impl Cx<'_> {
             FK::Refs(k) | FK::Coll(k, _) => k,
             _ => return J::Null,
         };
-        let items = members(self.st, o, field);
+        let items = match fd.kind {
+            FK::Refs(_) => members(self.st, o, field),
+            _ => Vec::new(),
+        };
+        let count = match fd.kind {
+            FK::Coll(kind, src) => self.st.sources(o.oid, src).filter(|t| self.st.get(*t).is_some_and(|x| x.kind == kind)).count(),
+            _ => items.len(),
+        };
         let mut j = J::obj()
             .with("_rallyAPIMajor", J::s("2"))
             .with("_rallyAPIMinor", J::s("0"))
@@ -154,7 +178,7 @@ impl Cx<'_> {
                 .collect();
             j.push("_tagsNameArray", J::Arr(names));
         }
-        j.push("Count", J::Int(items.len() as i64));
+        j.push("Count", J::Int(count as i64));
         j
     }
 }

@@ -131,7 +131,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
     match (op, method.clone()) {
         (Op::Query, Method::GET) => {
             let st = app.read();
-            let cx = Cx { st: &st, base: &app.base, now };
+            let cx = Cx::new(&st, &app.base, now);
             let singleton = !plural && matches!(target, Target::One(Kind::User | Kind::Subscription));
             if singleton {
                 let oid = if target == Target::One(Kind::User) { caller.user } else { st.subscription };
@@ -156,7 +156,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
             match m {
                 Method::GET => {
                     let st = app.read();
-                    let cx = Cx { st: &st, base: &app.base, now };
+                    let cx = Cx::new(&st, &app.base, now);
                     match oid {
                         Some(oid) => single(&cx, &target, oid, fetch_raw, &warnings),
                         None => envelope::operation(&["Cannot find object to read".into()], &warnings, None),
@@ -180,7 +180,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
         }
         (Op::Collection(id, field), Method::GET) => {
             let st = app.read();
-            let cx = Cx { st: &st, base: &app.base, now };
+            let cx = Cx::new(&st, &app.base, now);
             let Some(o) = lookup(&st, &target, &id).and_then(|oid| st.get(oid)) else {
                 return envelope::query_result(&["Cannot find object to read".into()], &warnings, 0, 1, read::DEFAULT_PAGE, Vec::new());
             };

@@ -313,7 +313,7 @@ pub fn create(st: &mut Store, base: &str, kind: Kind, body: &[u8], caller: &Call
     warnings.dedup();
     let oid = o.oid;
     st.put(o);
-    let cx = Cx { st, base, now };
+    let cx = Cx::new(st, base, now);
     let obj = cx.st.get(oid).map(|o| result_object(&cx, o, fetch));
     envelope::create(&[], &warnings, obj)
 }
@@ -342,7 +342,7 @@ pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fet
     o.version += 1;
     set(&mut o, "LastUpdateDate", FVal::Date(now));
     st.put(o);
-    let cx = Cx { st, base, now };
+    let cx = Cx::new(st, base, now);
     let obj = cx.st.get(oid).map(|o| result_object(&cx, o, fetch)).unwrap_or(J::Null);
     envelope::operation(&[], &warnings, Some(("Object", obj)))
 }
@@ -415,7 +415,7 @@ pub fn collection(st: &mut Store, base: &str, kind: Kind, oid: u64, field: &str,
     o.version += 1;
     set(&mut o, "LastUpdateDate", FVal::Date(now));
     st.put(o);
-    let cx = Cx { st, base, now };
+    let cx = Cx::new(st, base, now);
     let rows = touched.iter().filter_map(|t| cx.st.get(*t)).map(|t| cx.render(t, fetch)).collect();
     envelope::operation(&[], &[], Some(("Results", J::Arr(rows))))
 }
