@@ -72,30 +72,45 @@ struct Page {
 fn benches(c: &mut Criterion) {
     let body = page(2000);
     let orders = StateOrders::default();
-    let ctx = NormalizeCtx { web_base: "https://rally1.rallydev.com", orders: &orders };
+    let ctx = NormalizeCtx {
+        web_base: "https://rally1.rallydev.com",
+        orders: &orders,
+    };
 
     let mut g = c.benchmark_group("page_2000");
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.sample_size(20);
     g.bench_function("parse", |b| {
-        b.iter(|| serde_json::from_str::<Envelope>(black_box(&body)).map(|e| e.query_result.results.len()))
+        b.iter(|| {
+            serde_json::from_str::<Envelope>(black_box(&body)).map(|e| e.query_result.results.len())
+        })
     });
     g.bench_function("parse_and_normalise", |b| {
         b.iter(|| {
             let env: Envelope = serde_json::from_str(black_box(&body)).ok()?;
-            let issues: Result<Vec<_>, _> =
-                env.query_result.results.iter().map(|a| issue_from_rally(a, &ctx)).collect();
+            let issues: Result<Vec<_>, _> = env
+                .query_result
+                .results
+                .iter()
+                .map(|a| issue_from_rally(a, &ctx))
+                .collect();
             issues.ok().map(|v| v.len())
         })
     });
     g.finish();
 
-    c.bench_function("html_to_markdown/description", |b| b.iter(|| html_to_markdown(black_box(DESCRIPTION))));
+    c.bench_function("html_to_markdown/description", |b| {
+        b.iter(|| html_to_markdown(black_box(DESCRIPTION)))
+    });
     // The recorded defect's description: the common short case.
     let short = "<p>This is a UI - Automation config issue</p>";
-    c.bench_function("html_to_markdown/short", |b| b.iter(|| html_to_markdown(black_box(short))));
+    c.bench_function("html_to_markdown/short", |b| {
+        b.iter(|| html_to_markdown(black_box(short)))
+    });
     let md = html_to_markdown(DESCRIPTION);
-    c.bench_function("markdown_to_html/description", |b| b.iter(|| markdown_to_html(black_box(&md))));
+    c.bench_function("markdown_to_html/description", |b| {
+        b.iter(|| markdown_to_html(black_box(&md)))
+    });
 
     c.bench_function("query/list_issues", |b| {
         b.iter(|| {
@@ -104,7 +119,8 @@ fn benches(c: &mut Criterion) {
                 Query::eq("Owner", QValue::Ref("/user/33534209350".into())),
                 Query::eq("Tags.Name", black_box("backend")),
                 Query::eq("Tags.Name", black_box("needs \"review\"")),
-                Query::contains("Name", black_box("login")).or(Query::contains("Description", black_box("login"))),
+                Query::contains("Name", black_box("login"))
+                    .or(Query::contains("Description", black_box("login"))),
             ];
             Query::all(parts).map(|q| q.render())
         })

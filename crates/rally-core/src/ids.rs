@@ -15,10 +15,16 @@ const MAX_ID_LEN: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssueId {
     /// `US12`: prefix upper-cased, number without leading zeros.
-    Formatted { prefix: String, number: u64 },
+    Formatted {
+        prefix: String,
+        number: u64,
+    },
     ObjectId(u64),
     /// From a ref or URL; `type_path` lower-case (`hierarchicalrequirement`, `portfolioitem/feature`).
-    Ref { type_path: Option<String>, object_id: u64 },
+    Ref {
+        type_path: Option<String>,
+        object_id: u64,
+    },
 }
 
 impl IssueId {
@@ -41,7 +47,9 @@ impl IssueId {
     pub fn artifact_type(&self) -> Option<ArtifactType> {
         match self {
             IssueId::Formatted { prefix, .. } => prefix_type(prefix),
-            IssueId::Ref { type_path: Some(p), .. } => ArtifactType::from_type_name(p),
+            IssueId::Ref {
+                type_path: Some(p), ..
+            } => ArtifactType::from_type_name(p),
             _ => None,
         }
     }
@@ -65,7 +73,10 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
         return Err(err("must not be empty".into()));
     }
     if s.len() > MAX_ID_LEN {
-        return Err(err(format!("is too long to be an id ({} characters)", s.len())));
+        return Err(err(format!(
+            "is too long to be an id ({} characters)",
+            s.len()
+        )));
     }
     let shown = excerpt(s);
     let hint = "expected a FormattedID (US12), an ObjectID, a ref (/defect/123) or a Rally URL";
@@ -78,7 +89,10 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
         let number = digits
             .parse::<u64>()
             .map_err(|_| err(format!("FormattedID number is too large: {shown}")))?;
-        return Ok(IssueId::Formatted { prefix: prefix.to_ascii_uppercase(), number });
+        return Ok(IssueId::Formatted {
+            prefix: prefix.to_ascii_uppercase(),
+            number,
+        });
     }
     if let Some(frag) = s.find('#').map(|i| &s[i + 1..]) {
         return parse_web_fragment(frag).map_err(|m| err(format!("{m}: {shown}")));
@@ -94,7 +108,19 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
         return Err(err(format!("{hint}, got {shown}")));
     };
     let (type_path, object_id) = parse_ref_path(path).map_err(|m| err(format!("{m}: {shown}")))?;
-    Ok(IssueId::Ref { type_path: Some(type_path), object_id })
+    Ok(IssueId::Ref {
+        type_path: Some(canonical_type_path(type_path)),
+        object_id,
+    })
+}
+
+/// Our four types by their WSAPI path, whatever alias was typed (`/userstory/1` is the UI's
+/// word for `/hierarchicalrequirement/1`); other types stay as given, lower-cased.
+fn canonical_type_path(path: String) -> String {
+    match ArtifactType::from_type_name(&path) {
+        Some(t) => t.type_path().to_string(),
+        None => path,
+    }
 }
 
 /// Parses a `_ref` from a response (absolute or relative) into (lower-case type path, ObjectID).
@@ -117,7 +143,10 @@ fn split_formatted(s: &str) -> Option<(&str, &str)> {
     if prefix.is_empty() || prefix.len() > 16 || digits.is_empty() {
         return None;
     }
-    digits.bytes().all(|b| b.is_ascii_digit()).then_some((prefix, digits))
+    digits
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then_some((prefix, digits))
 }
 
 fn strip_scheme(s: &str) -> Option<&str> {
@@ -210,14 +239,21 @@ fn parse_web_fragment(frag: &str) -> Result<IssueId, String> {
 /// `.../detail/<ui segment(s)>/<oid>[/more]`, or a bare `/<ui segment>/<oid>` from `detail=`.
 fn ui_path_to_id(path: &str) -> Result<IssueId, String> {
     let segs: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let start = segs.iter().position(|s| s.eq_ignore_ascii_case("detail")).map_or(0, |i| i + 1);
+    let start = segs
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case("detail"))
+        .map_or(0, |i| i + 1);
     let rest = segs.get(start..).unwrap_or_default();
     let (ty, oid) = match rest {
         [pi, sub, oid, ..] if pi.eq_ignore_ascii_case("portfolioitem") => {
             (format!("portfolioitem/{}", sub.to_ascii_lowercase()), *oid)
         }
         [ty, oid, ..] => (ty.to_ascii_lowercase(), *oid),
-        _ => return Err("Rally URL does not name an artifact (expected #/detail/<type>/<ObjectID>)".into()),
+        _ => {
+            return Err(
+                "Rally URL does not name an artifact (expected #/detail/<type>/<ObjectID>)".into(),
+            )
+        }
     };
     if !is_type_segment(ty.trim_start_matches("portfolioitem/")) {
         return Err("Rally URL does not name an artifact type".into());
@@ -226,12 +262,10 @@ fn ui_path_to_id(path: &str) -> Result<IssueId, String> {
         return Err("UUID refs are not supported, use the ObjectID or FormattedID".into());
     }
     let object_id = parse_oid(oid)?;
-    // The UI calls stories `userstory`; WSAPI calls them `hierarchicalrequirement`.
-    let type_path = match ArtifactType::from_type_name(&ty) {
-        Some(t) => t.type_path().to_string(),
-        None => ty,
-    };
-    Ok(IssueId::Ref { type_path: Some(type_path), object_id })
+    Ok(IssueId::Ref {
+        type_path: Some(canonical_type_path(ty)),
+        object_id,
+    })
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -275,10 +309,16 @@ mod tests {
     use proptest::prelude::*;
 
     fn f(prefix: &str, number: u64) -> IssueId {
-        IssueId::Formatted { prefix: prefix.into(), number }
+        IssueId::Formatted {
+            prefix: prefix.into(),
+            number,
+        }
     }
     fn r(t: &str, oid: u64) -> IssueId {
-        IssueId::Ref { type_path: Some(t.into()), object_id: oid }
+        IssueId::Ref {
+            type_path: Some(t.into()),
+            object_id: oid,
+        }
     }
 
     #[test]
@@ -313,6 +353,10 @@ mod tests {
             ("https://rally1.rallydev.com/#/detail/task/31/discussion", r("task", 31)),
             ("https://rally1.rallydev.com/#/123d/userstories?detail=%2Fuserstory%2F123", r("hierarchicalrequirement", 123)),
             ("https://rally1.rallydev.com/#/123d/custom/1?detail=%2Fdefect%2F8&x=1", r("defect", 8)),
+            ("https://rally1.rallydev.com/#/?detail=/userstory/5&fdp=true", r("hierarchicalrequirement", 5)),
+            ("/userstory/9", r("hierarchicalrequirement", 9)),
+            ("/testcase/9", r("testcase", 9)),
+            ("/PortfolioItem/Initiative/4", r("portfolioitem/initiative", 4)),
         ];
         for (input, want) in cases {
             assert_eq!(parse_issue_id(input, "id"), Ok(want), "{input:?}");
@@ -353,19 +397,50 @@ mod tests {
             assert!(e.message.contains(needle), "{input:?}: {}", e.message);
         }
         let long = "9".repeat(5000);
-        assert!(parse_issue_id(&long, "id").unwrap_err().message.contains("too long"));
+        assert!(parse_issue_id(&long, "id")
+            .unwrap_err()
+            .message
+            .contains("too long"));
     }
 
     #[test]
     fn formatted_and_types() {
-        assert_eq!(parse_issue_id("us012", "id").unwrap().formatted().as_deref(), Some("US12"));
+        assert_eq!(
+            parse_issue_id("us012", "id")
+                .unwrap()
+                .formatted()
+                .as_deref(),
+            Some("US12")
+        );
         assert_eq!(IssueId::ObjectId(1).formatted(), None);
-        assert_eq!(parse_issue_id("de3", "id").unwrap().artifact_type(), Some(ArtifactType::Defect));
-        assert_eq!(parse_issue_id("/portfolioitem/feature/3", "id").unwrap().artifact_type(), Some(ArtifactType::Feature));
-        assert_eq!(parse_issue_id("/testcase/3", "id").unwrap().artifact_type(), None);
-        assert_eq!(parse_issue_id("/testcase/3", "id").unwrap().object_id(), Some(3));
-        for (p, t) in [("US", Some(ArtifactType::UserStory)), ("s", Some(ArtifactType::UserStory)), ("DE", Some(ArtifactType::Defect)),
-            ("ta", Some(ArtifactType::Task)), ("F", Some(ArtifactType::Feature)), ("TC", None), ("I", None), ("", None)] {
+        assert_eq!(
+            parse_issue_id("de3", "id").unwrap().artifact_type(),
+            Some(ArtifactType::Defect)
+        );
+        assert_eq!(
+            parse_issue_id("/portfolioitem/feature/3", "id")
+                .unwrap()
+                .artifact_type(),
+            Some(ArtifactType::Feature)
+        );
+        assert_eq!(
+            parse_issue_id("/testcase/3", "id").unwrap().artifact_type(),
+            None
+        );
+        assert_eq!(
+            parse_issue_id("/testcase/3", "id").unwrap().object_id(),
+            Some(3)
+        );
+        for (p, t) in [
+            ("US", Some(ArtifactType::UserStory)),
+            ("s", Some(ArtifactType::UserStory)),
+            ("DE", Some(ArtifactType::Defect)),
+            ("ta", Some(ArtifactType::Task)),
+            ("F", Some(ArtifactType::Feature)),
+            ("TC", None),
+            ("I", None),
+            ("", None),
+        ] {
             assert_eq!(prefix_type(p), t, "{p}");
         }
     }
@@ -384,7 +459,11 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = parse_object_ref(input);
-            assert_eq!(got.as_ref().map(|(t, o)| (t.as_str(), *o)), *want, "{input}");
+            assert_eq!(
+                got.as_ref().map(|(t, o)| (t.as_str(), *o)),
+                *want,
+                "{input}"
+            );
         }
     }
 

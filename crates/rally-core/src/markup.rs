@@ -55,9 +55,18 @@ fn tidy(md: &str) -> String {
         if line.trim_start().starts_with("```") {
             in_fence = !in_fence;
         }
-        let mut line = if in_fence { (*line).to_string() } else { line.replace('\u{a0}', " ") };
+        let mut line = if in_fence {
+            (*line).to_string()
+        } else {
+            line.replace('\u{a0}', " ")
+        };
         // `<br>\n` in the source leaves one space before the next line's text.
-        if !in_fence && i > 0 && ends_with_hard_break(lines[i - 1]) && line.starts_with(' ') && !line.starts_with("  ") {
+        if !in_fence
+            && i > 0
+            && ends_with_hard_break(lines[i - 1])
+            && line.starts_with(' ')
+            && !line.starts_with("  ")
+        {
             line.remove(0);
         }
         if !in_fence && !line.trim_start().starts_with("```") {
@@ -171,9 +180,20 @@ fn strike_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerRe
 }
 
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
-    let lower: String = url.trim_start().chars().take(12).collect::<String>().to_ascii_lowercase();
-    let lower: String = lower.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
-    if ["javascript:", "vbscript:", "data:"].iter().any(|s| lower.starts_with(s)) {
+    let lower: String = url
+        .trim_start()
+        .chars()
+        .take(12)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let lower: String = lower
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    if ["javascript:", "vbscript:", "data:"]
+        .iter()
+        .any(|s| lower.starts_with(s))
+    {
         CowStr::Borrowed("#")
     } else {
         url
@@ -187,12 +207,28 @@ pub fn markdown_to_html(md: &str) -> String {
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let events = Parser::new_ext(md, opts).map(|ev| match ev {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
-            Event::Start(Tag::Link { link_type, dest_url: safe_url(dest_url), title, id })
-        }
-        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
-            Event::Start(Tag::Image { link_type, dest_url: safe_url(dest_url), title, id })
-        }
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
         other => other,
     });
     let mut out = String::with_capacity(md.len() + md.len() / 2);

@@ -60,6 +60,7 @@ fn markdown_to_html_table() {
         ("[x](javascript:alert(1))", "<p><a href=\"#\">x</a></p>"),
         ("[x]( JavaScript:alert(1))", "<p><a href=\"#\">x</a></p>"),
         ("![i](data:text/html;base64,AAAA)", "<p><img src=\"#\" alt=\"i\" /></p>"),
+        ("<https://example.com/x>", "<p><a href=\"https://example.com/x\">https://example.com/x</a></p>"),
         ("[ok](https://example.com/a?b=1&c=2)", "<p><a href=\"https://example.com/a?b=1&amp;c=2\">ok</a></p>"),
     ];
     for (md, html) in cases {
