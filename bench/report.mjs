@@ -20,7 +20,7 @@ function target(row, ctx) {
   switch (row.kind) {
     case 'list': {
       const pages = Math.ceil(row.N / 2000);
-      const parts = [ok(worst === pages, `${pages} pages`)];
+      const parts = [ok(worst === pages, `${pages} page${pages > 1 ? 's' : ''}`)];
       if (row.N === 10000 && row.mode === 'cold') parts.push(ok(row.rssMB < 150, 'RSS < 150 MB'));
       if (row.N === 10000 && row.mode === 'cold' && ctx.jsCpu) {
         parts.push(ok(median(row.samples.map((s) => s.cpuMs)) < ctx.jsCpu, `CPU < plain JS ${fmt(ctx.jsCpu, 0)} ms`));
@@ -57,7 +57,7 @@ function cells(row, ctx) {
   const inflight = row.samples.map((s) => s.maxInFlight).filter((x) => x !== undefined);
   const tg = row.error ? [[`FAILED: ${row.error}`, false]] : target(row, ctx);
   const tgText = tg.map(([t, m]) => (m === null ? t : `${t} ${m ? '✓' : '✗'}`)).join(', ');
-  return [`${row.latency}`, row.name, row.mode ?? '', String(row.samples.length), trips(row), tgText || '',
+  return [`${row.latency}`, row.name, row.mode ?? '', row.samples.length ? String(row.samples.length) : '—', trips(row), tgText || '',
     fmt(median(w)), fmt(quantile(w, 0.95)), fmt(median(c)), fmt(row.rssMB, 0),
     inflight.length ? String(Math.max(...inflight)) : ''];
 }
@@ -77,10 +77,13 @@ function expand(rows) {
 const HEAD = ['Latency ms', 'Scenario', 'Mode', 'n', 'Round trips', 'Target (issue 4)', 'Wall p50 ms',
   'Wall p95 ms', 'CPU p50 ms', 'Peak RSS MB', 'Max in flight'];
 
+const ORDER = [undefined, 'op', 'list', 'plainJs', 'gets'];
+
 export function renderTable(rows) {
   const js = rows.find((r) => r.kind === 'plainJs' && !r.error);
   const ctx = { jsCpu: js ? median(js.samples.map((s) => s.cpuMs)) : undefined };
-  const body = expand(rows).map((r) => cells(r, ctx));
+  const sorted = [...rows].sort((a, b) => a.latency - b.latency || ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+  const body = expand(sorted).map((r) => cells(r, ctx));
   const line = (xs) => `| ${xs.join(' | ')} |`;
   return [line(HEAD), line(HEAD.map(() => '---')), ...body.map(line)].join('\n');
 }
@@ -125,6 +128,7 @@ Command: \`npm run bench\`${m.args ? ` (arguments: \`${m.args}\`)` : ''} — run
 | OS | ${m.os} |
 | Node | ${m.node} |
 | rustc | ${m.rustc} |
+| Addon | \`${m.addon}\` |
 | Simulator | \`${m.sim}\` (on 127.0.0.1, seed 4242) |
 | Date | ${m.date} |
 
