@@ -170,3 +170,16 @@ async fn same_seed_same_data_other_seed_other_data() {
     assert_eq!(a.sim.workspace_ref, b.sim.workspace_ref);
     assert_ne!(a.sim.workspace_ref, c.sim.workspace_ref);
 }
+
+#[test]
+fn blocking_helper_serves_without_an_async_test() {
+    use std::io::{Read, Write};
+    let sim = rally_sim::BlockingSim::start(SimConfig { api_key: "_blockKey".into(), ..Default::default() }).expect("start");
+    let addr = sim.handle.url.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(conn, "GET /slm/webservice/v2.0/user?fetch=UserName HTTP/1.1\r\nHost: {addr}\r\nZSESSIONID: _blockKey\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains(&format!("\"UserName\":\"{}\"", sim.handle.owner_user_name)));
+}

@@ -88,6 +88,11 @@ async fn single_get_envelope_and_full_object_keys() {
     assert_eq!(keys(&v["Defect"]["Tags"]), keys(&rec_obj["Tags"]));
     assert_eq!(keys(&v["Defect"]["Discussion"]), keys(&rec_obj["Discussion"]));
     assert_eq!(keys(&v["Defect"]["Project"]), keys(&rec_obj["Project"]), "nested ref under full fetch");
+    // HTML in text fields is escaped as \u003C…\u003E in the raw JSON, as recorded.
+    let raw = t.http.get(format!("{}/defect/{oid}?fetch=Description", t.sim.base)).header("ZSESSIONID", KEY)
+        .send().await.unwrap().text().await.unwrap();
+    assert!(raw.contains("\\u003C") && !raw.contains('<'), "{raw}");
+    assert!(fixture("update-defect-operationresult-warnings.json").contains("\\u003Cp\\u003E"));
     let sub = t.get("/subscription").await;
     let rec_sub = fixture_json("get-subscription.json");
     assert_eq!(keys(&sub), keys(&rec_sub));
