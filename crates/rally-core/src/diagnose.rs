@@ -212,7 +212,8 @@ impl Doctor {
         match e {
             RallyError::Auth { detail } => {
                 let mut report = report;
-                report.pass("connection", "the server answered (HTTP), so network and TLS are fine".into());
+                let reached = report.network.as_ref().map(|n| n.summary(&self.settings)).unwrap_or_default();
+                report.pass("connection", reached);
                 report.fail(
                     "auth",
                     exit::AUTH,

@@ -94,10 +94,10 @@ impl Network {
 
     fn route(&self) -> String {
         match (&self.proxy, &self.proxy_source) {
-            (Some(_), _) if self.bypassed_by_no_proxy => "directly (NO_PROXY names the server)".into(),
-            (Some(p), Some(src)) => format!("through proxy {p} (from {src})"),
+            (Some(_), _) if self.bypassed_by_no_proxy => "direct: NO_PROXY names the server".into(),
+            (Some(p), Some(src)) => format!("through proxy {p} from {src}"),
             (Some(p), None) => format!("through proxy {p}"),
-            (None, _) => "directly (no proxy configured)".into(),
+            (None, _) => "direct, no proxy configured".into(),
         }
     }
 
@@ -118,7 +118,7 @@ impl Network {
 
     /// The `connection` check's detail when the server answered.
     pub fn summary(&self, s: &Settings) -> String {
-        format!("reached {} {}; {}", s.origin, self.route(), self.trust())
+        format!("reached {} ({}); {}", s.origin, self.route(), self.trust())
     }
 }
 
@@ -145,6 +145,8 @@ pub async fn probe(s: &Settings) -> Option<String> {
     }
 }
 
+/// The causes of an error, innermost last, without the generic wrappers ("error sending
+/// request for url …", "client error (Connect)") that say nothing a user can act on.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
@@ -155,7 +157,16 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         }
         cur = inner.source();
     }
-    parts.join(": ")
+    let useful: Vec<String> = parts
+        .iter()
+        .filter(|p| !p.starts_with("error sending request") && !p.starts_with("client error ("))
+        .cloned()
+        .collect();
+    if useful.is_empty() {
+        parts.join(": ")
+    } else {
+        useful.join(": ")
+    }
 }
 
 /// (detail, hint) for a request that got no HTTP answer at all.
@@ -163,7 +174,7 @@ pub fn explain_connect_failure(s: &Settings, e: &RallyError, probe: Option<&str>
     let net = Network::describe(s, &TrackerConfig::default());
     let via = net.route();
     let low = probe.unwrap_or_default().to_ascii_lowercase();
-    let why = probe.map(|p| format!(" ({p})")).unwrap_or_default();
+    let why = probe.map(|p| format!(": {p}")).unwrap_or_default();
     let proxy_note = if net.proxy.is_some() && !net.bypassed_by_no_proxy {
         " If the proxy is wrong, fix HTTPS_PROXY or the proxy option; NO_PROXY lists hosts that go direct."
     } else {
@@ -172,7 +183,7 @@ pub fn explain_connect_failure(s: &Settings, e: &RallyError, probe: Option<&str>
     let tls_words = ["certificate", "unknownissuer", "handshake", "tls", "ssl"];
     if tls_words.iter().any(|w| low.contains(w)) {
         return (
-            format!("TLS failed connecting to {} {via}{why}", s.origin),
+            format!("TLS failed connecting to {} ({via}){why}", s.origin),
             "the server's certificate is not trusted. Behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to your \
              company's CA bundle (PEM file) or pass it in caCerts: this native addon does not use Node's TLS settings."
                 .into(),
@@ -183,24 +194,24 @@ pub fn explain_connect_failure(s: &Settings, e: &RallyError, probe: Option<&str>
         .any(|w| low.contains(w))
     {
         return (
-            format!("the server name in {} could not be resolved {via}{why}", s.origin),
+            format!("the server name in {} could not be resolved ({via}){why}", s.origin),
             format!("check RALLY_SERVER / --server (usually rally1.rallydev.com).{proxy_note}"),
         );
     }
     if low.contains("refused") {
         return (
-            format!("the connection to {} was refused {via}{why}", s.origin),
+            format!("the connection to {} ({via}) was refused{why}", s.origin),
             format!("nothing accepts connections there: check the host and port in RALLY_SERVER.{proxy_note}"),
         );
     }
     if matches!(e, RallyError::Timeout { .. }) || low.contains("timed out") {
         return (
-            format!("{} did not answer in time {via}{why}", s.origin),
+            format!("{} ({via}) did not answer in time{why}", s.origin),
             format!("a firewall may be dropping the traffic; if your network needs a proxy, set HTTPS_PROXY.{proxy_note}"),
         );
     }
     (
-        format!("could not reach {} {via}: {e}{why}", s.origin),
+        format!("could not reach {} ({via}): {e}{why}", s.origin),
         format!("check the server name, the network and the proxy settings.{proxy_note}"),
     )
 }
