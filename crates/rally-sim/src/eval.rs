@@ -201,7 +201,7 @@ fn enum_index(fk: FK, s: &str) -> Option<usize> {
 }
 
 impl Compiled {
-    fn eq(&self, v: &FVal, fk: FK, operand: &Operand) -> bool {
+    fn eq(&self, v: &FVal, operand: &Operand) -> bool {
         match (operand, v) {
             (Operand::Null, v) => *v == FVal::Null,
             (Operand::Text(t), FVal::Str(s)) if self.number_only => digits(s) == digits(t),
@@ -212,7 +212,7 @@ impl Compiled {
                 if *day_only { *d >= *ms && *d < ms + DAY_MS } else { d == ms }
             }
             (Operand::Ref(r), FVal::Ref(x)) => r == x,
-            (Operand::List(items), v) => items.iter().any(|i| self.eq(v, fk, i)),
+            (Operand::List(items), v) => items.iter().any(|i| self.eq(v, i)),
             _ => false,
         }
     }
@@ -259,8 +259,8 @@ impl Compiled {
         }
         let any = |f: &dyn Fn(&FVal, FK) -> bool| vals.iter().any(|(v, k)| f(v, *k));
         match self.op {
-            O::Eq | O::In => any(&|v, k| self.eq(v, k, &self.operand)),
-            O::Ne | O::NotIn => !any(&|v, k| self.eq(v, k, &self.operand)),
+            O::Eq | O::In => any(&|v, _| self.eq(v, &self.operand)),
+            O::Ne | O::NotIn => !any(&|v, _| self.eq(v, &self.operand)),
             O::Contains => any(&|v, _| self.contains(v)),
             O::NotContains => !any(&|v, _| self.contains(v)),
             O::Lt | O::Le | O::Gt | O::Ge => any(&|v, k| self.order(v, k).unwrap_or(false)),

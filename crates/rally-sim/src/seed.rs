@@ -105,7 +105,7 @@ fn plain(st: &mut Store, kind: Kind, ctx_today: i64, fields: &[(&str, FVal)]) ->
 
 fn split_camel(name: &str) -> String {
     let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
+    for (i, c) in name.char_indices() {
         if i > 0 && c.is_ascii_uppercase() && !name[..i].ends_with(|p: char| p.is_ascii_uppercase()) {
             out.push(' ');
         }

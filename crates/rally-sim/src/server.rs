@@ -203,7 +203,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
             let oid = lookup(&st, &target, &id).unwrap_or_else(|| id.parse().unwrap_or(0));
             let ti = info(kind);
             let name = ti.field_index_ci(&field).map_or(field.as_str(), |i| ti.fields[i].name).to_string();
-            with_warnings(write::collection(&mut st, &app.base, kind, oid, &name, add, body, &Fetch::parse(fetch_raw)), &warnings)
+            with_warnings(write::collection(&mut st, &app.base, write::Edit { kind, oid, field: &name, add }, body, &Fetch::parse(fetch_raw)), &warnings)
         }
         (_, m) => envelope::operation(&[format!("Unsupported method {m}")], &warnings, None),
     }

@@ -355,12 +355,20 @@ pub fn delete(st: &mut Store, kind: Kind, oid: u64) -> J {
     envelope::operation(&[], &[], None)
 }
 
+/// Which collection of which object, and whether items are added or removed.
+pub struct Edit<'a> {
+    pub kind: Kind,
+    pub oid: u64,
+    pub field: &'a str,
+    pub add: bool,
+}
+
 /// `POST /<Type>/<oid>/Tags/add|remove` with `{"CollectionItems": [...]}`.
-pub fn collection(st: &mut Store, base: &str, kind: Kind, oid: u64, field: &str, add: bool, body: &[u8], fetch: &Fetch) -> J {
+pub fn collection(st: &mut Store, base: &str, edit: Edit, body: &[u8], fetch: &Fetch) -> J {
+    let Edit { kind, oid, field, add } = edit;
     let now = dates::now_ms();
-    let verb = if add { "update" } else { "update" };
     let Some(mut o) = st.get(oid).filter(|o| o.kind == kind).cloned() else {
-        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to {verb}.", info(kind).type_name)], &[], None);
+        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to update.", info(kind).type_name)], &[], None);
     };
     let ti = info(kind);
     let Some(fd) = ti.field(field).copied() else {
