@@ -1,1 +1,123 @@
-//! Node binding.
+//! Node binding of `rally_core`: converts values and maps errors, nothing else. The package's
+//! JS entry (`rally.js`) wraps this class with error classes and argument type checks.
+
+mod doctor;
+mod error;
+mod types;
+
+use error::{guard, guarded};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi_derive::napi;
+use rally_core as core;
+use std::sync::Arc;
+pub use types::*;
+
+/// Panopticon's `IssueTracker` over Rally WSAPI v2.0 (native part; use the package entry).
+#[napi]
+pub struct RallyTracker {
+    inner: Arc<core::Tracker>,
+}
+
+fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
+    let logger = c.logger.map(|tsfn| {
+        let log: core::Logger = Arc::new(move |event: &core::LogEvent| {
+            // Non-blocking: a log line must never stall a request; if the queue is closed
+            // (the environment is shutting down) the event is dropped.
+            let _ = tsfn.call(
+                LogEvent { level: event.level.to_string(), message: event.message.clone() },
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        });
+        log
+    });
+    core::TrackerConfig {
+        api_key: c.api_key,
+        server: c.server,
+        workspace: c.workspace,
+        project: c.project,
+        project_scope_down: c.project_scope_down,
+        project_scope_up: c.project_scope_up,
+        artifact_types: c.artifact_types.map(|ts| ts.into_iter().map(Into::into).collect()),
+        timeout_ms: c.timeout_ms,
+        max_concurrency: c.max_concurrency,
+        max_retries: c.max_retries,
+        max_results: c.max_results,
+        proxy: c.proxy,
+        ca_certs: c.ca_certs,
+        allow_insecure_http: c.allow_insecure_http,
+        logger,
+    }
+}
+
+#[napi]
+impl RallyTracker {
+    /// Validates the options (no I/O). Throws on an empty key or an invalid option.
+    #[napi(constructor)]
+    pub fn new(config: RallyTrackerConfig) -> napi::Result<Self> {
+        let config = core_config(config);
+        let tracker = guard(move || core::Tracker::new(config))?;
+        Ok(RallyTracker { inner: Arc::new(tracker) })
+    }
+
+    #[napi(getter, ts_return_type = "'rally'")]
+    pub fn name(&self) -> &'static str {
+        "rally"
+    }
+
+    #[napi]
+    pub async fn list_issues(&self, filters: Option<IssueFilters>) -> napi::Result<Vec<Issue>> {
+        let t = self.inner.clone();
+        let f = filters.map(Into::into).unwrap_or_default();
+        let list = guarded(async move { t.list_issues(f).await }).await?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+
+    #[napi]
+    pub async fn get_issue(&self, id: String) -> napi::Result<Issue> {
+        let t = self.inner.clone();
+        Ok(guarded(async move { t.get_issue(&id).await }).await?.into())
+    }
+
+    #[napi]
+    pub async fn create_issue(&self, issue: NewIssue) -> napi::Result<Issue> {
+        let t = self.inner.clone();
+        Ok(guarded(async move { t.create_issue(issue.into()).await }).await?.into())
+    }
+
+    #[napi]
+    pub async fn update_issue(&self, id: String, update: IssueUpdate) -> napi::Result<Issue> {
+        let t = self.inner.clone();
+        Ok(guarded(async move { t.update_issue(&id, update.into()).await }).await?.into())
+    }
+
+    #[napi]
+    pub async fn delete_issue(&self, id: String) -> napi::Result<()> {
+        let t = self.inner.clone();
+        Ok(guarded(async move { t.delete_issue(&id).await }).await?)
+    }
+
+    #[napi]
+    pub async fn get_comments(&self, issue_id: String) -> napi::Result<Vec<Comment>> {
+        let t = self.inner.clone();
+        let list = guarded(async move { t.get_comments(&issue_id).await }).await?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+
+    #[napi]
+    pub async fn add_comment(&self, issue_id: String, body: String) -> napi::Result<Comment> {
+        let t = self.inner.clone();
+        Ok(guarded(async move { t.add_comment(&issue_id, &body).await }).await?.into())
+    }
+
+    #[napi]
+    pub async fn transition_issue(&self, id: String, state: IssueState) -> napi::Result<()> {
+        let t = self.inner.clone();
+        Ok(guarded(async move { t.transition_issue(&id, state.into()).await }).await?)
+    }
+
+    #[napi(js_name = "linkPR")]
+    pub async fn link_pr(&self, issue_id: String, pr_url: String) -> napi::Result<()> {
+        let t = self.inner.clone();
+        Ok(guarded(async move { t.link_pr(&issue_id, &pr_url).await }).await?)
+    }
+}
