@@ -105,3 +105,48 @@ fn invalid_options_name_their_field() {
     assert_eq!(s.project.as_deref(), Some("/project/555"));
     assert!(s.scope_up);
 }
+
+/// A self-signed test CA (no private key kept); only its parsing matters here.
+const TEST_CA: &str = "-----BEGIN CERTIFICATE-----
+MIIBjjCCATWgAwIBAgIUHmFMS0g+IvNwfPhQYi+Ymq3nM0swCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwScmFsbHktY29yZSB0ZXN0IENBMB4XDTI2MTEyMzIxMDE1N1oX
+DTM2MTEyMDIxMDE1N1owHTEbMBkGA1UEAwwScmFsbHktY29yZSB0ZXN0IENBMFkw
+EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEf2/e00EZ8mbqIMv1NKQ6nohNXO0aYZtS
+/L06uFqGePrbBxv/iZxiCGIu/o1HSQyaX8V/M3tMkXcTmHa1sTkox6NTMFEwHQYD
+VR0OBBYEFGUWXxEE1/cnqRqyVI5sfIAr5WfLMB8GA1UdIwQYMBaAFGUWXxEE1/cn
+qRqyVI5sfIAr5WfLMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIg
+JeAIszZIbYnVo41KhRIiLNWWmG8utU8EFLrufaKVD+MCIHJy/cvROREMKZyQgOYX
+BEW2TS4ecXpk3t7IFbzwht+Q
+-----END CERTIFICATE-----
+";
+
+#[test]
+fn ca_certs_and_node_extra_ca_certs() {
+    let s = Settings::from_config(&TrackerConfig {
+        ca_certs: Some(vec![TEST_CA.into(), format!("{TEST_CA}{TEST_CA}")]),
+        ..cfg("_k")
+    })
+    .unwrap();
+    assert!(s.ca_certs.len() >= 3);
+    // The tracker's HTTP client accepts them.
+    assert!(crate::http::Http::new(std::sync::Arc::new(s)).is_ok());
+
+    // An unusable NODE_EXTRA_CA_CERTS warns (as Node does) instead of failing construction.
+    let dir = std::env::temp_dir().join(format!("rally-core-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("ca.pem");
+    std::fs::write(&good, TEST_CA).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<LogEvent>::new()));
+    let sink = seen.clone();
+    let logger: Logger = std::sync::Arc::new(move |e: &LogEvent| sink.lock().unwrap().push(e.clone()));
+    std::env::set_var("NODE_EXTRA_CA_CERTS", &good);
+    let with = Settings::from_config(&TrackerConfig { logger: Some(logger.clone()), ..cfg("_k") }).unwrap();
+    std::env::set_var("NODE_EXTRA_CA_CERTS", dir.join("missing.pem"));
+    let missing = Settings::from_config(&TrackerConfig { logger: Some(logger), ..cfg("_k") });
+    std::env::remove_var("NODE_EXTRA_CA_CERTS");
+    assert!(!with.ca_certs.is_empty());
+    assert!(missing.is_ok());
+    let logs = seen.lock().unwrap();
+    assert!(logs.iter().any(|e| e.level == "warn" && e.message.contains("missing.pem")), "{logs:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
