@@ -72,10 +72,16 @@ pub async fn get_faults(State(app): State<Arc<App>>) -> Response {
     json_response(StatusCode::OK, &J::obj().with("faults", J::s(app.faults.spec())))
 }
 
+/// One bulk call adds at most this many objects (memory stays bounded).
+const MAX_BULK: usize = 200_000;
+
 /// `POST /__sim/bulk?type=hierarchicalrequirement&count=10000`
 pub async fn bulk(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
     let p = parse_params(q.as_deref());
     let count: usize = p.get("count").and_then(|c| c.parse().ok()).unwrap_or(0);
+    if count > MAX_BULK {
+        return json_response(StatusCode::BAD_REQUEST, &J::obj().with("error", J::s(format!("count is limited to {MAX_BULK}"))));
+    }
     let kind = match p.get("type").map(|t| target_by_path(t)) {
         None => Some(crate::schema::Kind::HierarchicalRequirement),
         Some(Some(Target::One(k))) => Some(k),

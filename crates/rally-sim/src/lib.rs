@@ -44,6 +44,8 @@ pub struct SimConfig {
     pub max_seconds: Option<u64>,
     /// 0 = an ephemeral port.
     pub port: u16,
+    /// Simple stories added after the seed data (as `POST /__sim/bulk` does), for large lists.
+    pub extra_stories: usize,
 }
 
 impl Default for SimConfig {
@@ -56,6 +58,7 @@ impl Default for SimConfig {
             faults: None,
             max_seconds: None,
             port: 0,
+            extra_stories: 0,
         }
     }
 }
@@ -70,6 +73,7 @@ impl std::fmt::Debug for SimConfig {
             .field("faults", &self.faults)
             .field("max_seconds", &self.max_seconds)
             .field("port", &self.port)
+            .field("extra_stories", &self.extra_stories)
             .finish_non_exhaustive()
     }
 }
@@ -155,6 +159,9 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
         faults.set_spec(spec)?;
     }
     let (app, owner) = App::new(cfg.seed, &cfg.api_key, &cfg.extra_keys, base.clone(), faults);
+    if cfg.extra_stories > 0 {
+        seed::bulk(&mut app.write(), Kind::HierarchicalRequirement, cfg.extra_stories, owner)?;
+    }
     let (workspace_ref, project_ref, children, owner_name) = {
         let st = app.read();
         let children = st

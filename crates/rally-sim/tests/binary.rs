@@ -67,3 +67,16 @@ async fn bad_arguments_exit_with_usage() {
     let out = Command::new(env!("CARGO_BIN_EXE_rally-sim")).args(["--api-key", "k", "--faults", "418@*"]).stdin(Stdio::null()).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "a bad fault spec is refused at start");
 }
+
+#[tokio::test]
+async fn extra_stories_make_a_large_workspace_at_start() {
+    let started = Instant::now();
+    let (mut child, info) = spawn(&["--port", "0", "--seed", "3", "--api-key", "_big", "--extra-stories", "10000", "--max-seconds", "30"], Stdio::piped());
+    let ready = started.elapsed();
+    let url = format!("{}/slm/webservice/v2.0/hierarchicalrequirement?pagesize=1", info["url"].as_str().unwrap());
+    let v: Value = reqwest::Client::new().get(url).header("ZSESSIONID", "_big").send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["QueryResult"]["TotalResultCount"], 10_040);
+    println!("start with 10040 stories: {} ms to the JSON line (debug build)", ready.as_millis());
+    drop(child.stdin.take());
+    assert!(exits_within(&mut child, Duration::from_secs(5)).await);
+}
