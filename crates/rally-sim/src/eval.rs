@@ -302,6 +302,12 @@ pub fn sort_key(st: &Store, o: &Obj, field: &str) -> SortVal {
     walk(st, o, &[field.to_string()], &mut vals);
     let Some((v, fk)) = vals.into_iter().next() else { return SortVal::Null };
     match (v.as_ref(), fk) {
+        // US9 before US10: the number decides, the prefix only separates types.
+        (FVal::Str(s), _) if field == "FormattedID" => {
+            let n: f64 = digits(s).parse().unwrap_or(0.0);
+            let prefix = &s[..s.len() - digits(s).len()];
+            SortVal::Str(format!("{prefix}{n:020}"))
+        }
         (FVal::Str(s), FK::Enum(_)) => SortVal::Num(enum_index(fk, s).map_or(-1.0, |i| i as f64)),
         (FVal::Str(s), _) => SortVal::Str(s.clone()),
         (FVal::Int(n), _) => SortVal::Num(*n as f64),
