@@ -208,6 +208,11 @@ async fn not_found_and_validation_errors() {
         assert_eq!(err.code(), "RALLY_NOT_FOUND", "{id}: {err}");
         assert!(err.to_string().starts_with("Issue not found: "), "{err}");
     }
+    // An unknown prefix is looked up once in the type definitions.
+    e.reset_stats().await;
+    assert_eq!(t.get_issue("XY5").await.unwrap_err().code(), "RALLY_NOT_FOUND");
+    assert_eq!(t.get_issue("xy6").await.unwrap_err().code(), "RALLY_NOT_FOUND");
+    assert_eq!(e.routes().await, vec![("GET /slm/webservice/v2.0/typedefinition".to_string(), 1)]);
     assert_eq!(t.get_comments("US999999").await.unwrap_err().code(), "RALLY_NOT_FOUND");
     assert_eq!(t.delete_issue("DE999999").await.unwrap_err().code(), "RALLY_NOT_FOUND");
     assert_eq!(t.add_comment("TA999999", "x").await.unwrap_err().code(), "RALLY_NOT_FOUND");

@@ -118,16 +118,22 @@ async fn crud_round_trip_with_request_counts() {
     let t6 = e.tracker();
     e.reset_stats().await;
     t6.link_pr(&created.reference, pr).await.unwrap();
-    let cold_link = e.total().await;
-    assert!(cold_link <= 3, "linkPR cold: {:?}", e.routes().await);
+    // Cold: the existing-link lookup and the artifact lookup run concurrently, then the post.
+    assert_eq!(e.total().await, 3, "linkPR cold: {:?}", e.routes().await);
     e.reset_stats().await;
     t6.link_pr(&created.reference, pr).await.unwrap();
     assert_eq!(e.total().await, 1, "linkPR again: {:?}", e.routes().await);
     let comments = t.get_comments(&created.reference).await.unwrap();
     assert_eq!(comments.len(), 3);
+    assert!(comments[2].body.contains("github.com/acme/shop/pull/42?x=1&y=2"), "{}", comments[2].body);
     assert!(comments[2].body.contains("github.com/acme/shop/pull/42"), "{}", comments[2].body);
     e.tracker().link_pr(&created.id, pr).await.unwrap();
     assert_eq!(t.get_comments(&created.reference).await.unwrap().len(), 3);
+    // Warm, a new URL: the lookup and the post.
+    e.reset_stats().await;
+    t6.link_pr(&created.reference, "https://github.com/acme/shop/pull/43").await.unwrap();
+    assert_eq!(e.total().await, 2, "linkPR warm: {:?}", e.routes().await);
+    assert_eq!(t.get_comments(&created.reference).await.unwrap().len(), 4);
 
     // Delete: cold = lookup + delete; then it is gone.
     let t7 = e.tracker();
@@ -272,3 +278,45 @@ async fn labels_and_assignee_are_set_exactly() {
     assert!(err.to_string().contains("assignee"), "{err}");
 }
 
+
+#[tokio::test]
+async fn comments_by_every_id_form_and_closed_defect_reopens() {
+    let e = env().await;
+    let t = e.tracker();
+    let d = t
+        .create_issue(NewIssue { title: "reopen me".into(), artifact_type: Some(ArtifactType::Defect), ..Default::default() })
+        .await
+        .unwrap();
+    t.add_comment(&d.reference, "one").await.unwrap();
+    let by_fid = t.get_comments(&d.reference).await.unwrap();
+    for id in [d.id.clone(), format!("/defect/{}", d.id), d.url.clone()] {
+        let fresh = e.tracker();
+        e.reset_stats().await;
+        assert_eq!(fresh.get_comments(&id).await.unwrap(), by_fid, "{id}");
+        assert_eq!(e.total().await, 1, "getComments({id})");
+    }
+    // No comments on a known issue: an empty list, not an error; on an unknown one: not found.
+    let quiet = t.create_issue(NewIssue { title: "quiet".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(e.tracker().get_comments(&quiet.reference).await.unwrap(), vec![]);
+
+    // A defect whose State is Closed reads closed whatever its ScheduleState; reopening it
+    // also sets State back to Open.
+    let r = e
+        .http
+        .post(format!("{}/defect/{}", e.sim.base, d.id))
+        .header("ZSESSIONID", &e.sim.api_key)
+        .json(&serde_json::json!({"Defect": {"State": "Closed", "ScheduleState": "Defined"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let fresh = e.tracker();
+    assert_eq!(fresh.get_issue(&d.reference).await.unwrap().state, IssueState::Closed);
+    fresh.transition_issue(&d.reference, IssueState::Open).await.unwrap();
+    let v = e.raw_get(&format!("defect/{}?fetch=State,ScheduleState", d.id)).await;
+    assert_eq!(v["Defect"]["State"], "Open", "{v}");
+    assert_eq!(fresh.get_issue(&d.reference).await.unwrap().state, IssueState::Open);
+    // The stale cache of the first tracker (it saw the defect open) still lands on the target.
+    t.transition_issue(&d.reference, IssueState::Closed).await.unwrap();
+    assert_eq!(e.tracker().get_issue(&d.reference).await.unwrap().state, IssueState::Closed);
+}
