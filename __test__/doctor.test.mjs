@@ -179,7 +179,15 @@ describe('rally-doctor', () => {
     assert.match(r.stderr, /prefer RALLY_API_KEY/)
   })
 
-  test('TLS: an untrusted certificate is exit 3 with the CA advice; --ca-file and NODE_EXTRA_CA_CERTS fix it', async () => {
+  const hasOpenssl = (() => {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' })
+      return true
+    } catch {
+      return false
+    }
+  })()
+  test('TLS: an untrusted certificate is exit 3 with the CA advice; --ca-file and NODE_EXTRA_CA_CERTS fix it', { skip: !hasOpenssl && 'openssl is not installed' }, async () => {
     // A private CA and a server certificate for 127.0.0.1, as a TLS-inspecting proxy would have.
     const dir = mkdtempSync(join(tmpdir(), 'rally-doctor-tls-'))
     const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' })

@@ -22,7 +22,7 @@ delete consumerEnv.RALLY_LOG
 
 function run(cmd, args, { cwd = app, env = consumerEnv, allowFail = false } = {}) {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, env, timeout: 120_000, maxBuffer: 16 << 20, shell: cmd.endsWith('.cmd') }, (err, stdout, stderr) => {
       if (err && !allowFail) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`))
       else resolve({ code: err ? err.code : 0, stdout, stderr })
     })

@@ -19,6 +19,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const outDir = args.includes('--out') ? resolve(args[args.indexOf('--out') + 1]) : root
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+// Node refuses to run .cmd files without a shell (CVE-2024-27980).
+const shell = process.platform === 'win32'
 
 /** The platform suffix the generated loader looks for (`linux-x64-gnu`, `darwin-arm64`, ...). */
 export function hostSuffix() {
@@ -35,7 +37,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const binary = `${pkg.napi.binaryName}.${hostSuffix()}.node`
 
 if (!args.includes('--no-build')) {
-  execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit' })
+  execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit', shell })
 }
 if (!existsSync(join(root, binary))) {
   console.error(`${binary} is missing: run \`npm run build\` first`)
@@ -54,7 +56,7 @@ try {
   delete staged.devDependencies
   delete staged.scripts
   writeFileSync(join(stage, 'package.json'), JSON.stringify(staged, null, 2) + '\n')
-  const out = execFileSync(npm, ['pack', '--json', '--silent'], { cwd: stage, encoding: 'utf8' })
+  const out = execFileSync(npm, ['pack', '--json', '--silent'], { cwd: stage, encoding: 'utf8', shell })
   const [info] = JSON.parse(out)
   if (!info.files.some((f) => f.path === binary)) throw new Error(`${binary} is not in the tarball`)
   const tarball = join(outDir, info.filename)
