@@ -468,7 +468,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(crate::input::fuzz_config())]
         #[test]
         fn never_panics(s in "\\PC{0,64}") {
             let _ = parse_issue_id(&s, "id");

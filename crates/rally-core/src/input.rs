@@ -26,3 +26,11 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+/// Property-test settings shared by the pure modules: 256 cases keep `cargo test` fast;
+/// `PROPTEST_CASES=200000 cargo test -p rally-core --lib` runs a longer search by hand.
+#[cfg(test)]
+pub(crate) fn fuzz_config() -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    proptest::test_runner::Config { cases, ..Default::default() }
+}

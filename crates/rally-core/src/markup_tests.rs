@@ -102,7 +102,7 @@ fn markdown_round_trips() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(crate::input::fuzz_config())]
     #[test]
     fn html_to_markdown_never_panics(s in "\\PC{0,200}") {
         let _ = html_to_markdown(&s);
@@ -123,5 +123,26 @@ proptest! {
         prop_assert!(!html.contains("<script"));
         prop_assert!(!html.contains("href=\"javascript"));
         let _ = html_to_markdown(&html);
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::input::fuzz_config())]
+    /// After one trip through HTML, Markdown is a fixed point: editing a description in
+    /// Panopticon and saving it again does not drift. Scope: the supported constructs plus
+    /// `& < > | #` as text. Known gap (found by this property with a wider alphabet): literal
+    /// `*`, `_`, `~`, backticks or backslashes touching emphasis or code spans can be
+    /// re-escaped differently on a second trip.
+    #[test]
+    fn markdown_stabilises_after_one_round_trip(
+        lines in proptest::collection::vec(
+            "(# |## |- |1\\. |> )?([a-z]{1,6}|\\*\\*[a-z]{1,4}\\*\\*|`[a-z]{1,4}`|\\[[a-z]{1,3}\\]\\(https://x\\.io/[a-z]{0,3}\\)| |&|[<>|#])*",
+            0..6,
+        )
+    ) {
+        let md = lines.join("\n\n");
+        let once = html_to_markdown(&markdown_to_html(&md));
+        let twice = html_to_markdown(&markdown_to_html(&once));
+        prop_assert_eq!(&twice, &once, "from {:?}", md);
     }
 }

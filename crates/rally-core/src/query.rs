@@ -412,7 +412,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(crate::input::fuzz_config())]
         #[test]
         fn quoted_values_read_back(s in "\\PC{0,40}|[\"\\\\a ()]{0,20}") {
             let rendered = Query::eq("Name", s.as_str()).render();

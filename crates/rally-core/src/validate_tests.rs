@@ -143,7 +143,7 @@ fn validation_table() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(crate::input::fuzz_config())]
     #[test]
     fn valid_dates_normalise_and_reparse(y in 1000i64..=9999, m in 1u32..=12, d in 1u32..=31) {
         let text = format!("{y:04}-{m:02}-{d:02}");
