@@ -150,10 +150,14 @@ fn split_formatted(s: &str) -> Option<(&str, &str)> {
 }
 
 fn strip_scheme(s: &str) -> Option<&str> {
-    let lower = s.get(..8)?.to_ascii_lowercase();
-    if lower.starts_with("https://") {
+    let has = |scheme: &str| {
+        s.as_bytes()
+            .get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme.as_bytes()))
+    };
+    if has("https://") {
         s.get(8..)
-    } else if lower.starts_with("http://") {
+    } else if has("http://") {
         s.get(7..)
     } else {
         None
@@ -355,6 +359,7 @@ mod tests {
             ("https://rally1.rallydev.com/#/123d/custom/1?detail=%2Fdefect%2F8&x=1", r("defect", 8)),
             ("https://rally1.rallydev.com/#/?detail=/userstory/5&fdp=true", r("hierarchicalrequirement", 5)),
             ("/userstory/9", r("hierarchicalrequirement", 9)),
+            ("HTTP://h\u{e9}te/slm/webservice/v2.0/defect/3", r("defect", 3)),
             ("/testcase/9", r("testcase", 9)),
             ("/PortfolioItem/Initiative/4", r("portfolioitem/initiative", 4)),
         ];
