@@ -390,7 +390,7 @@ mod tests {
         }
     }
 
-    /// Reads one quoted value back the way the brief's grammar defines it.
+    /// Reads one quoted value back by the project's quoting rule (`\"` and `\\` escapes; a backslash before anything else is literal).
     fn unescape_quoted(s: &str) -> Option<String> {
         let inner = s.strip_prefix('"')?.strip_suffix('"')?;
         let mut out = String::new();
