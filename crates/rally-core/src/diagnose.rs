@@ -97,12 +97,22 @@ pub struct Report {
 
 impl Report {
     fn pass(&mut self, name: &'static str, detail: String) {
-        self.checks.push(Check { name, ok: true, detail, hint: None });
+        self.checks.push(Check {
+            name,
+            ok: true,
+            detail,
+            hint: None,
+        });
     }
     /// Records a failed check and ends the diagnosis with `code`.
     fn fail(mut self, name: &'static str, code: i32, detail: String, hint: Option<String>) -> Report {
         self.summary = format!("{name} check failed: {detail}");
-        self.checks.push(Check { name, ok: false, detail, hint });
+        self.checks.push(Check {
+            name,
+            ok: false,
+            detail,
+            hint,
+        });
         self.exit_code = code;
         self.ok = false;
         self
@@ -136,7 +146,10 @@ pub async fn diagnose_json(config_json: &str) -> String {
         Err(e) => Report::default().fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
     };
     serde_json::to_string(&report).unwrap_or_else(|_| {
-        format!(r#"{{"ok":false,"exitCode":{},"summary":"the report could not be serialised"}}"#, exit::OTHER)
+        format!(
+            r#"{{"ok":false,"exitCode":{},"summary":"the report could not be serialised"}}"#,
+            exit::OTHER
+        )
     })
 }
 
@@ -146,7 +159,10 @@ fn config_hint(e: &RallyError) -> String {
         RallyError::InvalidInput { argument, .. } => match argument.as_str() {
             "server" => "use a host name (rally1.rallydev.com) or an https:// URL (RALLY_SERVER / --server)".into(),
             "workspace" | "project" => {
-                format!("use /{argument}/<ObjectID> or just the ObjectID (RALLY_{} / --{argument})", argument.to_uppercase())
+                format!(
+                    "use /{argument}/<ObjectID> or just the ObjectID (RALLY_{} / --{argument})",
+                    argument.to_uppercase()
+                )
             }
             other => format!("fix the {other} option"),
         },
@@ -156,7 +172,11 @@ fn config_hint(e: &RallyError) -> String {
 
 fn config_detail(s: &Settings) -> String {
     let scope = match &s.project {
-        Some(p) => format!("project {p} (scope down {}, up {})", yes_no(s.scope_down), yes_no(s.scope_up)),
+        Some(p) => format!(
+            "project {p} (scope down {}, up {})",
+            yes_no(s.scope_down),
+            yes_no(s.scope_up)
+        ),
         None => "no project (the whole workspace)".into(),
     };
     let ws = s.workspace.as_deref().unwrap_or("the key owner's default workspace");
@@ -184,7 +204,14 @@ impl Doctor {
             Ok(None) => return report.fail("auth", exit::AUTH, "GET /user found no user for this key".into(), None),
             Err(e) => return self.connection_or_auth_failure(report, e).await,
         };
-        report.pass("connection", report.network.as_ref().map(|n| n.summary(&self.settings)).unwrap_or_default());
+        report.pass(
+            "connection",
+            report
+                .network
+                .as_ref()
+                .map(|n| n.summary(&self.settings))
+                .unwrap_or_default(),
+        );
         let info = UserInfo {
             display_name: str_field(&user, "DisplayName").or_else(|| str_field(&user, "_refObjectName")),
             user_name: str_field(&user, "UserName"),
@@ -247,21 +274,38 @@ impl Doctor {
             let list = self.list_workspaces().await.unwrap_or_default();
             let detail = match list.len() {
                 0 => "no workspace configured; Rally uses the key owner's default workspace".to_string(),
-                1 => format!("no workspace configured; the key sees one workspace: {}", describe(&list[..])),
-                n => format!("no workspace configured; the key sees {n} workspaces: {}", describe(&list)),
+                1 => format!(
+                    "no workspace configured; the key sees one workspace: {}",
+                    describe(&list[..])
+                ),
+                n => format!(
+                    "no workspace configured; the key sees {n} workspaces: {}",
+                    describe(&list)
+                ),
             };
             let hint = (list.len() > 1).then(|| "set RALLY_WORKSPACE (or --workspace) to one of them".to_string());
             if list.len() == 1 {
                 report.workspace = list.first().cloned();
             }
-            report.checks.push(Check { name: "workspace", ok: true, detail, hint });
+            report.checks.push(Check {
+                name: "workspace",
+                ok: true,
+                detail,
+                hint,
+            });
             report.workspaces = list;
             return Ok(report);
         };
         match self.get_one(ws.trim_start_matches('/'), "Name,ObjectID").await {
             Ok(Some(w)) => {
-                let named = Named { name: str_field(&w, "Name").unwrap_or_default(), reference: ws.clone() };
-                report.pass("workspace", format!("workspace {} \"{}\" exists and the key can see it", ws, named.name));
+                let named = Named {
+                    name: str_field(&w, "Name").unwrap_or_default(),
+                    reference: ws.clone(),
+                };
+                report.pass(
+                    "workspace",
+                    format!("workspace {} \"{}\" exists and the key can see it", ws, named.name),
+                );
                 report.workspace = Some(named);
                 Ok(report)
             }
@@ -294,7 +338,10 @@ impl Doctor {
                 name: "project",
                 ok: true,
                 detail,
-                hint: Some("set RALLY_PROJECT (or --project) to narrow the scope; createIssue needs a project or a team".into()),
+                hint: Some(
+                    "set RALLY_PROJECT (or --project) to narrow the scope; createIssue needs a project or a team"
+                        .into(),
+                ),
             });
             return Ok(report);
         };
@@ -314,7 +361,10 @@ impl Doctor {
                     }
                 }
                 if report.workspace.is_none() {
-                    report.workspace = owner_ws.map(|reference| Named { reference, name: String::new() });
+                    report.workspace = owner_ws.map(|reference| Named {
+                        reference,
+                        name: String::new(),
+                    });
                 }
                 report.pass("project", format!("project {p} \"{name}\" exists in the workspace"));
                 report.project = Some(Named { reference: p, name });
@@ -325,7 +375,10 @@ impl Doctor {
                 let hint = if report.projects.is_empty() {
                     "check the ObjectID (the project=/project/<ObjectID> part of a Rally URL) and the key's project permissions".to_string()
                 } else {
-                    format!("projects the key sees in this workspace: {}", describe(&report.projects))
+                    format!(
+                        "projects the key sees in this workspace: {}",
+                        describe(&report.projects)
+                    )
                 };
                 Err(report.fail(
                     "project",
@@ -340,7 +393,11 @@ impl Doctor {
 
     async fn count_items(&self, mut report: Report) -> Report {
         let types = &self.settings.artifact_types;
-        let orders = if types.contains(&ArtifactType::Feature) { self.feature_states().await } else { StateOrders::default() };
+        let orders = if types.contains(&ArtifactType::Feature) {
+            self.feature_states().await
+        } else {
+            StateOrders::default()
+        };
         let mut parts = Vec::new();
         for t in types {
             let mut params = self.scope_params(&report);
@@ -348,7 +405,13 @@ impl Doctor {
             params.push(("fetch", "ObjectID".into()));
             params.push(("pagesize", "1".into()));
             let op = Op::new("counting open items", None);
-            let req = Request { method: Method::GET, path: t.type_path(), params, body: None, kind: OpKind::Read };
+            let req = Request {
+                method: Method::GET,
+                path: t.type_path(),
+                params,
+                body: None,
+                kind: OpKind::Read,
+            };
             match self.http.call::<QueryEnvelope<serde::de::IgnoredAny>>(&op, req).await {
                 Ok(env) if env.query_result.errors.is_empty() => {
                     let n = env.query_result.total() as u64;
@@ -369,7 +432,12 @@ impl Doctor {
         let total: u64 = report.counts.values().sum();
         if total == 0 {
             let hint = self.empty_scope_hint();
-            return report.fail("items", exit::EMPTY_SCOPE, "no open items in scope (every type counts 0)".into(), Some(hint));
+            return report.fail(
+                "items",
+                exit::EMPTY_SCOPE,
+                "no open items in scope (every type counts 0)".into(),
+                Some(hint),
+            );
         }
         report.pass("items", format!("open items in scope: {}", parts.join(", ")));
         report.ok = true;
@@ -385,7 +453,10 @@ impl Doctor {
             "everything in scope is closed (Completed/Accepted)".to_string(),
         ];
         if self.settings.project.is_some() && !self.settings.scope_down {
-            causes.insert(1, "scope down is off, so child projects are not included (projectScopeDown)".into());
+            causes.insert(
+                1,
+                "scope down is off, so child projects are not included (projectScopeDown)".into(),
+            );
         }
         if self.settings.artifact_types.len() < ArtifactType::ALL.len() {
             causes.push("artifactTypes leaves some work item types out".into());
@@ -395,7 +466,12 @@ impl Doctor {
 
     fn scope_params(&self, report: &Report) -> Vec<(&'static str, String)> {
         let mut params = Vec::new();
-        if let Some(ws) = report.workspace.as_ref().map(|w| w.reference.clone()).or_else(|| self.settings.workspace.clone()) {
+        if let Some(ws) = report
+            .workspace
+            .as_ref()
+            .map(|w| w.reference.clone())
+            .or_else(|| self.settings.workspace.clone())
+        {
             params.push(("workspace", ws));
         }
         match &self.settings.project {
@@ -419,10 +495,21 @@ impl Doctor {
         params.push(("fetch", "Name,OrderIndex".into()));
         params.push(("pagesize", "200".into()));
         let op = Op::new("reading Feature states", None);
-        let req = Request { method: Method::GET, path: "state", params, body: None, kind: OpKind::Read };
+        let req = Request {
+            method: Method::GET,
+            path: "state",
+            params,
+            body: None,
+            kind: OpKind::Read,
+        };
         let mut orders = StateOrders::default();
         if let Ok(env) = self.http.call::<QueryEnvelope<Value>>(&op, req).await {
-            let names: Vec<String> = env.query_result.results.iter().filter_map(|s| str_field(s, "Name")).collect();
+            let names: Vec<String> = env
+                .query_result
+                .results
+                .iter()
+                .filter_map(|s| str_field(s, "Name"))
+                .collect();
             if !names.is_empty() {
                 orders.feature_states = names;
             }
@@ -445,8 +532,13 @@ impl Doctor {
     /// `GET <path>` of one object: `Ok(None)` when Rally says it cannot find it.
     async fn get_one(&self, path: &str, fetch: &str) -> Result<Option<Value>, RallyError> {
         let op = Op::new("checking the configuration", None);
-        let req =
-            Request { method: Method::GET, path, params: vec![("fetch", fetch.to_string())], body: None, kind: OpKind::Read };
+        let req = Request {
+            method: Method::GET,
+            path,
+            params: vec![("fetch", fetch.to_string())],
+            body: None,
+            kind: OpKind::Read,
+        };
         match self.http.call::<GetEnvelope<Value>>(&op, req).await? {
             GetEnvelope::Object { object, errors, .. } if errors.is_empty() => Ok(Some(object)),
             GetEnvelope::Object { errors, .. } => Err(crate::wsapi::classify_errors(&op, &errors)),
@@ -456,13 +548,23 @@ impl Doctor {
     }
 
     async fn query_named(&self, path: &str, extra: Vec<(&'static str, String)>) -> Result<Vec<Named>, RallyError> {
-        let kind = if path.eq_ignore_ascii_case("project") { "project" } else { "workspace" };
+        let kind = if path.eq_ignore_ascii_case("project") {
+            "project"
+        } else {
+            "workspace"
+        };
         let mut params = extra;
         params.push(("fetch", "Name,ObjectID".into()));
         params.push(("order", "Name".into()));
         params.push(("pagesize", LIST_MAX.to_string()));
         let op = Op::new("listing what the key can see", None);
-        let req = Request { method: Method::GET, path, params, body: None, kind: OpKind::Read };
+        let req = Request {
+            method: Method::GET,
+            path,
+            params,
+            body: None,
+            kind: OpKind::Read,
+        };
         let env = self.http.call::<QueryEnvelope<Value>>(&op, req).await?;
         Ok(env
             .query_result
@@ -470,7 +572,10 @@ impl Doctor {
             .iter()
             .filter_map(|o| {
                 let oid = oid_of(o)?;
-                Some(Named { reference: format!("/{kind}/{oid}"), name: str_field(o, "Name").unwrap_or_default() })
+                Some(Named {
+                    reference: format!("/{kind}/{oid}"),
+                    name: str_field(o, "Name").unwrap_or_default(),
+                })
             })
             .collect())
     }
@@ -478,7 +583,10 @@ impl Doctor {
     async fn list_workspaces(&self) -> Result<Vec<Named>, RallyError> {
         let sub = self.get_one("subscription", "ObjectID").await?.and_then(|s| oid_of(&s));
         match sub {
-            Some(oid) => self.query_named(&format!("Subscription/{oid}/Workspaces"), Vec::new()).await,
+            Some(oid) => {
+                self.query_named(&format!("Subscription/{oid}/Workspaces"), Vec::new())
+                    .await
+            }
             None => Ok(Vec::new()),
         }
     }
@@ -503,16 +611,24 @@ fn code_of(e: &RallyError) -> i32 {
 }
 
 fn describe(list: &[Named]) -> String {
-    list.iter().map(|n| format!("{} \"{}\"", n.reference, n.name)).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|n| format!("{} \"{}\"", n.reference, n.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn str_field(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty())
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
 }
 
 fn oid_of(v: &Value) -> Option<u64> {
     match v.get("ObjectID") {
-        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f > 0.0 && f.fract() == 0.0).map(|f| f as u64)),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f > 0.0 && f.fract() == 0.0).map(|f| f as u64)),
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
     }
@@ -561,7 +677,12 @@ mod tests {
 
     #[tokio::test]
     async fn bad_config_is_exit_2_without_io() {
-        let r = diagnose(TrackerConfig { api_key: "k".into(), server: Some("ftp://x".into()), ..Default::default() }).await;
+        let r = diagnose(TrackerConfig {
+            api_key: "k".into(),
+            server: Some("ftp://x".into()),
+            ..Default::default()
+        })
+        .await;
         assert_eq!(r.exit_code, exit::CONFIG);
         assert_eq!(r.checks.len(), 1);
         assert!(!r.checks[0].ok);

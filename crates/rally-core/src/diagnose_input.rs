@@ -25,7 +25,10 @@ fn flag(m: &Map<String, Value>, key: &str) -> Result<Option<bool>, RallyError> {
 fn number(m: &Map<String, Value>, key: &str) -> Result<Option<f64>, RallyError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| RallyError::invalid(key, "must be a number")),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| RallyError::invalid(key, "must be a number")),
         Some(_) => Err(RallyError::invalid(key, "must be a number")),
     }
 }
@@ -35,7 +38,11 @@ fn strings(m: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, Ral
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| RallyError::invalid(key, "must be an array of strings")))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| RallyError::invalid(key, "must be an array of strings"))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
         Some(_) => Err(RallyError::invalid(key, "must be an array of strings")),
