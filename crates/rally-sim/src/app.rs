@@ -46,6 +46,7 @@ impl Stats {
 pub struct App {
     store: RwLock<Store>,
     pub seed: u64,
+    schedule_states: &'static [&'static str],
     /// (API key, UserName). The first entry is the main key.
     keys: Vec<(String, String)>,
     /// `http://127.0.0.1:<port>/slm/webservice/v2.0`
@@ -60,15 +61,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl App {
-    pub fn new(seed_n: u64, api_key: &str, extra: &[(String, String)], base: String, faults: Faults) -> (App, u64) {
+    pub fn new(cfg: &crate::SimConfig, schedule_states: &'static [&'static str], base: String, faults: Faults) -> (App, u64) {
+        let (seed_n, api_key, extra) = (cfg.seed, cfg.api_key.as_str(), &cfg.extra_keys);
         let extra_users: Vec<String> = extra.iter().map(|(_, u)| u.clone()).collect();
-        let seeded = seed::seed(seed_n, &extra_users);
+        let seeded = seed::seed(seed_n, &extra_users, schedule_states);
         let owner_name = seeded.store.get(seeded.owner).and_then(|u| u.str("UserName")).unwrap_or("").to_string();
         let mut keys = vec![(api_key.to_string(), owner_name)];
         keys.extend(extra.iter().cloned());
         let app = App {
             store: RwLock::new(seeded.store),
             seed: seed_n,
+            schedule_states,
             keys,
             base,
             faults,
@@ -104,6 +107,6 @@ impl App {
 
     pub fn reseed(&self) {
         let extra: Vec<String> = self.keys.iter().skip(1).map(|(_, u)| u.clone()).collect();
-        *self.write() = seed::seed(self.seed, &extra).store;
+        *self.write() = seed::seed(self.seed, &extra, self.schedule_states).store;
     }
 }

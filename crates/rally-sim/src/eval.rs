@@ -193,9 +193,9 @@ fn num(v: &FVal) -> Option<f64> {
     }
 }
 
-fn enum_index(fk: FK, s: &str) -> Option<usize> {
+fn enum_index(st: &Store, fk: FK, s: &str) -> Option<usize> {
     match fk {
-        FK::Enum(list) => list.iter().position(|x| *x == s),
+        FK::Enum(list) => st.values(list).iter().position(|x| *x == s),
         _ => None,
     }
 }
@@ -217,7 +217,7 @@ impl Compiled {
         }
     }
 
-    fn order(&self, v: &FVal, fk: FK) -> Option<bool> {
+    fn order(&self, st: &Store, v: &FVal, fk: FK) -> Option<bool> {
         let op = &self.op;
         let test = |o: Ordering| match op {
             O::Lt => o == Ordering::Less,
@@ -234,7 +234,7 @@ impl Compiled {
             },
             (Operand::Date { ms, .. }, FVal::Date(d)) => test(d.cmp(ms)),
             (Operand::Num(n), v) => test(num(v)?.partial_cmp(n)?),
-            (Operand::Text(t), FVal::Str(s)) => match (enum_index(fk, s), enum_index(fk, t)) {
+            (Operand::Text(t), FVal::Str(s)) => match (enum_index(st, fk, s), enum_index(st, fk, t)) {
                 (Some(a), Some(b)) => test(a.cmp(&b)),
                 _ if matches!(fk, FK::Enum(_)) => return None,
                 _ => test(s.as_str().cmp(t.as_str())),
@@ -263,7 +263,7 @@ impl Compiled {
             O::Ne | O::NotIn => !any(&|v, _| self.eq(v, &self.operand)),
             O::Contains => any(&|v, _| self.contains(v)),
             O::NotContains => !any(&|v, _| self.contains(v)),
-            O::Lt | O::Le | O::Gt | O::Ge => any(&|v, k| self.order(v, k).unwrap_or(false)),
+            O::Lt | O::Le | O::Gt | O::Ge => any(&|v, k| self.order(st, v, k).unwrap_or(false)),
         }
     }
 }
@@ -308,7 +308,7 @@ pub fn sort_key(st: &Store, o: &Obj, field: &str) -> SortVal {
             let prefix = &s[..s.len() - digits(s).len()];
             SortVal::Str(format!("{prefix}{n:020}"))
         }
-        (FVal::Str(s), FK::Enum(_)) => SortVal::Num(enum_index(fk, s).map_or(-1.0, |i| i as f64)),
+        (FVal::Str(s), FK::Enum(_)) => SortVal::Num(enum_index(st, fk, s).map_or(-1.0, |i| i as f64)),
         (FVal::Str(s), _) => SortVal::Str(s.clone()),
         (FVal::Int(n), _) => SortVal::Num(*n as f64),
         (FVal::Num(n), _) => SortVal::Num(*n),

@@ -46,6 +46,10 @@ pub struct SimConfig {
     pub port: u16,
     /// Simple stories added after the seed data (as `POST /__sim/bulk` does), for large lists.
     pub extra_stories: usize,
+    /// ScheduleState values in order when the workspace has custom ones: the standard four
+    /// with at most one value before `Defined` and one after `Accepted`
+    /// (`["Idea", "Defined", "In-Progress", "Completed", "Accepted", "Released"]`).
+    pub schedule_states: Option<Vec<String>>,
 }
 
 impl Default for SimConfig {
@@ -59,6 +63,7 @@ impl Default for SimConfig {
             max_seconds: None,
             port: 0,
             extra_stories: 0,
+            schedule_states: None,
         }
     }
 }
@@ -74,6 +79,7 @@ impl std::fmt::Debug for SimConfig {
             .field("max_seconds", &self.max_seconds)
             .field("port", &self.port)
             .field("extra_stories", &self.extra_stories)
+            .field("schedule_states", &self.schedule_states)
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +152,29 @@ fn router(app: Arc<App>) -> Router {
         .fallback_service(api)
 }
 
+/// Checks a custom ScheduleState list (Rally allows one extra state on each side of the four).
+fn schedule_states(custom: Option<&[String]>) -> Result<&'static [&'static str], String> {
+    let Some(list) = custom else { return Ok(schema::SCHEDULE_STATES) };
+    let fixed = schema::SCHEDULE_STATES;
+    let at = list.iter().position(|s| s == fixed[0]);
+    let ok = at.is_some_and(|i| {
+        i <= 1
+            && list.len() >= i + fixed.len()
+            && list.len() - i - fixed.len() <= 1
+            && list[i..i + fixed.len()].iter().zip(fixed).all(|(a, b)| a == b)
+            && list.iter().all(|s| !s.trim().is_empty())
+    });
+    if !ok {
+        return Err(format!(
+            "schedule states must be Defined, In-Progress, Completed, Accepted with at most one custom state before and one after; got {}",
+            list.join(",")
+        ));
+    }
+    // Leaked once per simulator start: the schema works with static value lists.
+    let leaked: Vec<&'static str> = list.iter().map(|s| &*Box::leak(s.clone().into_boxed_str())).collect();
+    Ok(Box::leak(leaked.into_boxed_slice()))
+}
+
 /// Starts a simulator on 127.0.0.1 (an ephemeral port unless `cfg.port` is set).
 pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -158,7 +187,8 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
     if let Some(spec) = cfg.faults.as_deref().filter(|s| !s.trim().is_empty()) {
         faults.set_spec(spec)?;
     }
-    let (app, owner) = App::new(cfg.seed, &cfg.api_key, &cfg.extra_keys, base.clone(), faults);
+    let states = schedule_states(cfg.schedule_states.as_deref())?;
+    let (app, owner) = App::new(&cfg, states, base.clone(), faults);
     if cfg.extra_stories > 0 {
         seed::bulk(&mut app.write(), Kind::HierarchicalRequirement, cfg.extra_stories, owner)?;
     }

@@ -1,5 +1,6 @@
 //! `rally-sim --port 0 --seed <N> --api-key <KEY> [--latency-ms <MS>] [--max-seconds <S>]
-//! [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>]`
+//! [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>]
+//! [--schedule-states Idea,Defined,In-Progress,Completed,Accepted,Released]`
 //!
 //! Prints one JSON line `{"url","apiKey","workspace","project"}` and serves until
 //! `--max-seconds` (default 600), SIGTERM/SIGINT, or stdin closing.
@@ -9,7 +10,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: rally-sim --port <P> --seed <N> --api-key <KEY> [--latency-ms <MS>] \
-[--max-seconds <S>] [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>]";
+[--max-seconds <S>] [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>] [--schedule-states A,B,...]";
 
 fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
     let mut cfg = SimConfig::default();
@@ -28,6 +29,9 @@ fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
             "--max-seconds" => max_seconds = num(value)?,
             "--faults" => cfg.faults = Some(value.clone()),
             "--extra-stories" => cfg.extra_stories = num(value)? as usize,
+            "--schedule-states" => {
+                cfg.schedule_states = Some(value.split(',').map(|s| s.trim().to_string()).collect());
+            }
             "--extra-api-key" => {
                 let (k, u) = value.split_once('=').ok_or("--extra-api-key wants KEY=UserName")?;
                 cfg.extra_keys.push((k.to_string(), u.to_string()));

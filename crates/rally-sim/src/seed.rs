@@ -142,6 +142,7 @@ fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
                 ("TypeDefinition", FVal::Ref(td)),
             ]);
             if let FK::Enum(values) = fd.kind {
+                let values = st.values(values);
                 for (i, v) in values.iter().enumerate() {
                     plain(st, Kind::AllowedAttributeValue, today, &[
                         ("AttributeDefinition", FVal::Ref(ad)),
@@ -155,8 +156,9 @@ fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
     typedefs
 }
 
-pub fn seed(seed: u64, extra_users: &[String]) -> Seeded {
+pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'static str]) -> Seeded {
     let mut st = Store::new(seed);
+    st.schedule_states = schedule_states;
     let today = today_start();
     let sub = plain(&mut st, Kind::Subscription, today, &[
         ("Name", s("Acme Retail")),

@@ -2,7 +2,7 @@
 //! ObjectIDs only grow), an oid → kind index, and a reverse-reference index that makes derived
 //! collections (Children, Tasks, Discussion…) cheap to count and list.
 
-use crate::schema::{info, Kind, ALL_KINDS, FK};
+use crate::schema::{info, Kind, ALL_KINDS, FK, SCHEDULE_STATES};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -103,6 +103,8 @@ pub struct Store {
     pub workspace: u64,
     pub subscription: u64,
     pub root_project: u64,
+    /// ScheduleState values in order (the standard four, or with custom ones around them).
+    pub schedule_states: &'static [&'static str],
 }
 
 impl Store {
@@ -120,6 +122,16 @@ impl Store {
             workspace: 0,
             subscription: 0,
             root_project: 0,
+            schedule_states: SCHEDULE_STATES,
+        }
+    }
+
+    /// A drop-down's values as this workspace has them configured.
+    pub fn values(&self, list: &'static [&'static str]) -> &'static [&'static str] {
+        if list == SCHEDULE_STATES {
+            self.schedule_states
+        } else {
+            list
         }
     }
 

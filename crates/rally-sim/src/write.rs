@@ -102,8 +102,8 @@ fn convert(st: &Store, kind: Kind, fd: &Field, v: &Value) -> Result<FVal, String
             },
             _ => return Err(date_error(&shown(v))),
         },
-        FK::Enum(values) => match v {
-            Value::String(s) if values.contains(&s.as_str()) => FVal::Str(s.clone()),
+        FK::Enum(values) => match (v, st.values(values)) {
+            (Value::String(s), values) if values.contains(&s.as_str()) => FVal::Str(s.clone()),
             _ => return Err(bad()),
         },
         FK::Ref(kinds) => match ref_text(v)? {

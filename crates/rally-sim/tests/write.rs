@@ -222,3 +222,29 @@ async fn task_needs_a_work_product_and_inherits_its_project() {
     let tasks = t.get(&format!("{sref}?fetch=Tasks")).await;
     assert_eq!(tasks["HierarchicalRequirement"]["Tasks"]["Count"], 1);
 }
+
+#[tokio::test]
+async fn custom_schedule_states_are_allowed_ordered_and_listed() {
+    let states: Vec<String> = ["Idea", "Defined", "In-Progress", "Completed", "Accepted", "Released"].map(String::from).to_vec();
+    let t = sim_with(rally_sim::SimConfig { api_key: KEY.into(), schedule_states: Some(states.clone()), ..Default::default() }).await;
+    for s in ["Idea", "Released"] {
+        let c = t.post("/hierarchicalrequirement/create", json!({"HierarchicalRequirement": {"Name": format!("in {s}"), "ScheduleState": s}})).await;
+        assert_eq!(c["CreateResult"]["Errors"], json!([]), "{s}");
+    }
+    let q = t.query(&format!("/hierarchicalrequirement?query={}&fetch=ScheduleState", enc("(ScheduleState > Accepted)"))).await;
+    assert_eq!(field(&q["Results"], "ScheduleState"), vec!["Released"]);
+    let q = t.query(&format!("/hierarchicalrequirement?query={}&fetch=ScheduleState", enc("(ScheduleState < Defined)"))).await;
+    assert_eq!(field(&q["Results"], "ScheduleState"), vec!["Idea"]);
+    let av = t.query(&format!("/allowedattributevalue?query={}&fetch=StringValue&order=ValueIndex&pagesize=50",
+        enc("((AttributeDefinition.ElementName = ScheduleState) AND (AttributeDefinition.TypeDefinition.Name = Defect))"))).await;
+    assert_eq!(field(&av["Results"], "StringValue"), states);
+    // Without the option, custom values are invalid.
+    let plain = sim().await;
+    let c = plain.post("/hierarchicalrequirement/create", json!({"HierarchicalRequirement": {"Name": "x", "ScheduleState": "Released"}})).await;
+    assert_eq!(errors(&c, "CreateResult").len(), 1);
+    // Rally allows at most one extra state on each side of the standard four.
+    for bad in [vec!["A", "B", "Defined", "In-Progress", "Completed", "Accepted"], vec!["Defined", "Completed", "In-Progress", "Accepted"]] {
+        let cfg = rally_sim::SimConfig { schedule_states: Some(bad.iter().map(|s| s.to_string()).collect()), ..Default::default() };
+        assert!(rally_sim::start(cfg).await.is_err(), "{bad:?}");
+    }
+}
