@@ -61,7 +61,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl App {
-    pub fn new(cfg: &crate::SimConfig, schedule_states: &'static [&'static str], base: String, faults: Faults) -> (App, u64) {
+    pub fn new(
+        cfg: &crate::SimConfig,
+        schedule_states: &'static [&'static str],
+        base: String,
+        faults: Faults,
+    ) -> (App, u64) {
         let (seed_n, api_key, extra) = (cfg.seed, cfg.api_key.as_str(), &cfg.extra_keys);
         let extra_users: Vec<String> = extra.iter().map(|(_, u)| u.clone()).collect();
         let seeded = seed::seed(seed_n, &extra_users, schedule_states);

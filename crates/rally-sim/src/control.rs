@@ -80,7 +80,10 @@ pub async fn bulk(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Respons
     let p = parse_params(q.as_deref());
     let count: usize = p.get("count").and_then(|c| c.parse().ok()).unwrap_or(0);
     if count > MAX_BULK {
-        return json_response(StatusCode::BAD_REQUEST, &J::obj().with("error", J::s(format!("count is limited to {MAX_BULK}"))));
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &J::obj().with("error", J::s(format!("count is limited to {MAX_BULK}"))),
+        );
     }
     let kind = match p.get("type").map(|t| target_by_path(t)) {
         None => Some(crate::schema::Kind::HierarchicalRequirement),
@@ -97,8 +100,10 @@ pub async fn bulk(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Respons
         None => Err("unknown type".into()),
     };
     match result {
-        Ok(n) => json_response(StatusCode::OK, &J::obj().with("created", J::Int(n as i64))
-            .with("ms", J::Num(started.elapsed().as_secs_f64() * 1000.0))),
+        Ok(n) => json_response(
+            StatusCode::OK,
+            &J::obj().with("created", J::Int(n as i64)).with("ms", J::Num(started.elapsed().as_secs_f64() * 1000.0)),
+        ),
         Err(e) => json_response(StatusCode::BAD_REQUEST, &J::obj().with("error", J::s(e))),
     }
 }

@@ -31,8 +31,7 @@ pub fn format(ms: i64) -> String {
     let days = ms.div_euclid(DAY_MS);
     let rem = ms.rem_euclid(DAY_MS);
     let (y, m, d) = civil_from_days(days);
-    let (h, mi, s, milli) =
-        (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
+    let (h, mi, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
 }
 
@@ -41,17 +40,13 @@ pub fn humanised(ms: i64, now: i64) -> String {
     if now - ms < 60_000 {
         return "just now".to_string();
     }
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     format!("{} {d}, {y}", MONTHS[(m - 1) as usize])
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 pub fn today_start() -> i64 {
@@ -128,8 +123,7 @@ pub fn parse(s: &str) -> Option<Parsed> {
         }
         num(&digits)? as i64
     };
-    let ms = days * DAY_MS + (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * 1000 + milli
-        - offset_min * 60_000;
+    let ms = days * DAY_MS + (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * 1000 + milli - offset_min * 60_000;
     Some(Parsed { ms, day_only: false })
 }
 

@@ -6,7 +6,14 @@ fn head() -> J {
     J::obj().with("_rallyAPIMajor", J::s("2")).with("_rallyAPIMinor", J::s("0"))
 }
 
-pub fn query_result(errors: &[String], warnings: &[String], total: usize, start: usize, page: usize, rows: Vec<J>) -> J {
+pub fn query_result(
+    errors: &[String],
+    warnings: &[String],
+    total: usize,
+    start: usize,
+    page: usize,
+    rows: Vec<J>,
+) -> J {
     let body = head()
         .with("Errors", J::strs(errors))
         .with("Warnings", J::strs(warnings))

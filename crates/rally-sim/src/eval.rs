@@ -90,19 +90,20 @@ fn convert(st: &Store, text: &str, fk: FK, op: O) -> Result<Operand, String> {
             })?;
             Operand::Date { ms: p.ms, day_only: p.day_only }
         }
-        FK::Int | FK::Num | FK::CountOf(_) | FK::Sys(Sys::ObjectId) => {
-            match text.parse::<f64>() {
-                Ok(n) => Operand::Num(n),
-                Err(_) => return Err(format!("Could not parse: Cannot convert \"{text}\" into a number.")),
-            }
-        }
+        FK::Int | FK::Num | FK::CountOf(_) | FK::Sys(Sys::ObjectId) => match text.parse::<f64>() {
+            Ok(n) => Operand::Num(n),
+            Err(_) => return Err(format!("Could not parse: Cannot convert \"{text}\" into a number.")),
+        },
         FK::Bool => match text.to_ascii_lowercase().as_str() {
             "true" => Operand::Bool(true),
             "false" => Operand::Bool(false),
             _ => return Err(format!("Could not parse: Cannot convert \"{text}\" into a boolean.")),
         },
-        FK::Ref(_) | FK::Refs(_) | FK::Coll(..) if !matches!(op, O::Contains | O::NotContains) || text.starts_with('/') || text.contains("://") => {
-            let r = refs::parse(text).ok_or_else(|| format!("Could not parse: Cannot parse object reference from \"{text}\""))?;
+        FK::Ref(_) | FK::Refs(_) | FK::Coll(..)
+            if !matches!(op, O::Contains | O::NotContains) || text.starts_with('/') || text.contains("://") =>
+        {
+            let r = refs::parse(text)
+                .ok_or_else(|| format!("Could not parse: Cannot parse object reference from \"{text}\""))?;
             // A ref to a missing object matches nothing.
             Operand::Ref(refs::resolve(st, &r).unwrap_or(0))
         }
@@ -142,9 +143,9 @@ fn compile_cmp(target: &Target, c: &Cmp, st: &Store) -> Result<Compiled, String>
         Value::Today { offset_days } => {
             Operand::Date { ms: dates::today_start() + offset_days * DAY_MS, day_only: true }
         }
-        Value::List(items) => Operand::List(
-            items.iter().map(|t| convert(st, t, fk, O::Eq)).collect::<Result<Vec<_>, _>>()?,
-        ),
+        Value::List(items) => {
+            Operand::List(items.iter().map(|t| convert(st, t, fk, O::Eq)).collect::<Result<Vec<_>, _>>()?)
+        }
         Value::Text(t) => convert(st, t, fk, op)?,
     };
     Ok(Compiled { path: c.path.clone(), op, operand, number_only })
@@ -209,7 +210,11 @@ impl Compiled {
             (Operand::Num(n), v) => num(v) == Some(*n),
             (Operand::Bool(b), FVal::Bool(x)) => b == x,
             (Operand::Date { ms, day_only }, FVal::Date(d)) => {
-                if *day_only { *d >= *ms && *d < ms + DAY_MS } else { d == ms }
+                if *day_only {
+                    *d >= *ms && *d < ms + DAY_MS
+                } else {
+                    d == ms
+                }
             }
             (Operand::Ref(r), FVal::Ref(x)) => r == x,
             (Operand::List(items), v) => items.iter().any(|i| self.eq(v, i)),

@@ -130,14 +130,17 @@ pub fn select<'s>(st: &'s Store, q: &Query) -> Result<Vec<&'s Obj>, String> {
     let projects = scope(st, p)?;
     let keep = |o: &Obj| {
         if let Some(set) = &projects {
-            if info(o.kind).field_index("Project").is_some() && !o.ref_oid("Project").is_some_and(|x| set.contains(&x)) {
+            if info(o.kind).field_index("Project").is_some() && !o.ref_oid("Project").is_some_and(|x| set.contains(&x))
+            {
                 return false;
             }
         }
         filter.as_ref().is_none_or(|f| eval::matches(st, o, f))
     };
     let mut found: Vec<&Obj> = match &q.members {
-        Some(ids) => ids.iter().filter_map(|i| st.get(*i)).filter(|o| kinds.contains(&o.kind)).filter(|o| keep(o)).collect(),
+        Some(ids) => {
+            ids.iter().filter_map(|i| st.get(*i)).filter(|o| kinds.contains(&o.kind)).filter(|o| keep(o)).collect()
+        }
         None => kinds.iter().flat_map(|k| st.all(*k)).filter(|o| keep(o)).collect(),
     };
     if order.is_empty() {
@@ -145,10 +148,8 @@ pub fn select<'s>(st: &'s Store, q: &Query) -> Result<Vec<&'s Obj>, String> {
             found.sort_by_key(|o| o.oid);
         }
     } else {
-        let mut keyed: Vec<(Vec<SortVal>, &Obj)> = found
-            .into_iter()
-            .map(|o| (order.iter().map(|(f, _)| eval::sort_key(st, o, f)).collect(), o))
-            .collect();
+        let mut keyed: Vec<(Vec<SortVal>, &Obj)> =
+            found.into_iter().map(|o| (order.iter().map(|(f, _)| eval::sort_key(st, o, f)).collect(), o)).collect();
         keyed.sort_by(|(a, x), (b, y)| {
             for (i, (_, desc)) in order.iter().enumerate() {
                 let c = a[i].cmp(&b[i]);

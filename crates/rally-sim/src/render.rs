@@ -158,7 +158,9 @@ impl<'a> Cx<'a> {
             _ => Vec::new(),
         };
         let count = match fd.kind {
-            FK::Coll(kind, src) => self.st.sources(o.oid, src).filter(|t| self.st.get(*t).is_some_and(|x| x.kind == kind)).count(),
+            FK::Coll(kind, src) => {
+                self.st.sources(o.oid, src).filter(|t| self.st.get(*t).is_some_and(|x| x.kind == kind)).count()
+            }
             _ => items.len(),
         };
         let mut j = J::obj()

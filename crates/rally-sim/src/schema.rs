@@ -52,8 +52,7 @@ pub const SCHEDULE_STATES: &[&str] = &["Defined", "In-Progress", "Completed", "A
 pub const DEFECT_STATES: &[&str] = &["Submitted", "Open", "Fixed", "Closed"];
 pub const TASK_STATES: &[&str] = &["Defined", "In-Progress", "Completed"];
 pub const PRIORITIES: &[&str] = &["None", "Resolve Immediately", "High Attention", "Normal", "Low"];
-pub const SEVERITIES: &[&str] =
-    &["None", "Crash/Data Loss", "Major Problem", "Minor Problem", "Cosmetic"];
+pub const SEVERITIES: &[&str] = &["None", "Crash/Data Loss", "Major Problem", "Minor Problem", "Cosmetic"];
 pub const PI_STATES: &[&str] = &["Discovering", "Developing", "Measuring", "Done"];
 
 /// What an attribute holds.
@@ -129,8 +128,7 @@ impl TypeInfo {
     }
     /// Case-insensitive lookup, for write bodies.
     pub fn field_index_ci(&self, name: &str) -> Option<usize> {
-        self.field_index(name)
-            .or_else(|| self.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name)))
+        self.field_index(name).or_else(|| self.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name)))
     }
 }
 
@@ -184,11 +182,7 @@ fn make(kind: Kind) -> TypeInfo {
     match kind {
         K::Subscription => {
             let mut v = sys_fields();
-            v.extend([
-                f("Name", Str),
-                ro("SubscriptionID", Int),
-                ro("Workspaces", Coll(K::Workspace, "Subscription")),
-            ]);
+            v.extend([f("Name", Str), ro("SubscriptionID", Int), ro("Workspaces", Coll(K::Workspace, "Subscription"))]);
             build("Subscription", "subscription", "Subscription", "Subscription", None, v)
         }
         K::Workspace => {
@@ -233,11 +227,7 @@ fn make(kind: Kind) -> TypeInfo {
         }
         K::Tag => {
             let mut v = sys_fields();
-            v.extend([
-                ro("Workspace", Ref(&[K::Workspace])),
-                f("Archived", Bool),
-                req("Name", Str),
-            ]);
+            v.extend([ro("Workspace", Ref(&[K::Workspace])), f("Archived", Bool), req("Name", Str)]);
             build("Tag", "tag", "Tag", "Tag", None, v)
         }
         K::State => {
@@ -279,8 +269,7 @@ fn make(kind: Kind) -> TypeInfo {
                 ro("Required", Bool),
                 ro("TypeDefinition", Ref(&[K::TypeDefinition])),
             ]);
-            build("AttributeDefinition", "attributedefinition", "AttributeDefinition",
-                "AttributeDefinition", None, v)
+            build("AttributeDefinition", "attributedefinition", "AttributeDefinition", "AttributeDefinition", None, v)
         }
         K::AllowedAttributeValue => {
             let mut v = sys_fields();
@@ -289,8 +278,14 @@ fn make(kind: Kind) -> TypeInfo {
                 ro("StringValue", Str),
                 ro("ValueIndex", Int),
             ]);
-            build("AllowedAttributeValue", "allowedattributevalue", "AllowedAttributeValue",
-                "AllowedAttributeValue", None, v)
+            build(
+                "AllowedAttributeValue",
+                "allowedattributevalue",
+                "AllowedAttributeValue",
+                "AllowedAttributeValue",
+                None,
+                v,
+            )
         }
         K::HierarchicalRequirement => {
             let mut v = artifact_common();
@@ -309,8 +304,14 @@ fn make(kind: Kind) -> TypeInfo {
                 f("ScheduleState", Enum(SCHEDULE_STATES)),
                 ro("Tasks", Coll(K::Task, "WorkProduct")),
             ]);
-            build("HierarchicalRequirement", "hierarchicalrequirement",
-                "HierarchicalRequirement", "HierarchicalRequirement", Some("US"), v)
+            build(
+                "HierarchicalRequirement",
+                "hierarchicalrequirement",
+                "HierarchicalRequirement",
+                "HierarchicalRequirement",
+                Some("US"),
+                v,
+            )
         }
         K::Defect => {
             let mut v = artifact_common();
@@ -361,8 +362,7 @@ fn make(kind: Kind) -> TypeInfo {
                 f("State", Ref(&[K::State])),
                 ro("UserStories", Coll(K::HierarchicalRequirement, "PortfolioItem")),
             ]);
-            build("PortfolioItem/Feature", "portfolioitem/feature", "PortfolioItem/Feature",
-                "Feature", Some("F"), v)
+            build("PortfolioItem/Feature", "portfolioitem/feature", "PortfolioItem/Feature", "Feature", Some("F"), v)
         }
         K::Initiative => {
             let mut v = artifact_common();
@@ -375,8 +375,14 @@ fn make(kind: Kind) -> TypeInfo {
                 f("PlannedStartDate", Date),
                 f("State", Ref(&[K::State])),
             ]);
-            build("PortfolioItem/Initiative", "portfolioitem/initiative",
-                "PortfolioItem/Initiative", "Initiative", Some("I"), v)
+            build(
+                "PortfolioItem/Initiative",
+                "portfolioitem/initiative",
+                "PortfolioItem/Initiative",
+                "Initiative",
+                Some("I"),
+                v,
+            )
         }
         K::ConversationPost => {
             let mut v = sys_fields();
@@ -388,8 +394,7 @@ fn make(kind: Kind) -> TypeInfo {
                 req("Text", Rich),
                 ro("User", Ref(&[K::User])),
             ]);
-            build("ConversationPost", "conversationpost", "ConversationPost",
-                "ConversationPost", None, v)
+            build("ConversationPost", "conversationpost", "ConversationPost", "ConversationPost", None, v)
         }
     }
 }
@@ -399,7 +404,10 @@ fn make(kind: Kind) -> TypeInfo {
 pub enum Target {
     One(Kind),
     /// `artifact` / `portfolioitem`: the member kinds and the attribute set they share.
-    Abstract { name: &'static str, kinds: Vec<Kind> },
+    Abstract {
+        name: &'static str,
+        kinds: Vec<Kind>,
+    },
 }
 
 impl Target {
@@ -426,8 +434,7 @@ impl Target {
 
 fn abstract_artifact() -> &'static TypeInfo {
     static A: OnceLock<TypeInfo> = OnceLock::new();
-    A.get_or_init(|| build("Artifact", "artifact", "Artifact",
-        "Artifact", None, artifact_common()))
+    A.get_or_init(|| build("Artifact", "artifact", "Artifact", "Artifact", None, artifact_common()))
 }
 
 pub fn info(kind: Kind) -> &'static TypeInfo {
@@ -441,9 +448,7 @@ pub fn target_by_path(path: &str) -> Option<Target> {
     let p = path.to_ascii_lowercase();
     match p.as_str() {
         "artifact" => Some(Target::Abstract { name: "Artifact", kinds: ARTIFACTS.to_vec() }),
-        "portfolioitem" => {
-            Some(Target::Abstract { name: "PortfolioItem", kinds: PORTFOLIO.to_vec() })
-        }
+        "portfolioitem" => Some(Target::Abstract { name: "PortfolioItem", kinds: PORTFOLIO.to_vec() }),
         "hierarchicalrequirement" => Some(Target::One(Kind::HierarchicalRequirement)),
         _ => ALL_KINDS.iter().find(|k| info(**k).path == p).map(|k| Target::One(*k)),
     }

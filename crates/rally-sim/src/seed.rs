@@ -7,21 +7,28 @@ use crate::store::{FVal, Obj, Rng, Store};
 
 const USERS: [(&str, &str); 5] =
     [("Alex", "Morgan"), ("Priya", "Shah"), ("Sam", "Lee"), ("Jordan", "Kim"), ("Taylor", "Reed")];
-const TAGS: [&str; 8] = ["backend", "frontend", "security", "performance", "customer-reported",
-    "tech-debt", "ux", "release-blocker"];
-const AREAS: [&str; 8] =
-    ["checkout", "search", "cart", "login", "payment", "catalog", "wishlist", "order history"];
-const STORY_VERBS: [&str; 8] = ["Show", "Let shoppers edit", "Cache", "Validate", "Export",
-    "Paginate", "Localise", "Audit"];
-const DEFECT_TEXT: [&str; 6] = ["crashes when empty", "shows wrong total", "times out under load",
-    "loses focus on submit", "renders off-screen on mobile", "rejects valid input"];
+const TAGS: [&str; 8] =
+    ["backend", "frontend", "security", "performance", "customer-reported", "tech-debt", "ux", "release-blocker"];
+const AREAS: [&str; 8] = ["checkout", "search", "cart", "login", "payment", "catalog", "wishlist", "order history"];
+const STORY_VERBS: [&str; 8] =
+    ["Show", "Let shoppers edit", "Cache", "Validate", "Export", "Paginate", "Localise", "Audit"];
+const DEFECT_TEXT: [&str; 6] = [
+    "crashes when empty",
+    "shows wrong total",
+    "times out under load",
+    "loses focus on submit",
+    "renders off-screen on mobile",
+    "rejects valid input",
+];
 const TASKS: [&str; 6] =
     ["Write unit tests", "Update API docs", "Code review", "Implement backend", "QA pass", "Design UI"];
-const POSTS: [&str; 5] = ["<p>Reproduced on staging.</p>",
+const POSTS: [&str; 5] = [
+    "<p>Reproduced on staging.</p>",
     "<p>I think this needs a <b>design review</b> first.</p>",
     "<p>Fix is in <code>cart/service.rs</code>, PR coming.</p>",
     "<p>Verified, thanks!</p>",
-    "<p>See <a href=\"https://example.com/runbook\">the runbook</a> &amp; logs.</p>"];
+    "<p>See <a href=\"https://example.com/runbook\">the runbook</a> &amp; logs.</p>",
+];
 
 pub struct Seeded {
     pub store: Store,
@@ -41,12 +48,19 @@ fn s(v: impl Into<String>) -> FVal {
 fn description(rng: &mut Rng, area: &str) -> String {
     match rng.below(4) {
         0 => format!("<p>As a shopper I want the <b>{area}</b> page to be faster.</p>"),
-        1 => format!("<p>Acceptance criteria for {area}:</p><ul><li>works on mobile</li>\
-            <li>keeps state after reload</li><li>has <code>aria-label</code>s</li></ul>"),
-        2 => format!("<p>Background: see <a href=\"https://wiki.example.com/{}\">the wiki</a>.</p>\
-            <p>Edge case: <code>qty = 0</code> &amp; empty cart.</p>", area.replace(' ', "-")),
-        _ => format!("<table><tr><th>Step</th><th>Expected</th></tr><tr><td>Open {area}</td>\
-            <td>Loads in &lt; 1s</td></tr></table>"),
+        1 => format!(
+            "<p>Acceptance criteria for {area}:</p><ul><li>works on mobile</li>\
+            <li>keeps state after reload</li><li>has <code>aria-label</code>s</li></ul>"
+        ),
+        2 => format!(
+            "<p>Background: see <a href=\"https://wiki.example.com/{}\">the wiki</a>.</p>\
+            <p>Edge case: <code>qty = 0</code> &amp; empty cart.</p>",
+            area.replace(' ', "-")
+        ),
+        _ => format!(
+            "<table><tr><th>Step</th><th>Expected</th></tr><tr><td>Open {area}</td>\
+            <td>Loads in &lt; 1s</td></tr></table>"
+        ),
     }
 }
 
@@ -120,35 +134,53 @@ fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
     for kind in ALL_KINDS {
         let ti = info(kind);
         let display = if kind == Kind::HierarchicalRequirement { "User Story" } else { ti.element_name };
-        let td = plain(st, Kind::TypeDefinition, today, &[
-            ("Workspace", FVal::Ref(ws)),
-            ("Abstract", FVal::Bool(false)),
-            ("DisplayName", s(display)),
-            ("ElementName", s(ti.element_name)),
-            ("IDPrefix", ti.prefix.map_or(FVal::Null, s)),
-            ("Name", s(if kind == Kind::HierarchicalRequirement { "Hierarchical Requirement" } else { ti.element_name })),
-            ("TypePath", s(ti.type_path)),
-        ]);
+        let td = plain(
+            st,
+            Kind::TypeDefinition,
+            today,
+            &[
+                ("Workspace", FVal::Ref(ws)),
+                ("Abstract", FVal::Bool(false)),
+                ("DisplayName", s(display)),
+                ("ElementName", s(ti.element_name)),
+                ("IDPrefix", ti.prefix.map_or(FVal::Null, s)),
+                (
+                    "Name",
+                    s(if kind == Kind::HierarchicalRequirement { "Hierarchical Requirement" } else { ti.element_name }),
+                ),
+                ("TypePath", s(ti.type_path)),
+            ],
+        );
         typedefs.push((kind, td));
         for fd in &ti.fields {
-            let ad = plain(st, Kind::AttributeDefinition, today, &[
-                ("AttributeType", s(crate::schema::attribute_type(fd.kind))),
-                ("Constrained", FVal::Bool(matches!(fd.kind, FK::Enum(_)))),
-                ("Custom", FVal::Bool(false)),
-                ("ElementName", s(fd.name)),
-                ("Name", s(split_camel(fd.name))),
-                ("ReadOnly", FVal::Bool(!fd.writable)),
-                ("Required", FVal::Bool(fd.required)),
-                ("TypeDefinition", FVal::Ref(td)),
-            ]);
+            let ad = plain(
+                st,
+                Kind::AttributeDefinition,
+                today,
+                &[
+                    ("AttributeType", s(crate::schema::attribute_type(fd.kind))),
+                    ("Constrained", FVal::Bool(matches!(fd.kind, FK::Enum(_)))),
+                    ("Custom", FVal::Bool(false)),
+                    ("ElementName", s(fd.name)),
+                    ("Name", s(split_camel(fd.name))),
+                    ("ReadOnly", FVal::Bool(!fd.writable)),
+                    ("Required", FVal::Bool(fd.required)),
+                    ("TypeDefinition", FVal::Ref(td)),
+                ],
+            );
             if let FK::Enum(values) = fd.kind {
                 let values = st.values(values);
                 for (i, v) in values.iter().enumerate() {
-                    plain(st, Kind::AllowedAttributeValue, today, &[
-                        ("AttributeDefinition", FVal::Ref(ad)),
-                        ("StringValue", s(*v)),
-                        ("ValueIndex", FVal::Int(i as i64)),
-                    ]);
+                    plain(
+                        st,
+                        Kind::AllowedAttributeValue,
+                        today,
+                        &[
+                            ("AttributeDefinition", FVal::Ref(ad)),
+                            ("StringValue", s(*v)),
+                            ("ValueIndex", FVal::Int(i as i64)),
+                        ],
+                    );
                 }
             }
         }
@@ -160,10 +192,12 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
     let mut st = Store::new(seed);
     st.schedule_states = schedule_states;
     let today = today_start();
-    let sub = plain(&mut st, Kind::Subscription, today, &[
-        ("Name", s("Acme Retail")),
-        ("SubscriptionID", FVal::Int(40_000 + (seed % 9_000) as i64)),
-    ]);
+    let sub = plain(
+        &mut st,
+        Kind::Subscription,
+        today,
+        &[("Name", s("Acme Retail")), ("SubscriptionID", FVal::Int(40_000 + (seed % 9_000) as i64))],
+    );
     let mut users = Vec::new();
     let mut names: Vec<(String, String, String)> =
         USERS.iter().map(|(f, l)| (f.to_string(), l.to_string(), String::new())).collect();
@@ -173,40 +207,52 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
         }
     }
     for (first, last, explicit) in names {
-        let user_name = if explicit.is_empty() {
-            format!("{first}.{last}@acme.example").to_lowercase()
-        } else {
-            explicit.clone()
-        };
+        let user_name =
+            if explicit.is_empty() { format!("{first}.{last}@acme.example").to_lowercase() } else { explicit.clone() };
         let display = if explicit.is_empty() { format!("{first} {last}") } else { String::new() };
-        users.push(plain(&mut st, Kind::User, today, &[
-            ("Subscription", FVal::Ref(sub)),
-            ("Disabled", FVal::Bool(false)),
-            ("DisplayName", s(display)),
-            ("EmailAddress", s(user_name.clone())),
-            ("FirstName", s(first)),
-            ("LastName", s(last)),
-            ("UserName", s(user_name)),
-        ]));
+        users.push(plain(
+            &mut st,
+            Kind::User,
+            today,
+            &[
+                ("Subscription", FVal::Ref(sub)),
+                ("Disabled", FVal::Bool(false)),
+                ("DisplayName", s(display)),
+                ("EmailAddress", s(user_name.clone())),
+                ("FirstName", s(first)),
+                ("LastName", s(last)),
+                ("UserName", s(user_name)),
+            ],
+        ));
     }
     let owner = users[0];
-    let ws = plain(&mut st, Kind::Workspace, today, &[
-        ("Subscription", FVal::Ref(sub)),
-        ("Description", s("<p>Everything the store teams work on.</p>")),
-        ("Name", s("Acme Store")),
-        ("Owner", FVal::Ref(owner)),
-        ("State", s("Open")),
-    ]);
-    let project = |st: &mut Store, name: &str, parent: FVal| {
-        plain(st, Kind::Project, today, &[
+    let ws = plain(
+        &mut st,
+        Kind::Workspace,
+        today,
+        &[
             ("Subscription", FVal::Ref(sub)),
-            ("Workspace", FVal::Ref(ws)),
-            ("Name", s(name)),
-            ("Description", s("")),
+            ("Description", s("<p>Everything the store teams work on.</p>")),
+            ("Name", s("Acme Store")),
             ("Owner", FVal::Ref(owner)),
-            ("Parent", parent),
             ("State", s("Open")),
-        ])
+        ],
+    );
+    let project = |st: &mut Store, name: &str, parent: FVal| {
+        plain(
+            st,
+            Kind::Project,
+            today,
+            &[
+                ("Subscription", FVal::Ref(sub)),
+                ("Workspace", FVal::Ref(ws)),
+                ("Name", s(name)),
+                ("Description", s("")),
+                ("Owner", FVal::Ref(owner)),
+                ("Parent", parent),
+                ("State", s("Open")),
+            ],
+        )
     };
     let root = project(&mut st, "Online Store", FVal::Null);
     let checkout = project(&mut st, "Checkout Team", FVal::Ref(root));
@@ -219,19 +265,33 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
     let mut feature_states = Vec::new();
     for (pi, list) in [(Kind::Feature, &mut feature_states), (Kind::Initiative, &mut Vec::new())] {
         for (i, name) in PI_STATES.iter().enumerate() {
-            list.push(plain(&mut st, Kind::State, today, &[
-                ("Workspace", FVal::Ref(ws)),
-                ("Description", s(format!("{name} stage"))),
-                ("Name", s(*name)),
-                ("OrderIndex", FVal::Int(i as i64 + 1)),
-                ("TypeDef", FVal::Ref(td(pi))),
-            ]));
+            list.push(plain(
+                &mut st,
+                Kind::State,
+                today,
+                &[
+                    ("Workspace", FVal::Ref(ws)),
+                    ("Description", s(format!("{name} stage"))),
+                    ("Name", s(*name)),
+                    ("OrderIndex", FVal::Int(i as i64 + 1)),
+                    ("TypeDef", FVal::Ref(td(pi))),
+                ],
+            ));
         }
     }
     let initiative_states: Vec<u64> =
         st.all(Kind::State).filter(|o| o.ref_oid("TypeDef") == Some(td(Kind::Initiative))).map(|o| o.oid).collect();
-    let tags: Vec<u64> = TAGS.iter().map(|t| plain(&mut st, Kind::Tag, today, &[
-        ("Workspace", FVal::Ref(ws)), ("Archived", FVal::Bool(false)), ("Name", s(*t))])).collect();
+    let tags: Vec<u64> = TAGS
+        .iter()
+        .map(|t| {
+            plain(
+                &mut st,
+                Kind::Tag,
+                today,
+                &[("Workspace", FVal::Ref(ws)), ("Archived", FVal::Bool(false)), ("Name", s(*t))],
+            )
+        })
+        .collect();
     let ctx = Ctx { today, sub, ws, projects: vec![root, checkout, checkout, search], users: users.clone(), tags };
 
     let mut initiatives = Vec::new();
@@ -260,7 +320,13 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
     for i in 0..40 {
         let area = *st.rng.pick(&AREAS);
         let verb = *st.rng.pick(&STORY_VERBS);
-        let mut o = artifact(&mut st, Kind::HierarchicalRequirement, format!("{verb} {area} details"), &ctx, 200 - i as i64 * 4);
+        let mut o = artifact(
+            &mut st,
+            Kind::HierarchicalRequirement,
+            format!("{verb} {area} details"),
+            &ctx,
+            200 - i as i64 * 4,
+        );
         let state = crate::schema::SCHEDULE_STATES[(i % 4) as usize];
         set(&mut o, "ScheduleState", s(state));
         set(&mut o, "PlanEstimate", if i % 7 == 0 { FVal::Null } else { FVal::Num((1 + st.rng.below(8)) as f64) });
@@ -289,7 +355,11 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
         set(&mut o, "ScheduleState", s(crate::schema::SCHEDULE_STATES[(i / 2) % 4]));
         set(&mut o, "Priority", s(crate::schema::PRIORITIES[i % 5]));
         set(&mut o, "Severity", s(crate::schema::SEVERITIES[(i + 2) % 5]));
-        set(&mut o, "TargetDate", if i % 4 == 3 { FVal::Null } else { FVal::Date(today + (i as i64 - 10) * 3 * DAY_MS) });
+        set(
+            &mut o,
+            "TargetDate",
+            if i % 4 == 3 { FVal::Null } else { FVal::Date(today + (i as i64 - 10) * 3 * DAY_MS) },
+        );
         set(&mut o, "Requirement", if i % 3 == 0 { FVal::Ref(stories[i]) } else { FVal::Null });
         set(&mut o, "SubmittedBy", FVal::Ref(*st.rng.pick(&users)));
         set(&mut o, "Blocked", FVal::Bool(false));
@@ -323,15 +393,20 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
         for k in 0..(1 + n % 3) {
             let text = *st.rng.pick(&POSTS);
             let created = today - (30 - k as i64) * DAY_MS + n as i64 * 60_000;
-            plain(&mut st, Kind::ConversationPost, today, &[
-                ("CreationDate", FVal::Date(created)),
-                ("Subscription", FVal::Ref(sub)),
-                ("Workspace", FVal::Ref(ws)),
-                ("Artifact", FVal::Ref(*art)),
-                ("PostNumber", FVal::Int(k as i64 + 1)),
-                ("Text", s(text)),
-                ("User", FVal::Ref(users[(n + k) % users.len()])),
-            ]);
+            plain(
+                &mut st,
+                Kind::ConversationPost,
+                today,
+                &[
+                    ("CreationDate", FVal::Date(created)),
+                    ("Subscription", FVal::Ref(sub)),
+                    ("Workspace", FVal::Ref(ws)),
+                    ("Artifact", FVal::Ref(*art)),
+                    ("PostNumber", FVal::Int(k as i64 + 1)),
+                    ("Text", s(text)),
+                    ("User", FVal::Ref(users[(n + k) % users.len()])),
+                ],
+            );
         }
     }
     Seeded { store: st, owner }
@@ -352,7 +427,18 @@ pub fn bulk(st: &mut Store, kind: Kind, count: usize, owner: u64) -> Result<usiz
     for i in 0..count {
         let mut o = st.blank(kind);
         let fid = o.get("FormattedID").clone();
-        set(&mut o, "Name", s(format!("Bulk item {} ({})", i + 1, match &fid { FVal::Str(f) => f.as_str(), _ => "" })));
+        set(
+            &mut o,
+            "Name",
+            s(format!(
+                "Bulk item {} ({})",
+                i + 1,
+                match &fid {
+                    FVal::Str(f) => f.as_str(),
+                    _ => "",
+                }
+            )),
+        );
         set(&mut o, "CreationDate", FVal::Date(now));
         set(&mut o, "LastUpdateDate", FVal::Date(now));
         set(&mut o, "Subscription", FVal::Ref(sub));

@@ -59,7 +59,13 @@ pub fn parse_params(q: Option<&str>) -> Params {
         .collect()
 }
 
-pub async fn wsapi(State(app): State<Arc<App>>, Extension(caller): Extension<Caller>, method: Method, uri: Uri, body: Bytes) -> Response {
+pub async fn wsapi(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let Some(rest) = strip_base(uri.path()) else {
         let mut r = Response::new(Body::from("Not Found"));
         *r.status_mut() = StatusCode::NOT_FOUND;
@@ -141,10 +147,18 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
         }
         (Op::Create, _) => {
             let Target::One(kind) = target else {
-                return envelope::create(&[format!("Cannot create an object of abstract type {}", target.type_name())], &warnings, None);
+                return envelope::create(
+                    &[format!("Cannot create an object of abstract type {}", target.type_name())],
+                    &warnings,
+                    None,
+                );
             };
             if !(is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost)) {
-                return envelope::create(&[format!("Cannot create objects of type {}", info(kind).type_name)], &warnings, None);
+                return envelope::create(
+                    &[format!("Cannot create objects of type {}", info(kind).type_name)],
+                    &warnings,
+                    None,
+                );
             }
             let mut st = app.write();
             with_warnings(write::create(&mut st, &app.base, kind, body, caller, &Fetch::parse(fetch_raw)), &warnings)
@@ -164,7 +178,11 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                 }
                 Method::DELETE | Method::POST | Method::PUT => {
                     let Target::One(kind) = target else {
-                        return envelope::operation(&[format!("Cannot modify an object through abstract type {}", target.type_name())], &warnings, None);
+                        return envelope::operation(
+                            &[format!("Cannot modify an object through abstract type {}", target.type_name())],
+                            &warnings,
+                            None,
+                        );
                     };
                     let shown_oid = oid.unwrap_or_else(|| id.parse().unwrap_or(0));
                     let mut st = app.write();
@@ -182,7 +200,14 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
             let st = app.read();
             let cx = Cx::new(&st, &app.base, now);
             let Some(o) = lookup(&st, &target, &id).and_then(|oid| st.get(oid)) else {
-                return envelope::query_result(&["Cannot find object to read".into()], &warnings, 0, 1, read::DEFAULT_PAGE, Vec::new());
+                return envelope::query_result(
+                    &["Cannot find object to read".into()],
+                    &warnings,
+                    0,
+                    1,
+                    read::DEFAULT_PAGE,
+                    Vec::new(),
+                );
             };
             let ti = info(o.kind);
             let member = ti.field_index_ci(&field).map(|i| ti.fields[i]).and_then(|fd| match fd.kind {
@@ -190,20 +215,40 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                 _ => None,
             });
             let Some((kind, name)) = member else {
-                return envelope::query_result(&[format!("Could not parse: Unknown collection \"{field}\" on type {}", ti.type_name)], &warnings, 0, 1, read::DEFAULT_PAGE, Vec::new());
+                return envelope::query_result(
+                    &[format!("Could not parse: Unknown collection \"{field}\" on type {}", ti.type_name)],
+                    &warnings,
+                    0,
+                    1,
+                    read::DEFAULT_PAGE,
+                    Vec::new(),
+                );
             };
             let ids = members(&st, o, name);
             read::run(&cx, Query { target: Target::One(kind), members: Some(ids), params: p, warnings })
         }
         (Op::CollectionEdit(id, field, add), _) => {
             let Target::One(kind) = target else {
-                return envelope::operation(&["Cannot modify an object through an abstract type".into()], &warnings, None);
+                return envelope::operation(
+                    &["Cannot modify an object through an abstract type".into()],
+                    &warnings,
+                    None,
+                );
             };
             let mut st = app.write();
             let oid = lookup(&st, &target, &id).unwrap_or_else(|| id.parse().unwrap_or(0));
             let ti = info(kind);
             let name = ti.field_index_ci(&field).map_or(field.as_str(), |i| ti.fields[i].name).to_string();
-            with_warnings(write::collection(&mut st, &app.base, write::Edit { kind, oid, field: &name, add }, body, &Fetch::parse(fetch_raw)), &warnings)
+            with_warnings(
+                write::collection(
+                    &mut st,
+                    &app.base,
+                    write::Edit { kind, oid, field: &name, add },
+                    body,
+                    &Fetch::parse(fetch_raw),
+                ),
+                &warnings,
+            )
         }
         (_, m) => envelope::operation(&[format!("Unsupported method {m}")], &warnings, None),
     }

@@ -71,7 +71,10 @@ fn convert(st: &Store, kind: Kind, fd: &Field, v: &Value) -> Result<FVal, String
             };
             let s = if kind == Kind::Tag && fd.name == "Name" { escape_tag(&s) } else { s };
             if fd.kind == FK::Rich && s.chars().count() > RICH_MAX {
-                return Err(format!("Validation error: {t}.{} exceeds the maximum length of {RICH_MAX} characters", fd.name));
+                return Err(format!(
+                    "Validation error: {t}.{} exceeds the maximum length of {RICH_MAX} characters",
+                    fd.name
+                ));
             }
             if kind == Kind::Tag && fd.name == "Name" && s.chars().count() > TAG_MAX {
                 return Err(format!("Validation error: Tag.Name exceeds the maximum length of {TAG_MAX} characters"));
@@ -80,7 +83,10 @@ fn convert(st: &Store, kind: Kind, fd: &Field, v: &Value) -> Result<FVal, String
         }
         FK::Int | FK::Num => match v {
             Value::Null => FVal::Null,
-            Value::Number(n) => n.as_f64().map(|x| if fd.kind == FK::Int { FVal::Int(x as i64) } else { FVal::Num(x) }).ok_or_else(bad)?,
+            Value::Number(n) => n
+                .as_f64()
+                .map(|x| if fd.kind == FK::Int { FVal::Int(x as i64) } else { FVal::Num(x) })
+                .ok_or_else(bad)?,
             Value::String(s) => match s.trim().parse::<f64>() {
                 Ok(x) if fd.kind == FK::Int => FVal::Int(x as i64),
                 Ok(x) => FVal::Num(x),
@@ -158,7 +164,12 @@ fn unwrap_body(kind: Kind, body: &[u8]) -> Result<(String, serde_json::Map<Strin
 }
 
 /// Validates and applies a body to `o`; returns warnings, or every error found.
-fn apply(st: &Store, o: &mut Obj, sent: &str, fields: &serde_json::Map<String, Value>) -> Result<Vec<String>, (Vec<String>, Vec<String>)> {
+fn apply(
+    st: &Store,
+    o: &mut Obj,
+    sent: &str,
+    fields: &serde_json::Map<String, Value>,
+) -> Result<Vec<String>, (Vec<String>, Vec<String>)> {
     let ti = info(o.kind);
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     let mut failed = Vec::new();
@@ -189,7 +200,11 @@ fn apply(st: &Store, o: &mut Obj, sent: &str, fields: &serde_json::Map<String, V
             errors.push(format!("Validation error: {}.{} should not be null", ti.type_name, fd.name));
         }
     }
-    if errors.is_empty() { Ok(warnings) } else { Err((errors, warnings)) }
+    if errors.is_empty() {
+        Ok(warnings)
+    } else {
+        Err((errors, warnings))
+    }
 }
 
 fn set(o: &mut Obj, name: &str, v: FVal) {
@@ -256,8 +271,16 @@ fn defaults(st: &Store, o: &mut Obj, caller: &Caller, now: i64) {
     ];
     for (name, v) in d {
         if let Some(i) = ti.field_index(name) {
-            let settable = matches!((ti.fields[i].kind, v), (FK::Enum(_), FVal::Str(_)) | (FK::Ref(_), FVal::Ref(_)) | (FK::Refs(_), _)
-                | (FK::Str | FK::Rich, FVal::Str(_)) | (FK::Bool, FVal::Bool(_)) | (FK::Date, FVal::Date(_)) | (FK::Num, FVal::Num(_)));
+            let settable = matches!(
+                (ti.fields[i].kind, v),
+                (FK::Enum(_), FVal::Str(_))
+                    | (FK::Ref(_), FVal::Ref(_))
+                    | (FK::Refs(_), _)
+                    | (FK::Str | FK::Rich, FVal::Str(_))
+                    | (FK::Bool, FVal::Bool(_))
+                    | (FK::Date, FVal::Date(_))
+                    | (FK::Num, FVal::Num(_))
+            );
             if settable && o.vals[i] == FVal::Null {
                 o.vals[i] = v.clone();
             }
@@ -265,7 +288,11 @@ fn defaults(st: &Store, o: &mut Obj, caller: &Caller, now: i64) {
     }
     if o.kind == Kind::Task && is_null(o, "WorkProduct") {
         // Keep Project empty so the required WorkProduct error is the only one.
-    } else if ti.field_index("Project").is_some() && is_artifact(o.kind) && is_null(o, "Project") && o.kind != Kind::Task {
+    } else if ti.field_index("Project").is_some()
+        && is_artifact(o.kind)
+        && is_null(o, "Project")
+        && o.kind != Kind::Task
+    {
         set(o, "Project", FVal::Ref(st.root_project));
     }
 }
@@ -274,7 +301,8 @@ fn defaults(st: &Store, o: &mut Obj, caller: &Caller, now: i64) {
 fn result_object(cx: &Cx, o: &Obj, fetch: &Fetch) -> J {
     match fetch {
         Fetch::Refs => {
-            let set: HashSet<String> = ["ObjectID", "FormattedID", "CreationDate"].iter().map(|s| s.to_string()).collect();
+            let set: HashSet<String> =
+                ["ObjectID", "FormattedID", "CreationDate"].iter().map(|s| s.to_string()).collect();
             cx.render(o, &Fetch::List(set))
         }
         f => cx.render(o, f),
@@ -297,16 +325,26 @@ pub fn create(st: &mut Store, base: &str, kind: Kind, body: &[u8], caller: &Call
     if kind == Kind::ConversationPost {
         set(&mut o, "User", FVal::Ref(caller.user));
         let art = o.ref_oid("Artifact").unwrap_or(0);
-        let next = st.sources(art, "Artifact").filter_map(|p| st.get(p)).filter_map(|p| match p.get("PostNumber") {
-            FVal::Int(n) => Some(*n),
-            _ => None,
-        }).max().unwrap_or(0) + 1;
+        let next = st
+            .sources(art, "Artifact")
+            .filter_map(|p| st.get(p))
+            .filter_map(|p| match p.get("PostNumber") {
+                FVal::Int(n) => Some(*n),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+            + 1;
         set(&mut o, "PostNumber", FVal::Int(next));
     }
     if kind == Kind::Tag {
         let name = o.str("Name").unwrap_or("").to_string();
         if st.all(Kind::Tag).any(|t| t.str("Name") == Some(&name)) {
-            return envelope::create(&[format!("Validation error: Tag.Name \"{name}\" is already in use")], &warnings, None);
+            return envelope::create(
+                &[format!("Validation error: Tag.Name \"{name}\" is already in use")],
+                &warnings,
+                None,
+            );
         }
     }
     derive(st, &mut o, None, now);
@@ -321,7 +359,11 @@ pub fn create(st: &mut Store, base: &str, kind: Kind, body: &[u8], caller: &Call
 pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fetch: &Fetch) -> J {
     let now = dates::now_ms();
     let Some(before) = st.get(oid).filter(|o| o.kind == kind).cloned() else {
-        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to update.", info(kind).type_name)], &[], None);
+        return envelope::operation(
+            &[format!("Could not read: Could not read {} {oid} to update.", info(kind).type_name)],
+            &[],
+            None,
+        );
     };
     let (sent, fields) = match unwrap_body(kind, body) {
         Ok(x) => x,
@@ -335,7 +377,11 @@ pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fet
     if kind == Kind::Tag {
         let name = o.str("Name").unwrap_or("").to_string();
         if st.all(Kind::Tag).any(|t| t.oid != oid && t.str("Name") == Some(&name)) {
-            return envelope::operation(&[format!("Validation error: Tag.Name \"{name}\" is already in use")], &warnings, None);
+            return envelope::operation(
+                &[format!("Validation error: Tag.Name \"{name}\" is already in use")],
+                &warnings,
+                None,
+            );
         }
     }
     derive(st, &mut o, Some(&before), now);
@@ -349,7 +395,11 @@ pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fet
 
 pub fn delete(st: &mut Store, kind: Kind, oid: u64) -> J {
     if st.get(oid).is_none_or(|o| o.kind != kind) {
-        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to delete.", info(kind).type_name)], &[], None);
+        return envelope::operation(
+            &[format!("Could not read: Could not read {} {oid} to delete.", info(kind).type_name)],
+            &[],
+            None,
+        );
     }
     st.remove(oid);
     envelope::operation(&[], &[], None)
@@ -368,21 +418,45 @@ pub fn collection(st: &mut Store, base: &str, edit: Edit, body: &[u8], fetch: &F
     let Edit { kind, oid, field, add } = edit;
     let now = dates::now_ms();
     let Some(mut o) = st.get(oid).filter(|o| o.kind == kind).cloned() else {
-        return envelope::operation(&[format!("Could not read: Could not read {} {oid} to update.", info(kind).type_name)], &[], None);
+        return envelope::operation(
+            &[format!("Could not read: Could not read {} {oid} to update.", info(kind).type_name)],
+            &[],
+            None,
+        );
     };
     let ti = info(kind);
     let Some(fd) = ti.field(field).copied() else {
-        return envelope::operation(&[format!("Could not parse: Unknown attribute \"{field}\" on type {}", ti.type_name)], &[], None);
+        return envelope::operation(
+            &[format!("Could not parse: Unknown attribute \"{field}\" on type {}", ti.type_name)],
+            &[],
+            None,
+        );
     };
     let FK::Refs(member) = fd.kind else {
-        return envelope::operation(&[format!("Collection {}.{} cannot be modified through add/remove", ti.type_name, fd.name)], &[], None);
+        return envelope::operation(
+            &[format!("Collection {}.{} cannot be modified through add/remove", ti.type_name, fd.name)],
+            &[],
+            None,
+        );
     };
     let items = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => match m.get("CollectionItems") {
             Some(Value::Array(a)) => a.clone(),
-            _ => return envelope::operation(&["Could not parse: the request body must hold a CollectionItems array".into()], &[], None),
+            _ => {
+                return envelope::operation(
+                    &["Could not parse: the request body must hold a CollectionItems array".into()],
+                    &[],
+                    None,
+                )
+            }
         },
-        Ok(_) | Err(_) => return envelope::operation(&["Cannot parse input stream due to I/O error as JSON document".into()], &[], None),
+        Ok(_) | Err(_) => {
+            return envelope::operation(
+                &["Cannot parse input stream due to I/O error as JSON document".into()],
+                &[],
+                None,
+            )
+        }
     };
     let mut current = members(st, &o, field);
     let mut touched = Vec::new();
@@ -398,13 +472,15 @@ pub fn collection(st: &mut Store, base: &str, edit: Edit, body: &[u8], fetch: &F
                         let caller = Caller { user: 0, user_name: String::new() };
                         let body = serde_json::json!({"Tag": {"Name": name}}).to_string();
                         let _ = create(st, base, Kind::Tag, body.as_bytes(), &caller, &Fetch::Refs);
-                        st.all(Kind::Tag).find(|t| t.str("Name") == Some(&escaped)).map(|t| t.oid)
-                            .ok_or_else(|| format!("Validation error: Tag.Name exceeds the maximum length of {TAG_MAX} characters"))
+                        st.all(Kind::Tag).find(|t| t.str("Name") == Some(&escaped)).map(|t| t.oid).ok_or_else(|| {
+                            format!("Validation error: Tag.Name exceeds the maximum length of {TAG_MAX} characters")
+                        })
                     }
                     None => Err(format!("Could not read referenced object {name}")),
                 }
             }
-            _ => ref_text(item).and_then(|t| t.ok_or_else(|| "Cannot parse object reference from \"null\"".to_string()))
+            _ => ref_text(item)
+                .and_then(|t| t.ok_or_else(|| "Cannot parse object reference from \"null\"".to_string()))
                 .and_then(|t| resolve_ref(st, &t, &[member])),
         };
         match target {

@@ -32,7 +32,8 @@ async fn exits_within(child: &mut Child, limit: Duration) -> bool {
 
 #[tokio::test]
 async fn prints_the_json_line_and_serves() {
-    let (mut child, info) = spawn(&["--port", "0", "--seed", "5", "--api-key", "_binKey1", "--max-seconds", "30"], Stdio::piped());
+    let (mut child, info) =
+        spawn(&["--port", "0", "--seed", "5", "--api-key", "_binKey1", "--max-seconds", "30"], Stdio::piped());
     let obj = info.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort();
@@ -43,8 +44,15 @@ async fn prints_the_json_line_and_serves() {
     assert!(info["workspace"].as_str().unwrap().starts_with("/workspace/"));
     assert!(info["project"].as_str().unwrap().starts_with("/project/"));
     let http = reqwest::Client::new();
-    let v: Value = http.get(format!("{url}/slm/webservice/v2.0{}", info["project"].as_str().unwrap()))
-        .header("ZSESSIONID", "_binKey1").send().await.unwrap().json().await.unwrap();
+    let v: Value = http
+        .get(format!("{url}/slm/webservice/v2.0{}", info["project"].as_str().unwrap()))
+        .header("ZSESSIONID", "_binKey1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["Project"]["Name"], "Online Store");
     // Closing stdin stops it.
     drop(child.stdin.take());
@@ -54,27 +62,42 @@ async fn prints_the_json_line_and_serves() {
 #[tokio::test]
 async fn max_seconds_stops_it_even_without_stdin() {
     let started = Instant::now();
-    let (mut child, _) = spawn(&["--port", "0", "--seed", "1", "--api-key", "_k", "--max-seconds", "1", "--latency-ms", "5"], Stdio::null());
+    let (mut child, _) = spawn(
+        &["--port", "0", "--seed", "1", "--api-key", "_k", "--max-seconds", "1", "--latency-ms", "5"],
+        Stdio::null(),
+    );
     assert!(exits_within(&mut child, Duration::from_secs(6)).await);
     assert!(started.elapsed() >= Duration::from_millis(900), "/dev/null stdin is not a close");
 }
 
 #[tokio::test]
 async fn bad_arguments_exit_with_usage() {
-    let out = Command::new(env!("CARGO_BIN_EXE_rally-sim")).args(["--port", "0", "--seed", "1"]).stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rally-sim"))
+        .args(["--port", "0", "--seed", "1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--api-key"));
-    let out = Command::new(env!("CARGO_BIN_EXE_rally-sim")).args(["--api-key", "k", "--faults", "418@*"]).stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rally-sim"))
+        .args(["--api-key", "k", "--faults", "418@*"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "a bad fault spec is refused at start");
 }
 
 #[tokio::test]
 async fn extra_stories_make_a_large_workspace_at_start() {
     let started = Instant::now();
-    let (mut child, info) = spawn(&["--port", "0", "--seed", "3", "--api-key", "_big", "--extra-stories", "10000", "--max-seconds", "30"], Stdio::piped());
+    let (mut child, info) = spawn(
+        &["--port", "0", "--seed", "3", "--api-key", "_big", "--extra-stories", "10000", "--max-seconds", "30"],
+        Stdio::piped(),
+    );
     let ready = started.elapsed();
     let url = format!("{}/slm/webservice/v2.0/hierarchicalrequirement?pagesize=1", info["url"].as_str().unwrap());
-    let v: Value = reqwest::Client::new().get(url).header("ZSESSIONID", "_big").send().await.unwrap().json().await.unwrap();
+    let v: Value =
+        reqwest::Client::new().get(url).header("ZSESSIONID", "_big").send().await.unwrap().json().await.unwrap();
     assert_eq!(v["QueryResult"]["TotalResultCount"], 10_040);
     println!("start with 10040 stories: {} ms to the JSON line (debug build)", ready.as_millis());
     drop(child.stdin.take());

@@ -9,11 +9,19 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn at_most_twelve_requests_per_key_run_at_once() {
-    let t = sim_with(SimConfig { api_key: KEY.into(), latency_ms: 150, extra_keys: vec![("_second".into(), "priya.shah@acme.example".into())], ..Default::default() }).await;
+    let t = sim_with(SimConfig {
+        api_key: KEY.into(),
+        latency_ms: 150,
+        extra_keys: vec![("_second".into(), "priya.shah@acme.example".into())],
+        ..Default::default()
+    })
+    .await;
     let mut tasks = Vec::new();
     for i in 0..40 {
         let (http, url) = (t.http.clone(), format!("{}/defect?pagesize=1&start={}", t.sim.base, i % 5 + 1));
-        tasks.push(tokio::spawn(async move { http.get(url).header("ZSESSIONID", KEY).send().await.map(|r| r.status().as_u16()) }));
+        tasks.push(tokio::spawn(async move {
+            http.get(url).header("ZSESSIONID", KEY).send().await.map(|r| r.status().as_u16())
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), 200, "queued, never rejected");
@@ -30,7 +38,9 @@ async fn at_most_twelve_requests_per_key_run_at_once() {
     for i in 0..48 {
         let key = if i % 2 == 0 { KEY } else { "_second" };
         let (http, url) = (t.http.clone(), format!("{}/hierarchicalrequirement?pagesize=1", t.sim.base));
-        tasks.push(tokio::spawn(async move { http.get(url).header("ZSESSIONID", key).send().await.map(|r| r.status().as_u16()) }));
+        tasks.push(tokio::spawn(async move {
+            http.get(url).header("ZSESSIONID", key).send().await.map(|r| r.status().as_u16())
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), 200);
@@ -88,7 +98,8 @@ async fn stats_log_and_reset() {
 #[tokio::test]
 async fn faults_are_set_and_cleared_through_the_control_surface() {
     let t = sim().await;
-    let r = t.http.post(t.url("/__sim/faults")).body("503@GET /slm/webservice/v2.0/defect*#next=2").send().await.unwrap();
+    let r =
+        t.http.post(t.url("/__sim/faults")).body("503@GET /slm/webservice/v2.0/defect*#next=2").send().await.unwrap();
     assert_eq!(r.status(), 200);
     let get = || t.http.get(format!("{}/defect", t.sim.base)).header("ZSESSIONID", KEY).send();
     assert_eq!(get().await.unwrap().status(), 503);
@@ -108,7 +119,14 @@ async fn faults_are_set_and_cleared_through_the_control_surface() {
     assert_eq!(get().await.unwrap().status(), 200);
     // The --faults option applies from the start.
     let f = sim_with(SimConfig { api_key: KEY.into(), faults: Some("502@POST".into()), ..Default::default() }).await;
-    let r = f.http.post(format!("{}/defect/create", f.sim.base)).header("ZSESSIONID", KEY).json(&json!({"Defect": {"Name": "x"}})).send().await.unwrap();
+    let r = f
+        .http
+        .post(format!("{}/defect/create", f.sim.base))
+        .header("ZSESSIONID", KEY)
+        .json(&json!({"Defect": {"Name": "x"}}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 502);
     let r = f.http.get(format!("{}/defect", f.sim.base)).header("ZSESSIONID", KEY).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -129,7 +147,12 @@ async fn bulk_creates_many_stories_and_big_pages_are_served() {
     let page_ms = started.elapsed().as_millis();
     assert_eq!(page["Results"].as_array().unwrap().len(), 2000);
     let started = std::time::Instant::now();
-    let filtered = t.query(&format!("/hierarchicalrequirement?pagesize=2000&fetch=true&query={}&order=Name", enc("((ScheduleState < Completed) AND (Name contains \"bulk\"))"))).await;
+    let filtered = t
+        .query(&format!(
+            "/hierarchicalrequirement?pagesize=2000&fetch=true&query={}&order=Name",
+            enc("((ScheduleState < Completed) AND (Name contains \"bulk\"))")
+        ))
+        .await;
     let query_ms = started.elapsed().as_millis();
     assert_eq!(filtered["TotalResultCount"], 5000);
     // Figures for the record (debug build); speed is judged by benchmarks, not asserted here.
@@ -140,11 +163,24 @@ async fn bulk_creates_many_stories_and_big_pages_are_served() {
 async fn extra_keys_act_as_other_users() {
     let t = sim_with(SimConfig {
         api_key: KEY.into(),
-        extra_keys: vec![("_k2".into(), "sam.lee@acme.example".into()), ("_k3".into(), "new.person@acme.example".into())],
+        extra_keys: vec![
+            ("_k2".into(), "sam.lee@acme.example".into()),
+            ("_k3".into(), "new.person@acme.example".into()),
+        ],
         ..Default::default()
-    }).await;
+    })
+    .await;
     for (key, name) in [("_k2", "sam.lee@acme.example"), ("_k3", "new.person@acme.example")] {
-        let v: Value = t.http.get(format!("{}/user?fetch=UserName", t.sim.base)).header("ZSESSIONID", key).send().await.unwrap().json().await.unwrap();
+        let v: Value = t
+            .http
+            .get(format!("{}/user?fetch=UserName", t.sim.base))
+            .header("ZSESSIONID", key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(v["User"]["UserName"], name);
     }
 }
@@ -174,7 +210,8 @@ async fn same_seed_same_data_other_seed_other_data() {
 #[test]
 fn blocking_helper_serves_without_an_async_test() {
     use std::io::{Read, Write};
-    let sim = rally_sim::BlockingSim::start(SimConfig { api_key: "_blockKey".into(), ..Default::default() }).expect("start");
+    let sim =
+        rally_sim::BlockingSim::start(SimConfig { api_key: "_blockKey".into(), ..Default::default() }).expect("start");
     let addr = sim.handle.url.trim_start_matches("http://").to_string();
     let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
     write!(conn, "GET /slm/webservice/v2.0/user?fetch=UserName HTTP/1.1\r\nHost: {addr}\r\nZSESSIONID: _blockKey\r\nConnection: close\r\n\r\n").unwrap();

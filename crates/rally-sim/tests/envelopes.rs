@@ -40,8 +40,15 @@ async fn nested_fetch_matches_the_recorded_task_query() {
     let rec_row = &rec["QueryResult"]["Results"][0];
     let fetch = "ObjectID,FormattedID,Owner,Blocked,Estimate,State,TimeSpent,ToDo,WorkProduct,DirectChildrenCount";
     let q = t.query(&format!("/task?fetch={fetch}&pagesize=200")).await;
-    let row = q["Results"].as_array().unwrap().iter()
-        .find(|r| r["Owner"].is_object() && r["WorkProduct"]["_type"] == "HierarchicalRequirement" && r["WorkProduct"]["Owner"].is_object())
+    let row = q["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["Owner"].is_object()
+                && r["WorkProduct"]["_type"] == "HierarchicalRequirement"
+                && r["WorkProduct"]["Owner"].is_object()
+        })
         .expect("a task shaped like the recording");
     assert_eq!(keys(row), keys(rec_row));
     assert_eq!(keys(&row["Owner"]), keys(&rec_row["Owner"]));
@@ -77,10 +84,35 @@ async fn single_get_envelope_and_full_object_keys() {
     assert_eq!(keys(&v), BTreeSet::from(["Defect".to_string()]));
     let ours = keys(&v["Defect"]);
     // The attributes every artifact shares, as the recording names them.
-    for k in ["_rallyAPIMajor", "_rallyAPIMinor", "_ref", "_refObjectUUID", "_objectVersion", "_refObjectName",
-        "CreationDate", "_CreatedAt", "ObjectID", "ObjectUUID", "VersionId", "Subscription", "Workspace", "Description",
-        "Discussion", "DisplayColor", "Expedite", "FormattedID", "LastUpdateDate", "Name", "Notes", "Owner", "Project",
-        "Ready", "Tags", "Errors", "Warnings"] {
+    for k in [
+        "_rallyAPIMajor",
+        "_rallyAPIMinor",
+        "_ref",
+        "_refObjectUUID",
+        "_objectVersion",
+        "_refObjectName",
+        "CreationDate",
+        "_CreatedAt",
+        "ObjectID",
+        "ObjectUUID",
+        "VersionId",
+        "Subscription",
+        "Workspace",
+        "Description",
+        "Discussion",
+        "DisplayColor",
+        "Expedite",
+        "FormattedID",
+        "LastUpdateDate",
+        "Name",
+        "Notes",
+        "Owner",
+        "Project",
+        "Ready",
+        "Tags",
+        "Errors",
+        "Warnings",
+    ] {
         assert!(rec_obj.get(k).is_some(), "fixture has {k}");
         assert!(ours.contains(k), "ours lacks {k}");
     }
@@ -89,8 +121,16 @@ async fn single_get_envelope_and_full_object_keys() {
     assert_eq!(keys(&v["Defect"]["Discussion"]), keys(&rec_obj["Discussion"]));
     assert_eq!(keys(&v["Defect"]["Project"]), keys(&rec_obj["Project"]), "nested ref under full fetch");
     // HTML in text fields is escaped as \u003C…\u003E in the raw JSON, as recorded.
-    let raw = t.http.get(format!("{}/defect/{oid}?fetch=Description", t.sim.base)).header("ZSESSIONID", KEY)
-        .send().await.unwrap().text().await.unwrap();
+    let raw = t
+        .http
+        .get(format!("{}/defect/{oid}?fetch=Description", t.sim.base))
+        .header("ZSESSIONID", KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(raw.contains("\\u003C") && !raw.contains('<'), "{raw}");
     assert!(fixture("update-defect-operationresult-warnings.json").contains("\\u003Cp\\u003E"));
     let sub = t.get("/subscription").await;
@@ -107,7 +147,12 @@ async fn create_and_operation_results_match_the_recordings() {
     assert_eq!(keys(&ok), keys(&rec_ok));
     assert_eq!(keys(&ok["CreateResult"]), keys(&rec_ok["CreateResult"]));
     assert_eq!(ok["CreateResult"]["Object"]["_CreatedAt"], "just now");
-    let bad = t.post("/defect/create", json!({"Defect": {"Name": "d", "TargetDate": "2017-04-29 20:23:51.188960", "Nane": "x"}})).await;
+    let bad = t
+        .post(
+            "/defect/create",
+            json!({"Defect": {"Name": "d", "TargetDate": "2017-04-29 20:23:51.188960", "Nane": "x"}}),
+        )
+        .await;
     let rec_bad = fixture_json("create-error-parse-date-with-warning.json");
     assert_eq!(keys(&bad["CreateResult"]), keys(&rec_bad["CreateResult"]));
     assert_eq!(bad["CreateResult"]["Errors"], rec_bad["CreateResult"]["Errors"]);
@@ -128,7 +173,10 @@ async fn create_and_operation_results_match_the_recordings() {
     let expect = rec_missing["OperationResult"]["Errors"][0].as_str().unwrap().replace("<DEFECT_OID>", "123456789012");
     assert_eq!(missing["OperationResult"]["Errors"], json!([expect]));
     let del = t.delete(&format!("/defect/{oid}")).await;
-    assert_eq!(keys(&del["OperationResult"]), BTreeSet::from(["_rallyAPIMajor", "_rallyAPIMinor", "Errors", "Warnings"].map(String::from)));
+    assert_eq!(
+        keys(&del["OperationResult"]),
+        BTreeSet::from(["_rallyAPIMajor", "_rallyAPIMinor", "Errors", "Warnings"].map(String::from))
+    );
 }
 
 #[tokio::test]

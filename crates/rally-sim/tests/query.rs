@@ -37,7 +37,12 @@ async fn grammar_is_strict() {
         assert!(e[0].starts_with("Could not parse: "), "{bad}: {e:?}");
     }
     // The nested form of the same three terms is fine.
-    let ok = ids(&t, "hierarchicalrequirement", "(((Name contains \"a\") AND (Name contains \"e\")) AND (Name contains \"i\"))").await;
+    let ok = ids(
+        &t,
+        "hierarchicalrequirement",
+        "(((Name contains \"a\") AND (Name contains \"e\")) AND (Name contains \"i\"))",
+    )
+    .await;
     let rows = all(&t, "hierarchicalrequirement", "FormattedID,Name").await;
     let expect = fids(&rows, |r| {
         let n = r["Name"].as_str().unwrap().to_lowercase();
@@ -56,7 +61,10 @@ async fn unknown_attributes_are_errors() {
     let e = t.query_errors(&format!("/defect?query={}", enc("(Owner.Shoe = \"x\")"))).await;
     assert_eq!(e, vec!["Could not parse: Unknown attribute \"Shoe\" on type User"]);
     let e = t.query_errors(&format!("/defect?query={}", enc("(TargetDate > \"soon\")"))).await;
-    assert_eq!(e, vec!["Could not parse: Cannot convert \"soon\" into a date.  You must use the ISO8601 date+time format."]);
+    assert_eq!(
+        e,
+        vec!["Could not parse: Cannot convert \"soon\" into a date.  You must use the ISO8601 date+time format."]
+    );
 }
 
 #[tokio::test]
@@ -110,7 +118,8 @@ async fn dot_paths_through_refs_and_collections() {
     assert_eq!(ids(&t, "portfolioitem/feature", "(State.Name = \"Developing\")").await, expect);
     let e = t.query_errors(&format!("/portfolioitem/feature?query={}", enc("(State = Done)"))).await;
     assert_eq!(e, vec!["Could not parse: Cannot parse object reference from \"Done\""]);
-    let q = t.query(&format!("/typedefinition?query={}&fetch=Name", enc("(TypePath = \"PortfolioItem/Feature\")"))).await;
+    let q =
+        t.query(&format!("/typedefinition?query={}&fetch=Name", enc("(TypePath = \"PortfolioItem/Feature\")"))).await;
     assert_eq!(q["TotalResultCount"], 1);
 }
 
@@ -122,12 +131,23 @@ async fn conversation_posts_by_artifact() {
     let art_ref = rel(&first["Artifact"]["_ref"]);
     let fid = first["Artifact"]["FormattedID"].as_str().unwrap();
     let rows = posts["Results"].as_array().unwrap();
-    let expect: BTreeSet<String> = rows.iter().filter(|p| p["Artifact"]["_ref"] == first["Artifact"]["_ref"]).map(|p| p["_ref"].as_str().unwrap().to_string()).collect();
-    let by_ref = t.query(&format!("/conversationpost?query={}&pagesize=200", enc(&format!("(Artifact = {art_ref})")))).await;
-    let got: BTreeSet<String> = by_ref["Results"].as_array().unwrap().iter().map(|p| p["_ref"].as_str().unwrap().to_string()).collect();
+    let expect: BTreeSet<String> = rows
+        .iter()
+        .filter(|p| p["Artifact"]["_ref"] == first["Artifact"]["_ref"])
+        .map(|p| p["_ref"].as_str().unwrap().to_string())
+        .collect();
+    let by_ref =
+        t.query(&format!("/conversationpost?query={}&pagesize=200", enc(&format!("(Artifact = {art_ref})")))).await;
+    let got: BTreeSet<String> =
+        by_ref["Results"].as_array().unwrap().iter().map(|p| p["_ref"].as_str().unwrap().to_string()).collect();
     assert_eq!(got, expect);
     // Artifact.FormattedID compares the number only, so it may also match posts on other types.
-    let by_fid = t.query(&format!("/conversationpost?query={}&fetch=Artifact,FormattedID&pagesize=200", enc(&format!("(Artifact.FormattedID = \"{fid}\")")))).await;
+    let by_fid = t
+        .query(&format!(
+            "/conversationpost?query={}&fetch=Artifact,FormattedID&pagesize=200",
+            enc(&format!("(Artifact.FormattedID = \"{fid}\")"))
+        ))
+        .await;
     let num: String = fid.chars().filter(|c| c.is_ascii_digit()).collect();
     let hits = by_fid["Results"].as_array().unwrap();
     assert!(hits.len() >= expect.len());
@@ -154,7 +174,10 @@ async fn drop_down_ordering() {
     let order = ["Defined", "In-Progress", "Completed", "Accepted"];
     let pos = |r: &Value| order.iter().position(|s| *s == r["ScheduleState"]).unwrap();
     assert_eq!(ids(&t, "hierarchicalrequirement", "(ScheduleState < Completed)").await, fids(&stories, |r| pos(r) < 2));
-    assert_eq!(ids(&t, "hierarchicalrequirement", "(ScheduleState >= \"In-Progress\")").await, fids(&stories, |r| pos(r) >= 1));
+    assert_eq!(
+        ids(&t, "hierarchicalrequirement", "(ScheduleState >= \"In-Progress\")").await,
+        fids(&stories, |r| pos(r) >= 1)
+    );
     let defects = all(&t, "defect", "FormattedID,Priority,Severity,State").await;
     let prio = ["None", "Resolve Immediately", "High Attention", "Normal", "Low"];
     let p = |r: &Value| prio.iter().position(|s| *s == r["Priority"]).unwrap();
@@ -165,8 +188,14 @@ async fn drop_down_ordering() {
     let states = ["Submitted", "Open", "Fixed", "Closed"];
     let st = |r: &Value| states.iter().position(|x| *x == r["State"]).unwrap();
     assert_eq!(ids(&t, "defect", "(State < Fixed)").await, fids(&defects, |r| st(r) < 2));
-    assert_eq!(ids(&t, "defect", "(State in Open,Closed)").await, fids(&defects, |r| r["State"] == "Open" || r["State"] == "Closed"));
-    assert_eq!(ids(&t, "defect", "(State !in Open,Closed)").await, fids(&defects, |r| r["State"] != "Open" && r["State"] != "Closed"));
+    assert_eq!(
+        ids(&t, "defect", "(State in Open,Closed)").await,
+        fids(&defects, |r| r["State"] == "Open" || r["State"] == "Closed")
+    );
+    assert_eq!(
+        ids(&t, "defect", "(State !in Open,Closed)").await,
+        fids(&defects, |r| r["State"] != "Open" && r["State"] != "Closed")
+    );
 }
 
 #[tokio::test]
@@ -204,7 +233,8 @@ async fn dates_today_null_and_contains() {
     assert_eq!(got, expect);
     assert_eq!(ids(&t, "defect", "(Name !contains checkout)").await.len(), defects.len() - expect.len());
     // Quoted values with escapes: a name containing a quote and a backslash.
-    let created = t.post("/defect/create?fetch=FormattedID", serde_json::json!({"Defect": {"Name": "Say \"hi\" C:\\tmp"}})).await;
+    let created =
+        t.post("/defect/create?fetch=FormattedID", serde_json::json!({"Defect": {"Name": "Say \"hi\" C:\\tmp"}})).await;
     let fid = created["CreateResult"]["Object"]["FormattedID"].as_str().unwrap().to_string();
     let got = ids(&t, "defect", "(Name = \"Say \\\"hi\\\" C:\\\\tmp\")").await;
     assert_eq!(got.into_iter().collect::<Vec<_>>(), vec![fid]);

@@ -55,7 +55,9 @@ async fn query_without_fetch_returns_ref_keys_only() {
     let q = t.query("/defect?pagesize=1").await;
     let row = q["Results"][0].as_object().unwrap();
     let keys: HashSet<&str> = row.keys().map(String::as_str).collect();
-    let expected: HashSet<&str> = ["_rallyAPIMajor", "_rallyAPIMinor", "_ref", "_refObjectUUID", "_objectVersion", "_refObjectName", "_type"].into();
+    let expected: HashSet<&str> =
+        ["_rallyAPIMajor", "_rallyAPIMinor", "_ref", "_refObjectUUID", "_objectVersion", "_refObjectName", "_type"]
+            .into();
     assert_eq!(keys, expected);
     assert_eq!(row["_type"], "Defect");
     assert!(row["_ref"].as_str().unwrap().starts_with(&format!("{}/defect/", t.sim.base)));
@@ -67,7 +69,17 @@ async fn fetch_true_fills_scalars_refs_and_summaries() {
     let q = t.query("/hierarchicalrequirement?fetch=true&pagesize=50").await;
     let rows = q["Results"].as_array().unwrap();
     let row = &rows[0];
-    for k in ["ObjectID", "ObjectUUID", "FormattedID", "Name", "ScheduleState", "CreationDate", "LastUpdateDate", "Description", "VersionId"] {
+    for k in [
+        "ObjectID",
+        "ObjectUUID",
+        "FormattedID",
+        "Name",
+        "ScheduleState",
+        "CreationDate",
+        "LastUpdateDate",
+        "Description",
+        "VersionId",
+    ] {
         assert!(row.get(k).is_some(), "missing {k}");
     }
     assert!(row["ObjectID"].as_u64().unwrap() >= 100_000_000_000, "12-digit ObjectID");
@@ -93,11 +105,18 @@ async fn fetch_true_fills_scalars_refs_and_summaries() {
 async fn fetch_list_applies_to_nested_refs() {
     let t = sim().await;
     let q = t.query("/task?fetch=FormattedID,WorkProduct,Owner,UserName,Name&pagesize=40").await;
-    let row = q["Results"].as_array().unwrap().iter().find(|r| r["WorkProduct"]["Owner"].is_object()).expect("task with owned work product");
+    let row = q["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["WorkProduct"]["Owner"].is_object())
+        .expect("task with owned work product");
     assert!(row.get("ObjectID").is_none(), "ObjectID only when fetched");
     assert!(row.get("State").is_none());
     let wp = &row["WorkProduct"];
-    assert!(wp["FormattedID"].as_str().unwrap().starts_with("US") || wp["FormattedID"].as_str().unwrap().starts_with("DE"));
+    assert!(
+        wp["FormattedID"].as_str().unwrap().starts_with("US") || wp["FormattedID"].as_str().unwrap().starts_with("DE")
+    );
     assert!(wp["_objectVersion"].is_string());
     assert!(wp["Owner"]["UserName"].as_str().unwrap().contains('@'), "two levels deep: {wp}");
     assert!(wp.get("ScheduleState").is_none());
@@ -158,7 +177,10 @@ async fn single_object_get_and_missing_object() {
 async fn js_suffix_works_with_a_warning_and_unknown_type_errors() {
     let t = sim().await;
     let q = t.get("/defect.js?pagesize=1").await;
-    assert_eq!(q["QueryResult"]["Warnings"], json!(["It is no longer necessary to append \".js\" to WSAPI resources."]));
+    assert_eq!(
+        q["QueryResult"]["Warnings"],
+        json!(["It is no longer necessary to append \".js\" to WSAPI resources."])
+    );
     assert_eq!(q["QueryResult"]["Results"].as_array().unwrap().len(), 1);
     let e = t.query_errors("/portfolioitem/epic").await;
     assert_eq!(e, vec!["Requested type name \"portfolioitem/epic\" is unknown."]);
@@ -187,8 +209,11 @@ async fn collections_are_summaries_and_queryable() {
     assert!(posts["Results"][0]["Text"].as_str().unwrap().starts_with("<p>"));
     assert_eq!(posts["Results"][0]["_type"], "ConversationPost");
     // Feature → UserStories, Initiative → Children.
-    let f = t.query("/portfolioitem/feature?fetch=UserStories,State,Parent,PlannedEndDate,DirectChildrenCount&pagesize=10").await;
-    let feat = f["Results"].as_array().unwrap().iter().find(|r| r["UserStories"]["Count"].as_u64().unwrap() > 0).unwrap();
+    let f = t
+        .query("/portfolioitem/feature?fetch=UserStories,State,Parent,PlannedEndDate,DirectChildrenCount&pagesize=10")
+        .await;
+    let feat =
+        f["Results"].as_array().unwrap().iter().find(|r| r["UserStories"]["Count"].as_u64().unwrap() > 0).unwrap();
     assert_eq!(feat["DirectChildrenCount"], feat["UserStories"]["Count"]);
     assert!(feat["UserStories"]["_ref"].as_str().unwrap().contains("/PortfolioItem/Feature/"));
     assert_eq!(feat["Parent"]["_type"], "PortfolioItem/Initiative");
@@ -214,11 +239,14 @@ async fn user_is_the_caller_and_users_is_a_query() {
 #[tokio::test]
 async fn metadata_reveals_allowed_values_and_pi_states() {
     let t = sim().await;
-    let td = t.query("/typedefinition?query=(Name%20=%20Defect)&fetch=Name,TypePath,IDPrefix,ElementName,Attributes").await;
+    let td =
+        t.query("/typedefinition?query=(Name%20=%20Defect)&fetch=Name,TypePath,IDPrefix,ElementName,Attributes").await;
     assert_eq!(td["TotalResultCount"], 1);
     let d = &td["Results"][0];
     assert_eq!(d["IDPrefix"], "DE");
-    let attrs = t.query(&format!("{}?fetch=ElementName,AllowedValues&pagesize=200", d["Attributes"]["_ref"].as_str().unwrap())).await;
+    let attrs = t
+        .query(&format!("{}?fetch=ElementName,AllowedValues&pagesize=200", d["Attributes"]["_ref"].as_str().unwrap()))
+        .await;
     let rows = attrs["Results"].as_array().unwrap();
     let values = |name: &str| -> String {
         let a = rows.iter().find(|r| r["ElementName"] == name).unwrap_or_else(|| panic!("{name}"));
@@ -236,7 +264,8 @@ async fn metadata_reveals_allowed_values_and_pi_states() {
         assert_eq!(field(&v["Results"], "StringValue"), expect, "{attr}");
         found.push(attr);
     }
-    let states = t.query("/state?query=(TypeDef.Name%20=%20%22Feature%22)&order=OrderIndex&fetch=Name,OrderIndex,TypeDef").await;
+    let states =
+        t.query("/state?query=(TypeDef.Name%20=%20%22Feature%22)&order=OrderIndex&fetch=Name,OrderIndex,TypeDef").await;
     assert_eq!(field(&states["Results"], "Name"), vec!["Discovering", "Developing", "Measuring", "Done"]);
     let av = t.query("/allowedattributevalue?query=(StringValue%20=%20%22High%20Attention%22)&fetch=StringValue").await;
     assert_eq!(av["TotalResultCount"], 1);

@@ -13,7 +13,12 @@ async fn create_read_update_delete_round_trip() {
     let t = sim().await;
     let before = t.query("/hierarchicalrequirement?order=ObjectID%20desc&fetch=FormattedID,ObjectID&pagesize=1").await;
     let last_num: u64 = before["Results"][0]["FormattedID"].as_str().unwrap()[2..].parse().unwrap();
-    let c = t.post("/hierarchicalrequirement/create", json!({"HierarchicalRequirement": {"Name": "New story", "Description": "<p>x</p>"}})).await;
+    let c = t
+        .post(
+            "/hierarchicalrequirement/create",
+            json!({"HierarchicalRequirement": {"Name": "New story", "Description": "<p>x</p>"}}),
+        )
+        .await;
     let r = &c["CreateResult"];
     assert_eq!(r["Errors"], json!([]));
     let obj = &r["Object"];
@@ -43,7 +48,12 @@ async fn create_read_update_delete_round_trip() {
     assert!(o["Object"]["AcceptedDate"].is_string(), "Rally stamps AcceptedDate");
     assert!(o["Object"]["Owner"]["_ref"].as_str().unwrap().ends_with(&t.sim.owner_ref));
     // PUT works for update too, and {"_ref": ...} / null for refs.
-    let u = t.put(&format!("/hierarchicalrequirement/{oid}?fetch=Owner"), json!({"hierarchicalrequirement": {"Owner": null}})).await;
+    let u = t
+        .put(
+            &format!("/hierarchicalrequirement/{oid}?fetch=Owner"),
+            json!({"hierarchicalrequirement": {"Owner": null}}),
+        )
+        .await;
     assert_eq!(u["OperationResult"]["Object"]["Owner"], Value::Null);
     assert_eq!(u["OperationResult"]["Object"]["_objectVersion"], "3");
 
@@ -52,9 +62,16 @@ async fn create_read_update_delete_round_trip() {
     let gone = t.get(&format!("/hierarchicalrequirement/{oid}")).await;
     assert_eq!(errors(&gone, "OperationResult"), vec!["Cannot find object to read"]);
     let again = t.delete(&format!("/hierarchicalrequirement/{oid}")).await;
-    assert_eq!(errors(&again, "OperationResult"), vec![format!("Could not read: Could not read HierarchicalRequirement {oid} to delete.")]);
-    let upd = t.post(&format!("/hierarchicalrequirement/{oid}"), json!({"HierarchicalRequirement": {"Name": "x"}})).await;
-    assert_eq!(errors(&upd, "OperationResult"), vec![format!("Could not read: Could not read HierarchicalRequirement {oid} to update.")]);
+    assert_eq!(
+        errors(&again, "OperationResult"),
+        vec![format!("Could not read: Could not read HierarchicalRequirement {oid} to delete.")]
+    );
+    let upd =
+        t.post(&format!("/hierarchicalrequirement/{oid}"), json!({"HierarchicalRequirement": {"Name": "x"}})).await;
+    assert_eq!(
+        errors(&upd, "OperationResult"),
+        vec![format!("Could not read: Could not read HierarchicalRequirement {oid} to update.")]
+    );
     assert!(upd["OperationResult"].get("Object").is_none());
 }
 
@@ -124,10 +141,16 @@ async fn unknown_fields_are_warnings_not_errors() {
     let t = sim().await;
     let v = t.post("/defect/create", json!({"defect": {"Name": "w", "c_DefectImpactedArea": "x"}})).await;
     assert_eq!(v["CreateResult"]["Errors"], json!([]));
-    assert_eq!(strings(&v["CreateResult"]["Warnings"]), vec!["Ignored JSON element defect.c_DefectImpactedArea during processing of this request."]);
+    assert_eq!(
+        strings(&v["CreateResult"]["Warnings"]),
+        vec!["Ignored JSON element defect.c_DefectImpactedArea during processing of this request."]
+    );
     let oid = v["CreateResult"]["Object"]["ObjectID"].as_u64().unwrap();
     let u = t.post(&format!("/defect/{oid}"), json!({"Defect": {"Nane": "typo"}})).await;
-    assert_eq!(strings(&u["OperationResult"]["Warnings"]), vec!["Ignored JSON element Defect.Nane during processing of this request."]);
+    assert_eq!(
+        strings(&u["OperationResult"]["Warnings"]),
+        vec!["Ignored JSON element Defect.Nane during processing of this request."]
+    );
     // Errors and warnings together, and no Object.
     let both = t.post("/defect/create", json!({"Defect": {"Name": "d", "TargetDate": "soon", "Nane": "x"}})).await;
     assert_eq!(errors(&both, "CreateResult").len(), 1);
@@ -145,9 +168,15 @@ async fn feature_state_is_set_by_ref() {
     assert_eq!(o["State"]["_refObjectName"], "Done");
     assert!(o["FormattedID"].as_str().unwrap().starts_with('F'));
     let oid = o["_ref"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-    let bad = t.post(&format!("/portfolioitem/feature/{oid}"), json!({"PortfolioItem/Feature": {"State": "Done"}})).await;
+    let bad =
+        t.post(&format!("/portfolioitem/feature/{oid}"), json!({"PortfolioItem/Feature": {"State": "Done"}})).await;
     assert_eq!(errors(&bad, "OperationResult"), vec!["Cannot parse object reference from \"Done\""]);
-    let by_obj = t.post(&format!("/portfolioitem/feature/{oid}?fetch=State"), json!({"Feature": {"State": {"_ref": rel(&states["Results"][0]["_ref"])}}})).await;
+    let by_obj = t
+        .post(
+            &format!("/portfolioitem/feature/{oid}?fetch=State"),
+            json!({"Feature": {"State": {"_ref": rel(&states["Results"][0]["_ref"])}}}),
+        )
+        .await;
     assert_eq!(by_obj["OperationResult"]["Object"]["State"]["_refObjectName"], "Discovering");
 }
 
@@ -172,7 +201,12 @@ async fn tags_replace_add_remove_and_create() {
     let new_ref = rel(&nt["CreateResult"]["Object"]["_ref"]);
     let dup = t.post("/tag/create", json!({"Tag": {"Name": "fresh-tag"}})).await;
     assert_eq!(errors(&dup, "CreateResult").len(), 1);
-    let add = t.post(&format!("/Defect/{oid}/Tags/add?fetch=Name"), json!({"CollectionItems": [{"_ref": new_ref}, {"_ref": a}]})).await;
+    let add = t
+        .post(
+            &format!("/Defect/{oid}/Tags/add?fetch=Name"),
+            json!({"CollectionItems": [{"_ref": new_ref}, {"_ref": a}]}),
+        )
+        .await;
     let res = &add["OperationResult"];
     assert_eq!(res["Errors"], json!([]));
     let added: Vec<String> = field(&res["Results"], "Name");
@@ -197,10 +231,20 @@ async fn conversation_posts_number_per_artifact_and_belong_to_the_caller() {
     let other = t.post("/defect/create", json!({"Defect": {"Name": "other"}})).await;
     let oref = rel(&other["CreateResult"]["Object"]["_ref"]);
     for (i, target) in [&dref, &dref, &oref, &dref].iter().enumerate() {
-        let p = t.post("/conversationpost/create?fetch=PostNumber,User,Artifact,Text", json!({"ConversationPost": {"Artifact": target, "Text": format!("<p>post {i}</p>")}})).await;
+        let p = t
+            .post(
+                "/conversationpost/create?fetch=PostNumber,User,Artifact,Text",
+                json!({"ConversationPost": {"Artifact": target, "Text": format!("<p>post {i}</p>")}}),
+            )
+            .await;
         assert_eq!(p["CreateResult"]["Errors"], json!([]), "{p}");
     }
-    let q = t.query(&format!("/conversationpost?query={}&fetch=PostNumber,User,UserName,Text&order=PostNumber", enc(&format!("(Artifact = {dref})")))).await;
+    let q = t
+        .query(&format!(
+            "/conversationpost?query={}&fetch=PostNumber,User,UserName,Text&order=PostNumber",
+            enc(&format!("(Artifact = {dref})"))
+        ))
+        .await;
     assert_eq!(field(&q["Results"], "PostNumber"), vec!["1", "2", "3"]);
     assert_eq!(q["Results"][0]["User"]["UserName"], t.sim.owner_user_name.as_str());
     let missing = t.post("/conversationpost/create", json!({"ConversationPost": {"Artifact": dref}})).await;
@@ -213,9 +257,19 @@ async fn conversation_posts_number_per_artifact_and_belong_to_the_caller() {
 async fn task_needs_a_work_product_and_inherits_its_project() {
     let t = sim().await;
     let child = t.sim.child_project_refs[0].clone();
-    let s = t.post("/hierarchicalrequirement/create", json!({"HierarchicalRequirement": {"Name": "with tasks", "Project": child}})).await;
+    let s = t
+        .post(
+            "/hierarchicalrequirement/create",
+            json!({"HierarchicalRequirement": {"Name": "with tasks", "Project": child}}),
+        )
+        .await;
     let sref = rel(&s["CreateResult"]["Object"]["_ref"]);
-    let task = t.post("/task/create?fetch=Project,WorkProduct,State", json!({"Task": {"Name": "do it", "WorkProduct": {"_ref": sref}}})).await;
+    let task = t
+        .post(
+            "/task/create?fetch=Project,WorkProduct,State",
+            json!({"Task": {"Name": "do it", "WorkProduct": {"_ref": sref}}}),
+        )
+        .await;
     let o = &task["CreateResult"]["Object"];
     assert!(o["Project"]["_ref"].as_str().unwrap().ends_with(&child));
     assert_eq!(o["State"], "Defined");
@@ -225,26 +279,52 @@ async fn task_needs_a_work_product_and_inherits_its_project() {
 
 #[tokio::test]
 async fn custom_schedule_states_are_allowed_ordered_and_listed() {
-    let states: Vec<String> = ["Idea", "Defined", "In-Progress", "Completed", "Accepted", "Released"].map(String::from).to_vec();
-    let t = sim_with(rally_sim::SimConfig { api_key: KEY.into(), schedule_states: Some(states.clone()), ..Default::default() }).await;
+    let states: Vec<String> =
+        ["Idea", "Defined", "In-Progress", "Completed", "Accepted", "Released"].map(String::from).to_vec();
+    let t = sim_with(rally_sim::SimConfig {
+        api_key: KEY.into(),
+        schedule_states: Some(states.clone()),
+        ..Default::default()
+    })
+    .await;
     for s in ["Idea", "Released"] {
-        let c = t.post("/hierarchicalrequirement/create", json!({"HierarchicalRequirement": {"Name": format!("in {s}"), "ScheduleState": s}})).await;
+        let c = t
+            .post(
+                "/hierarchicalrequirement/create",
+                json!({"HierarchicalRequirement": {"Name": format!("in {s}"), "ScheduleState": s}}),
+            )
+            .await;
         assert_eq!(c["CreateResult"]["Errors"], json!([]), "{s}");
     }
-    let q = t.query(&format!("/hierarchicalrequirement?query={}&fetch=ScheduleState", enc("(ScheduleState > Accepted)"))).await;
+    let q = t
+        .query(&format!("/hierarchicalrequirement?query={}&fetch=ScheduleState", enc("(ScheduleState > Accepted)")))
+        .await;
     assert_eq!(field(&q["Results"], "ScheduleState"), vec!["Released"]);
-    let q = t.query(&format!("/hierarchicalrequirement?query={}&fetch=ScheduleState", enc("(ScheduleState < Defined)"))).await;
+    let q = t
+        .query(&format!("/hierarchicalrequirement?query={}&fetch=ScheduleState", enc("(ScheduleState < Defined)")))
+        .await;
     assert_eq!(field(&q["Results"], "ScheduleState"), vec!["Idea"]);
     let av = t.query(&format!("/allowedattributevalue?query={}&fetch=StringValue&order=ValueIndex&pagesize=50",
         enc("((AttributeDefinition.ElementName = ScheduleState) AND (AttributeDefinition.TypeDefinition.Name = Defect))"))).await;
     assert_eq!(field(&av["Results"], "StringValue"), states);
     // Without the option, custom values are invalid.
     let plain = sim().await;
-    let c = plain.post("/hierarchicalrequirement/create", json!({"HierarchicalRequirement": {"Name": "x", "ScheduleState": "Released"}})).await;
+    let c = plain
+        .post(
+            "/hierarchicalrequirement/create",
+            json!({"HierarchicalRequirement": {"Name": "x", "ScheduleState": "Released"}}),
+        )
+        .await;
     assert_eq!(errors(&c, "CreateResult").len(), 1);
     // Rally allows at most one extra state on each side of the standard four.
-    for bad in [vec!["A", "B", "Defined", "In-Progress", "Completed", "Accepted"], vec!["Defined", "Completed", "In-Progress", "Accepted"]] {
-        let cfg = rally_sim::SimConfig { schedule_states: Some(bad.iter().map(|s| s.to_string()).collect()), ..Default::default() };
+    for bad in [
+        vec!["A", "B", "Defined", "In-Progress", "Completed", "Accepted"],
+        vec!["Defined", "Completed", "In-Progress", "Accepted"],
+    ] {
+        let cfg = rally_sim::SimConfig {
+            schedule_states: Some(bad.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        };
         assert!(rally_sim::start(cfg).await.is_err(), "{bad:?}");
     }
 }

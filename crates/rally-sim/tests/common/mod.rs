@@ -38,13 +38,27 @@ impl T {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self.http.post(self.url(path)).header("ZSESSIONID", &self.sim.api_key).json(&body).send().await.expect("POST");
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("ZSESSIONID", &self.sim.api_key)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
         assert_eq!(r.status(), 200, "POST {path}");
         r.json().await.expect("JSON body")
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Value {
-        let r = self.http.put(self.url(path)).header("ZSESSIONID", &self.sim.api_key).json(&body).send().await.expect("PUT");
+        let r = self
+            .http
+            .put(self.url(path))
+            .header("ZSESSIONID", &self.sim.api_key)
+            .json(&body)
+            .send()
+            .await
+            .expect("PUT");
         assert_eq!(r.status(), 200, "PUT {path}");
         r.json().await.expect("JSON body")
     }
@@ -84,7 +98,14 @@ pub fn strings(v: &Value) -> Vec<String> {
 
 pub fn field(rows: &Value, name: &str) -> Vec<String> {
     rows.as_array()
-        .map(|a| a.iter().map(|r| match &r[name] { Value::String(s) => s.clone(), other => other.to_string() }).collect())
+        .map(|a| {
+            a.iter()
+                .map(|r| match &r[name] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
