@@ -7,6 +7,8 @@
 
 #[path = "diagnose_input.rs"]
 mod input;
+#[path = "diagnose_items.rs"]
+mod items;
 #[path = "diagnose_net.rs"]
 mod net;
 
@@ -16,9 +18,6 @@ pub use net::Network;
 use crate::config::{Settings, TrackerConfig};
 use crate::error::RallyError;
 use crate::http::{Http, Request};
-use crate::mapping::{open_filter, StateOrders};
-use crate::model::ArtifactType;
-use crate::query::Query;
 use crate::retry::OpKind;
 use crate::wsapi::{GetEnvelope, Op, QueryEnvelope};
 use reqwest::Method;
@@ -97,22 +96,12 @@ pub struct Report {
 
 impl Report {
     fn pass(&mut self, name: &'static str, detail: String) {
-        self.checks.push(Check {
-            name,
-            ok: true,
-            detail,
-            hint: None,
-        });
+        self.checks.push(Check { name, ok: true, detail, hint: None });
     }
     /// Records a failed check and ends the diagnosis with `code`.
     fn fail(mut self, name: &'static str, code: i32, detail: String, hint: Option<String>) -> Report {
         self.summary = format!("{name} check failed: {detail}");
-        self.checks.push(Check {
-            name,
-            ok: false,
-            detail,
-            hint,
-        });
+        self.checks.push(Check { name, ok: false, detail, hint });
         self.exit_code = code;
         self.ok = false;
         self
@@ -146,10 +135,7 @@ pub async fn diagnose_json(config_json: &str) -> String {
         Err(e) => Report::default().fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
     };
     serde_json::to_string(&report).unwrap_or_else(|_| {
-        format!(
-            r#"{{"ok":false,"exitCode":{},"summary":"the report could not be serialised"}}"#,
-            exit::OTHER
-        )
+        format!(r#"{{"ok":false,"exitCode":{},"summary":"the report could not be serialised"}}"#, exit::OTHER)
     })
 }
 
@@ -172,11 +158,7 @@ fn config_hint(e: &RallyError) -> String {
 
 fn config_detail(s: &Settings) -> String {
     let scope = match &s.project {
-        Some(p) => format!(
-            "project {p} (scope down {}, up {})",
-            yes_no(s.scope_down),
-            yes_no(s.scope_up)
-        ),
+        Some(p) => format!("project {p} (scope down {}, up {})", yes_no(s.scope_down), yes_no(s.scope_up)),
         None => "no project (the whole workspace)".into(),
     };
     let ws = s.workspace.as_deref().unwrap_or("the key owner's default workspace");
@@ -204,14 +186,7 @@ impl Doctor {
             Ok(None) => return report.fail("auth", exit::AUTH, "GET /user found no user for this key".into(), None),
             Err(e) => return self.connection_or_auth_failure(report, e).await,
         };
-        report.pass(
-            "connection",
-            report
-                .network
-                .as_ref()
-                .map(|n| n.summary(&self.settings))
-                .unwrap_or_default(),
-        );
+        report.pass("connection", report.network.as_ref().map(|n| n.summary(&self.settings)).unwrap_or_default());
         let info = UserInfo {
             display_name: str_field(&user, "DisplayName").or_else(|| str_field(&user, "_refObjectName")),
             user_name: str_field(&user, "UserName"),
@@ -274,38 +249,21 @@ impl Doctor {
             let list = self.list_workspaces().await.unwrap_or_default();
             let detail = match list.len() {
                 0 => "no workspace configured; Rally uses the key owner's default workspace".to_string(),
-                1 => format!(
-                    "no workspace configured; the key sees one workspace: {}",
-                    describe(&list[..])
-                ),
-                n => format!(
-                    "no workspace configured; the key sees {n} workspaces: {}",
-                    describe(&list)
-                ),
+                1 => format!("no workspace configured; the key sees one workspace: {}", describe(&list[..])),
+                n => format!("no workspace configured; the key sees {n} workspaces: {}", describe(&list)),
             };
             let hint = (list.len() > 1).then(|| "set RALLY_WORKSPACE (or --workspace) to one of them".to_string());
             if list.len() == 1 {
                 report.workspace = list.first().cloned();
             }
-            report.checks.push(Check {
-                name: "workspace",
-                ok: true,
-                detail,
-                hint,
-            });
+            report.checks.push(Check { name: "workspace", ok: true, detail, hint });
             report.workspaces = list;
             return Ok(report);
         };
         match self.get_one(ws.trim_start_matches('/'), "Name,ObjectID").await {
             Ok(Some(w)) => {
-                let named = Named {
-                    name: str_field(&w, "Name").unwrap_or_default(),
-                    reference: ws.clone(),
-                };
-                report.pass(
-                    "workspace",
-                    format!("workspace {} \"{}\" exists and the key can see it", ws, named.name),
-                );
+                let named = Named { name: str_field(&w, "Name").unwrap_or_default(), reference: ws.clone() };
+                report.pass("workspace", format!("workspace {} \"{}\" exists and the key can see it", ws, named.name));
                 report.workspace = Some(named);
                 Ok(report)
             }
@@ -361,10 +319,7 @@ impl Doctor {
                     }
                 }
                 if report.workspace.is_none() {
-                    report.workspace = owner_ws.map(|reference| Named {
-                        reference,
-                        name: String::new(),
-                    });
+                    report.workspace = owner_ws.map(|reference| Named { reference, name: String::new() });
                 }
                 report.pass("project", format!("project {p} \"{name}\" exists in the workspace"));
                 report.project = Some(Named { reference: p, name });
@@ -375,10 +330,7 @@ impl Doctor {
                 let hint = if report.projects.is_empty() {
                     "check the ObjectID (the project=/project/<ObjectID> part of a Rally URL) and the key's project permissions".to_string()
                 } else {
-                    format!(
-                        "projects the key sees in this workspace: {}",
-                        describe(&report.projects)
-                    )
+                    format!("projects the key sees in this workspace: {}", describe(&report.projects))
                 };
                 Err(report.fail(
                     "project",
@@ -389,144 +341,6 @@ impl Doctor {
             }
             Err(e) => Err(report.fail("project", code_of(&e), e.to_string(), None)),
         }
-    }
-
-    async fn count_items(&self, mut report: Report) -> Report {
-        let types = &self.settings.artifact_types;
-        let orders = if types.contains(&ArtifactType::Feature) {
-            self.feature_states().await
-        } else {
-            StateOrders::default()
-        };
-        let mut parts = Vec::new();
-        for t in types {
-            let mut params = self.scope_params(&report);
-            params.push(("query", open_filter(*t, &orders).render()));
-            params.push(("fetch", "ObjectID".into()));
-            params.push(("pagesize", "1".into()));
-            let op = Op::new("counting open items", None);
-            let req = Request {
-                method: Method::GET,
-                path: t.type_path(),
-                params,
-                body: None,
-                kind: OpKind::Read,
-            };
-            match self.http.call::<QueryEnvelope<serde::de::IgnoredAny>>(&op, req).await {
-                Ok(env) if env.query_result.errors.is_empty() => {
-                    let n = env.query_result.total() as u64;
-                    report.counts.insert(t.js_name(), n);
-                    parts.push(format!("{} {n}", t.js_name()));
-                }
-                Ok(env) => {
-                    let e = crate::wsapi::classify_errors(&op, &env.query_result.errors);
-                    return report.fail("items", exit::OTHER, e.to_string(), None);
-                }
-                Err(e) => {
-                    let e = RallyError::from(e);
-                    return report.fail("items", code_of(&e), e.to_string(), None);
-                }
-            }
-        }
-        report.toml = Some(self.toml(&report));
-        let total: u64 = report.counts.values().sum();
-        if total == 0 {
-            let hint = self.empty_scope_hint();
-            return report.fail(
-                "items",
-                exit::EMPTY_SCOPE,
-                "no open items in scope (every type counts 0)".into(),
-                Some(hint),
-            );
-        }
-        report.pass("items", format!("open items in scope: {}", parts.join(", ")));
-        report.ok = true;
-        report.exit_code = exit::OK;
-        report.summary = format!("all checks passed: {total} open item(s) in scope");
-        report
-    }
-
-    fn empty_scope_hint(&self) -> String {
-        let mut causes = vec![
-            "the project is not the one your team works in (check RALLY_PROJECT)".to_string(),
-            "the key's user has no access to the projects that hold the items".to_string(),
-            "everything in scope is closed (Completed/Accepted)".to_string(),
-        ];
-        if self.settings.project.is_some() && !self.settings.scope_down {
-            causes.insert(
-                1,
-                "scope down is off, so child projects are not included (projectScopeDown)".into(),
-            );
-        }
-        if self.settings.artifact_types.len() < ArtifactType::ALL.len() {
-            causes.push("artifactTypes leaves some work item types out".into());
-        }
-        format!("usual causes: {}", causes.join("; "))
-    }
-
-    fn scope_params(&self, report: &Report) -> Vec<(&'static str, String)> {
-        let mut params = Vec::new();
-        if let Some(ws) = report
-            .workspace
-            .as_ref()
-            .map(|w| w.reference.clone())
-            .or_else(|| self.settings.workspace.clone())
-        {
-            params.push(("workspace", ws));
-        }
-        match &self.settings.project {
-            Some(p) => {
-                params.push(("project", p.clone()));
-                params.push(("projectScopeDown", self.settings.scope_down.to_string()));
-                params.push(("projectScopeUp", self.settings.scope_up.to_string()));
-            }
-            None => params.push(("project", "null".into())),
-        }
-        params
-    }
-
-    async fn feature_states(&self) -> StateOrders {
-        let mut params = Vec::new();
-        if let Some(ws) = &self.settings.workspace {
-            params.push(("workspace", ws.clone()));
-        }
-        params.push(("query", Query::eq("TypeDef.Name", "Feature").render()));
-        params.push(("order", "OrderIndex".into()));
-        params.push(("fetch", "Name,OrderIndex".into()));
-        params.push(("pagesize", "200".into()));
-        let op = Op::new("reading Feature states", None);
-        let req = Request {
-            method: Method::GET,
-            path: "state",
-            params,
-            body: None,
-            kind: OpKind::Read,
-        };
-        let mut orders = StateOrders::default();
-        if let Ok(env) = self.http.call::<QueryEnvelope<Value>>(&op, req).await {
-            let names: Vec<String> = env
-                .query_result
-                .results
-                .iter()
-                .filter_map(|s| str_field(s, "Name"))
-                .collect();
-            if !names.is_empty() {
-                orders.feature_states = names;
-            }
-        }
-        orders
-    }
-
-    fn toml(&self, report: &Report) -> String {
-        let mut out = String::from("[trackers.rally]\ntype = \"rally\"\napi_key_env = \"RALLY_API_KEY\"\n");
-        out.push_str(&format!("server = {}\n", toml_string(&self.settings.origin)));
-        if let Some(w) = &report.workspace {
-            out.push_str(&format!("workspace = {}\n", toml_string(&w.reference)));
-        }
-        if let Some(p) = &report.project {
-            out.push_str(&format!("project = {}\n", toml_string(&p.reference)));
-        }
-        out
     }
 
     /// `GET <path>` of one object: `Ok(None)` when Rally says it cannot find it.
@@ -548,23 +362,13 @@ impl Doctor {
     }
 
     async fn query_named(&self, path: &str, extra: Vec<(&'static str, String)>) -> Result<Vec<Named>, RallyError> {
-        let kind = if path.eq_ignore_ascii_case("project") {
-            "project"
-        } else {
-            "workspace"
-        };
+        let kind = if path.eq_ignore_ascii_case("project") { "project" } else { "workspace" };
         let mut params = extra;
         params.push(("fetch", "Name,ObjectID".into()));
         params.push(("order", "Name".into()));
         params.push(("pagesize", LIST_MAX.to_string()));
         let op = Op::new("listing what the key can see", None);
-        let req = Request {
-            method: Method::GET,
-            path,
-            params,
-            body: None,
-            kind: OpKind::Read,
-        };
+        let req = Request { method: Method::GET, path, params, body: None, kind: OpKind::Read };
         let env = self.http.call::<QueryEnvelope<Value>>(&op, req).await?;
         Ok(env
             .query_result
@@ -572,10 +376,7 @@ impl Doctor {
             .iter()
             .filter_map(|o| {
                 let oid = oid_of(o)?;
-                Some(Named {
-                    reference: format!("/{kind}/{oid}"),
-                    name: str_field(o, "Name").unwrap_or_default(),
-                })
+                Some(Named { reference: format!("/{kind}/{oid}"), name: str_field(o, "Name").unwrap_or_default() })
             })
             .collect())
     }
@@ -583,10 +384,7 @@ impl Doctor {
     async fn list_workspaces(&self) -> Result<Vec<Named>, RallyError> {
         let sub = self.get_one("subscription", "ObjectID").await?.and_then(|s| oid_of(&s));
         match sub {
-            Some(oid) => {
-                self.query_named(&format!("Subscription/{oid}/Workspaces"), Vec::new())
-                    .await
-            }
+            Some(oid) => self.query_named(&format!("Subscription/{oid}/Workspaces"), Vec::new()).await,
             None => Ok(Vec::new()),
         }
     }
@@ -611,24 +409,18 @@ fn code_of(e: &RallyError) -> i32 {
 }
 
 fn describe(list: &[Named]) -> String {
-    list.iter()
-        .map(|n| format!("{} \"{}\"", n.reference, n.name))
-        .collect::<Vec<_>>()
-        .join(", ")
+    list.iter().map(|n| format!("{} \"{}\"", n.reference, n.name)).collect::<Vec<_>>().join(", ")
 }
 
 fn str_field(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .filter(|s| !s.is_empty())
+    v.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty())
 }
 
 fn oid_of(v: &Value) -> Option<u64> {
     match v.get("ObjectID") {
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f > 0.0 && f.fract() == 0.0).map(|f| f as u64)),
+        Some(Value::Number(n)) => {
+            n.as_u64().or_else(|| n.as_f64().filter(|f| *f > 0.0 && f.fract() == 0.0).map(|f| f as u64))
+        }
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
     }
@@ -640,31 +432,9 @@ fn ref_tail(v: &Value, kind: &str) -> Option<String> {
     crate::config::parse_container_ref(kind, kind, r).ok()
 }
 
-/// A TOML basic string.
-fn toml_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn toml_strings_are_escaped() {
-        assert_eq!(toml_string(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(toml_string("x\ny"), "\"x\\u000Ay\"");
-    }
 
     #[test]
     fn refs_and_oids_from_json() {
@@ -677,12 +447,8 @@ mod tests {
 
     #[tokio::test]
     async fn bad_config_is_exit_2_without_io() {
-        let r = diagnose(TrackerConfig {
-            api_key: "k".into(),
-            server: Some("ftp://x".into()),
-            ..Default::default()
-        })
-        .await;
+        let r =
+            diagnose(TrackerConfig { api_key: "k".into(), server: Some("ftp://x".into()), ..Default::default() }).await;
         assert_eq!(r.exit_code, exit::CONFIG);
         assert_eq!(r.checks.len(), 1);
         assert!(!r.checks[0].ok);

@@ -25,10 +25,7 @@ fn flag(m: &Map<String, Value>, key: &str) -> Result<Option<bool>, RallyError> {
 fn number(m: &Map<String, Value>, key: &str) -> Result<Option<f64>, RallyError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| RallyError::invalid(key, "must be a number")),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| RallyError::invalid(key, "must be a number")),
         Some(_) => Err(RallyError::invalid(key, "must be a number")),
     }
 }
@@ -39,9 +36,7 @@ fn strings(m: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, Ral
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| RallyError::invalid(key, "must be an array of strings"))
+                v.as_str().map(str::to_string).ok_or_else(|| RallyError::invalid(key, "must be an array of strings"))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),

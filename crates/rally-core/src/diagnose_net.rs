@@ -27,12 +27,7 @@ pub struct Network {
 }
 
 fn env_first(names: &[&str]) -> Option<(String, String)> {
-    names.iter().find_map(|n| {
-        std::env::var(n)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (n.to_string(), v))
-    })
+    names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()).map(|v| (n.to_string(), v)))
 }
 
 /// `http://user:pass@proxy:3128` → `http://***@proxy:3128`.
@@ -53,14 +48,10 @@ pub fn redact_proxy(raw: &str) -> String {
 /// domain suffixes (`example.com` and `.example.com` both cover `a.example.com`).
 fn no_proxy_covers(no_proxy: &str, host: &str) -> bool {
     let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
-    no_proxy
-        .split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .any(|e| {
-            let e = e.split(':').next().unwrap_or_default().to_string();
-            e == "*" || host == e.trim_start_matches('.') || host.ends_with(&format!(".{}", e.trim_start_matches('.')))
-        })
+    no_proxy.split(',').map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()).any(|e| {
+        let e = e.split(':').next().unwrap_or_default().to_string();
+        e == "*" || host == e.trim_start_matches('.') || host.ends_with(&format!(".{}", e.trim_start_matches('.')))
+    })
 }
 
 fn pem_count(pem: &str) -> usize {
@@ -71,10 +62,7 @@ impl Network {
     pub fn describe(s: &Settings, c: &TrackerConfig) -> Network {
         let url = Url::parse(&s.origin).ok();
         let scheme = url.as_ref().map_or("https", |u| u.scheme()).to_string();
-        let host = url
-            .as_ref()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
+        let host = url.as_ref().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
         let no_proxy = env_first(&["NO_PROXY", "no_proxy"]).map(|(_, v)| v);
         let bypassed = no_proxy.as_deref().is_some_and(|np| no_proxy_covers(np, &host));
         let (proxy, proxy_source) = if let Some(p) = &s.proxy {
@@ -122,16 +110,9 @@ impl Network {
             extra.push(format!("{} from caCerts", self.ca_certs_option));
         }
         if let Some(p) = &self.node_extra_ca_certs {
-            extra.push(format!(
-                "{} from NODE_EXTRA_CA_CERTS={p}",
-                self.node_extra_ca_certs_loaded
-            ));
+            extra.push(format!("{} from NODE_EXTRA_CA_CERTS={p}", self.node_extra_ca_certs_loaded));
         }
-        let extra = if extra.is_empty() {
-            String::new()
-        } else {
-            format!(" plus {}", extra.join(" and "))
-        };
+        let extra = if extra.is_empty() { String::new() } else { format!(" plus {}", extra.join(" and ")) };
         format!("TLS certificate verified against the built-in and system roots{extra}")
     }
 
@@ -144,9 +125,7 @@ impl Network {
 /// A bare request with the same TLS roots and proxy (and no key) to learn the low-level
 /// reason a connection failed. `None` when the server answered this time.
 pub async fn probe(s: &Settings) -> Option<String> {
-    let mut b = reqwest::Client::builder()
-        .timeout(s.connect_timeout)
-        .connect_timeout(s.connect_timeout);
+    let mut b = reqwest::Client::builder().timeout(s.connect_timeout).connect_timeout(s.connect_timeout);
     for c in &s.ca_certs {
         b = b.add_root_certificate(c.clone());
     }
@@ -210,15 +189,9 @@ pub fn explain_connect_failure(s: &Settings, e: &RallyError, probe: Option<&str>
                 .into(),
         );
     }
-    if [
-        "dns error",
-        "failed to lookup",
-        "name or service not known",
-        "no such host",
-        "nodename nor servname",
-    ]
-    .iter()
-    .any(|w| low.contains(w))
+    if ["dns error", "failed to lookup", "name or service not known", "no such host", "nodename nor servname"]
+        .iter()
+        .any(|w| low.contains(w))
     {
         return (
             format!("the server name in {} could not be resolved ({via}){why}", s.origin),
@@ -251,10 +224,7 @@ mod tests {
 
     #[test]
     fn proxy_credentials_are_removed() {
-        assert_eq!(
-            redact_proxy("http://bob:s3cret@proxy.corp:3128"),
-            "http://***@proxy.corp:3128/"
-        );
+        assert_eq!(redact_proxy("http://bob:s3cret@proxy.corp:3128"), "http://***@proxy.corp:3128/");
         assert_eq!(redact_proxy("http://proxy.corp:3128"), "http://proxy.corp:3128/");
         assert!(!redact_proxy("http://u:pw@h:1").contains("pw"));
     }
