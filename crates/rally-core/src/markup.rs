@@ -29,6 +29,7 @@ thread_local! {
         .add_handler(vec!["table"], table_handler)
         .add_handler(vec!["s", "del", "strike"], strike_handler)
         .add_handler(vec!["pre"], pre_handler)
+        .add_handler(vec!["em", "i"], em_handler)
         .build();
 }
 
@@ -55,17 +56,9 @@ fn tidy(md: &str) -> String {
         if line.trim_start().starts_with("```") {
             in_fence = !in_fence;
         }
-        let mut line = if in_fence {
-            (*line).to_string()
-        } else {
-            line.replace('\u{a0}', " ")
-        };
+        let mut line = if in_fence { (*line).to_string() } else { line.replace('\u{a0}', " ") };
         // `<br>\n` in the source leaves one space before the next line's text.
-        if !in_fence
-            && i > 0
-            && ends_with_hard_break(lines[i - 1])
-            && line.starts_with(' ')
-            && !line.starts_with("  ")
+        if !in_fence && i > 0 && ends_with_hard_break(lines[i - 1]) && line.starts_with(' ') && !line.starts_with("  ")
         {
             line.remove(0);
         }
@@ -180,20 +173,9 @@ fn strike_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerRe
 }
 
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
-    let lower: String = url
-        .trim_start()
-        .chars()
-        .take(12)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let lower: String = lower
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .collect();
-    if ["javascript:", "vbscript:", "data:"]
-        .iter()
-        .any(|s| lower.starts_with(s))
-    {
+    let lower: String = url.trim_start().chars().take(12).collect::<String>().to_ascii_lowercase();
+    let lower: String = lower.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+    if ["javascript:", "vbscript:", "data:"].iter().any(|s| lower.starts_with(s)) {
         CowStr::Borrowed("#")
     } else {
         url
@@ -207,28 +189,12 @@ pub fn markdown_to_html(md: &str) -> String {
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let events = Parser::new_ext(md, opts).map(|ev| match ev {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Link {
-            link_type,
-            dest_url: safe_url(dest_url),
-            title,
-            id,
-        }),
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Image {
-            link_type,
-            dest_url: safe_url(dest_url),
-            title,
-            id,
-        }),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link { link_type, dest_url: safe_url(dest_url), title, id })
+        }
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Image { link_type, dest_url: safe_url(dest_url), title, id })
+        }
         other => other,
     });
     let mut out = String::with_capacity(md.len() + md.len() / 2);
@@ -249,4 +215,52 @@ fn pre_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResul
     let content = handlers.walk_children(element.node).content;
     let content = content.trim_matches('\n');
     (!content.trim().is_empty()).then(|| format!("\n\n```\n{content}\n```\n\n").into())
+}
+
+fn parent(node: &Rc<Node>) -> Option<Rc<Node>> {
+    let weak = node.parent.take();
+    let parent = weak.as_ref().and_then(|w| w.upgrade());
+    node.parent.set(weak);
+    parent
+}
+
+/// `_` can stand in for `*` only where it can open and close: next to other emphasis (where
+/// `*a***b**` would re-parse as one run) and not inside a word (`a_b_` is no emphasis).
+fn underscore_fits(node: &Rc<Node>) -> bool {
+    let Some(parent) = parent(node) else { return false };
+    let siblings = parent.children.borrow();
+    let Some(i) = siblings.iter().position(|c| Rc::ptr_eq(c, node)) else { return false };
+    let prev = i.checked_sub(1).and_then(|p| siblings.get(p));
+    let next = siblings.get(i + 1);
+    let is_emphasis =
+        |n: Option<&Rc<Node>>| n.and_then(tag_name).is_some_and(|t| matches!(t.as_str(), "em" | "i" | "strong" | "b"));
+    let text_edge = |n: Option<&Rc<Node>>, last: bool| -> Option<char> {
+        match &n?.data {
+            NodeData::Text { contents } => {
+                let t = contents.borrow();
+                if last {
+                    t.chars().next_back()
+                } else {
+                    t.chars().next()
+                }
+            }
+            _ => None,
+        }
+    };
+    let word_before = text_edge(prev, true).is_some_and(char::is_alphanumeric);
+    let word_after = text_edge(next, false).is_some_and(char::is_alphanumeric);
+    (is_emphasis(prev) || is_emphasis(next)) && !word_before && !word_after
+}
+
+/// `*x*`, except next to other emphasis: `*a***b**` would re-parse as one run, so `_a_**b**`.
+fn em_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    let content = handlers.walk_children(element.node).content;
+    let inner = content.trim();
+    if inner.is_empty() {
+        return (!content.is_empty()).then(|| content.clone().into());
+    }
+    let marker = if underscore_fits(element.node) { "_" } else { "*" };
+    let lead = content.get(..content.len() - content.trim_start().len()).unwrap_or_default();
+    let trail = content.get(content.trim_end().len()..).unwrap_or_default();
+    Some(format!("{lead}{marker}{inner}{marker}{trail}").into())
 }
