@@ -20,7 +20,7 @@ use crate::query::{QValue, Query};
 use crate::rally_types::{RallyArtifact, RallyPost, ARTIFACT_FETCH, POST_FETCH};
 use crate::retry::OpKind;
 use crate::validate;
-use crate::wsapi::{classify_errors, GetEnvelope, Op, QueryEnvelope, QueryResult};
+use crate::wsapi::{classify_errors, classify_lookup_errors, GetEnvelope, Op, QueryEnvelope, QueryResult};
 use futures_util::future::{join_all, try_join};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -131,7 +131,7 @@ impl Tracker {
         let env: QueryEnvelope<T> = self.http.call(op, req).await?;
         let r = env.query_result;
         if !r.errors.is_empty() {
-            return Err(classify_errors(&Op::new(op.name, None), &r.errors));
+            return Err(classify_lookup_errors(op, &r.errors));
         }
         self.log_warnings(op, &r.warnings);
         Ok(r)

@@ -161,6 +161,18 @@ pub fn classify_errors(op: &Op, errors: &[String]) -> RallyError {
     }
 }
 
+/// `classify_errors` for requests that do not address the issue itself (queries, lookups,
+/// creates): an empty query is not "issue not found", so a not-found text is a rejection.
+pub fn classify_lookup_errors(op: &Op, errors: &[String]) -> RallyError {
+    match classify_errors(op, errors) {
+        RallyError::NotFound { .. } => RallyError::Rejected {
+            operation: op.label(),
+            errors: errors.iter().map(|e| crate::error::excerpt(e.as_bytes())).collect(),
+        },
+        other => other,
+    }
+}
+
 #[cfg(test)]
 #[path = "wsapi_tests.rs"]
 mod tests;

@@ -122,4 +122,8 @@ fn error_texts_are_classified() {
     );
     // No issue to name: a missing lookup object is a rejection, not "issue not found".
     assert_eq!(classify_errors(&Op::new("lookup", None), &v(&["Cannot find object to read"])).code(), "RALLY_REJECTED");
+    let e = classify_lookup_errors(&op, &v(&["Cannot find object to read"]));
+    assert_eq!(e.code(), "RALLY_REJECTED");
+    assert!(e.to_string().contains("updateIssue DE7"), "{e}");
+    assert_eq!(classify_lookup_errors(&op, &v(&["Not authorized to perform action: Invalid key"])).code(), "RALLY_AUTH");
 }

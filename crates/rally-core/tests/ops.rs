@@ -319,4 +319,17 @@ async fn comments_by_every_id_form_and_closed_defect_reopens() {
     // The stale cache of the first tracker (it saw the defect open) still lands on the target.
     t.transition_issue(&d.reference, IssueState::Closed).await.unwrap();
     assert_eq!(e.tracker().get_issue(&d.reference).await.unwrap().state, IssueState::Closed);
+    // updateIssue with only a state, while the cache (Closed) is stale: it still lands.
+    let r = e
+        .http
+        .post(format!("{}/defect/{}", e.sim.base, d.id))
+        .header("ZSESSIONID", &e.sim.api_key)
+        .json(&serde_json::json!({"Defect": {"ScheduleState": "In-Progress"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let u = t.update_issue(&d.reference, IssueUpdate { state: Some(IssueState::Closed), ..Default::default() }).await.unwrap();
+    assert_eq!(u.state, IssueState::Closed);
+    assert_eq!(e.tracker().get_issue(&d.reference).await.unwrap().state, IssueState::Closed);
 }

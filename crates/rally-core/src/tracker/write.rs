@@ -14,7 +14,7 @@ use crate::query::{QValue, Query};
 use crate::rally_types::{RallyArtifact, RallyPost, ARTIFACT_FETCH, POST_FETCH};
 use crate::retry::OpKind;
 use crate::validate;
-use crate::wsapi::{classify_errors, CreateEnvelope, Op, OperationEnvelope, QueryResult};
+use crate::wsapi::{classify_errors, classify_lookup_errors, CreateEnvelope, Op, OperationEnvelope, QueryResult};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -178,9 +178,16 @@ impl Tracker {
         }
         match self.write_with_state(&op, &l, body, u.state).await? {
             Some(stored) => self.normalize(&op, &stored),
-            // Nothing to write: return the issue as it is.
+            // Nothing to write as far as the cache knows: read it, and if the read shows the
+            // cached state was stale, move it after all.
             None => {
                 let a = self.fetch_artifact(&op, &parsed, &shown).await?;
+                if let (Some(target), Some(fresh)) = (u.state, located_of(&a)) {
+                    self.cache.remember(fresh.clone());
+                    if let Some(stored) = self.write_with_state(&op, &fresh, Map::new(), Some(target)).await? {
+                        return self.normalize(&op, &stored);
+                    }
+                }
                 self.normalize(&op, &a)
             }
         }
@@ -298,7 +305,7 @@ impl Tracker {
         let env: CreateEnvelope<T> = self.http.call(op, req).await?;
         let r = env.create_result;
         if !r.errors.is_empty() {
-            return Err(CallError { error: classify_errors(&Op::new(op.name, None), &r.errors), maybe_applied: false });
+            return Err(CallError { error: classify_lookup_errors(op, &r.errors), maybe_applied: false });
         }
         self.log_warnings(op, &r.warnings);
         r.object.ok_or_else(|| CallError {
