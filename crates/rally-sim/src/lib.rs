@@ -2,6 +2,7 @@
 //! benchmarks and demos. Start it in-process with [`start`] or run the `rally-sim` binary.
 
 mod app;
+mod collect;
 mod control;
 mod dates;
 mod envelope;

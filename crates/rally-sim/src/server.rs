@@ -2,6 +2,7 @@
 //! segments matched case-insensitively and an optional legacy `.js` suffix.
 
 use crate::app::App;
+use crate::collect;
 use crate::envelope;
 use crate::json::J;
 use crate::read::{self, Params, Query};
@@ -240,10 +241,10 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
             let ti = info(kind);
             let name = ti.field_index_ci(&field).map_or(field.as_str(), |i| ti.fields[i].name).to_string();
             with_warnings(
-                write::collection(
+                collect::collection(
                     &mut st,
                     &app.base,
-                    write::Edit { kind, oid, field: &name, add },
+                    collect::Edit { kind, oid, field: &name, add },
                     body,
                     &Fetch::parse(fetch_raw),
                 ),

@@ -5,7 +5,7 @@ use crate::dates;
 use crate::envelope;
 use crate::json::J;
 use crate::refs;
-use crate::render::{members, Cx, Fetch};
+use crate::render::{Cx, Fetch};
 use crate::schema::{info, is_artifact, Field, Kind, FK};
 use crate::store::{FVal, Obj, Store};
 use serde_json::Value;
@@ -32,7 +32,7 @@ fn shown(v: &Value) -> String {
 }
 
 /// `"..."`, `{"_ref": "..."}`; `Ok(None)` for null.
-fn ref_text(v: &Value) -> Result<Option<String>, String> {
+pub(crate) fn ref_text(v: &Value) -> Result<Option<String>, String> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.clone())),
@@ -44,7 +44,7 @@ fn ref_text(v: &Value) -> Result<Option<String>, String> {
     }
 }
 
-fn resolve_ref(st: &Store, text: &str, kinds: &[Kind]) -> Result<u64, String> {
+pub(crate) fn resolve_ref(st: &Store, text: &str, kinds: &[Kind]) -> Result<u64, String> {
     let r = refs::parse(text).ok_or_else(|| format!("Cannot parse object reference from \"{text}\""))?;
     match refs::resolve(st, &r) {
         Some(oid) if kinds.contains(&r.kind) => Ok(oid),
@@ -52,7 +52,7 @@ fn resolve_ref(st: &Store, text: &str, kinds: &[Kind]) -> Result<u64, String> {
     }
 }
 
-fn escape_tag(name: &str) -> String {
+pub(crate) fn escape_tag(name: &str) -> String {
     name.replace('&', "&amp;").replace('>', "&gt;")
 }
 
@@ -207,7 +207,7 @@ fn apply(
     }
 }
 
-fn set(o: &mut Obj, name: &str, v: FVal) {
+pub(crate) fn set(o: &mut Obj, name: &str, v: FVal) {
     if let Some(i) = info(o.kind).field_index(name) {
         o.vals[i] = v;
     }
@@ -403,103 +403,4 @@ pub fn delete(st: &mut Store, kind: Kind, oid: u64) -> J {
     }
     st.remove(oid);
     envelope::operation(&[], &[], None)
-}
-
-/// Which collection of which object, and whether items are added or removed.
-pub struct Edit<'a> {
-    pub kind: Kind,
-    pub oid: u64,
-    pub field: &'a str,
-    pub add: bool,
-}
-
-/// `POST /<Type>/<oid>/Tags/add|remove` with `{"CollectionItems": [...]}`.
-pub fn collection(st: &mut Store, base: &str, edit: Edit, body: &[u8], fetch: &Fetch) -> J {
-    let Edit { kind, oid, field, add } = edit;
-    let now = dates::now_ms();
-    let Some(mut o) = st.get(oid).filter(|o| o.kind == kind).cloned() else {
-        return envelope::operation(
-            &[format!("Could not read: Could not read {} {oid} to update.", info(kind).type_name)],
-            &[],
-            None,
-        );
-    };
-    let ti = info(kind);
-    let Some(fd) = ti.field(field).copied() else {
-        return envelope::operation(
-            &[format!("Could not parse: Unknown attribute \"{field}\" on type {}", ti.type_name)],
-            &[],
-            None,
-        );
-    };
-    let FK::Refs(member) = fd.kind else {
-        return envelope::operation(
-            &[format!("Collection {}.{} cannot be modified through add/remove", ti.type_name, fd.name)],
-            &[],
-            None,
-        );
-    };
-    let items = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => match m.get("CollectionItems") {
-            Some(Value::Array(a)) => a.clone(),
-            _ => {
-                return envelope::operation(
-                    &["Could not parse: the request body must hold a CollectionItems array".into()],
-                    &[],
-                    None,
-                )
-            }
-        },
-        Ok(_) | Err(_) => {
-            return envelope::operation(
-                &["Cannot parse input stream due to I/O error as JSON document".into()],
-                &[],
-                None,
-            )
-        }
-    };
-    let mut current = members(st, &o, field);
-    let mut touched = Vec::new();
-    for item in &items {
-        let by_name = item.get("Name").and_then(Value::as_str).filter(|_| item.get("_ref").is_none());
-        let target = match (by_name, member) {
-            (Some(name), Kind::Tag) => {
-                let escaped = escape_tag(name);
-                let existing = st.all(Kind::Tag).find(|t| t.str("Name") == Some(&escaped)).map(|t| t.oid);
-                match existing {
-                    Some(t) => Ok(t),
-                    None if add => {
-                        let caller = Caller { user: 0, user_name: String::new() };
-                        let body = serde_json::json!({"Tag": {"Name": name}}).to_string();
-                        let _ = create(st, base, Kind::Tag, body.as_bytes(), &caller, &Fetch::Refs);
-                        st.all(Kind::Tag).find(|t| t.str("Name") == Some(&escaped)).map(|t| t.oid).ok_or_else(|| {
-                            format!("Validation error: Tag.Name exceeds the maximum length of {TAG_MAX} characters")
-                        })
-                    }
-                    None => Err(format!("Could not read referenced object {name}")),
-                }
-            }
-            _ => ref_text(item)
-                .and_then(|t| t.ok_or_else(|| "Cannot parse object reference from \"null\"".to_string()))
-                .and_then(|t| resolve_ref(st, &t, &[member])),
-        };
-        match target {
-            Ok(t) => touched.push(t),
-            Err(e) => return envelope::operation(&[e], &[], None),
-        }
-    }
-    for t in &touched {
-        if add && !current.contains(t) {
-            current.push(*t);
-        } else if !add {
-            current.retain(|x| x != t);
-        }
-    }
-    set(&mut o, field, FVal::Refs(current));
-    o.version += 1;
-    set(&mut o, "LastUpdateDate", FVal::Date(now));
-    st.put(o);
-    let cx = Cx::new(st, base, now);
-    let rows = touched.iter().filter_map(|t| cx.st.get(*t)).map(|t| cx.render(t, fetch)).collect();
-    envelope::operation(&[], &[], Some(("Results", J::Arr(rows))))
 }
