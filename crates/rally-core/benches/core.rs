@@ -70,11 +70,7 @@ fn list_pure(pages: &[Vec<u8>], ctx: &NormalizeCtx) -> Option<usize> {
         let env: Envelope = serde_json::from_slice(black_box(p)).ok()?;
         all.extend(env.query_result.results);
     }
-    all.sort_by(|a, b| {
-        b.last_update_date
-            .cmp(&a.last_update_date)
-            .then_with(|| a.object_id.cmp(&b.object_id))
-    });
+    all.sort_by(|a, b| b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id)));
     let issues: Result<Vec<_>, _> = all.iter().map(|a| issue_from_rally(a, ctx)).collect();
     issues.ok().map(|v| v.len())
 }
@@ -82,29 +78,19 @@ fn list_pure(pages: &[Vec<u8>], ctx: &NormalizeCtx) -> Option<usize> {
 fn benches(c: &mut Criterion) {
     let body = page(2000);
     let orders = StateOrders::default();
-    let ctx = NormalizeCtx {
-        web_base: "https://rally1.rallydev.com",
-        orders: &orders,
-    };
+    let ctx = NormalizeCtx { web_base: "https://rally1.rallydev.com", orders: &orders };
 
     let mut g = c.benchmark_group("page_2000");
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.sample_size(20);
     g.bench_function("parse", |b| {
-        b.iter(|| {
-            serde_json::from_slice::<Envelope>(black_box(body.as_bytes()))
-                .map(|e| e.query_result.results.len())
-        })
+        b.iter(|| serde_json::from_slice::<Envelope>(black_box(body.as_bytes())).map(|e| e.query_result.results.len()))
     });
     g.bench_function("parse_and_normalise", |b| {
         b.iter(|| {
             let env: Envelope = serde_json::from_slice(black_box(body.as_bytes())).ok()?;
-            let issues: Result<Vec<_>, _> = env
-                .query_result
-                .results
-                .iter()
-                .map(|a| issue_from_rally(a, &ctx))
-                .collect();
+            let issues: Result<Vec<_>, _> =
+                env.query_result.results.iter().map(|a| issue_from_rally(a, &ctx)).collect();
             issues.ok().map(|v| v.len())
         })
     });
@@ -114,28 +100,18 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("list_10000");
     g.throughput(Throughput::Elements(10_000));
     g.sample_size(10);
-    g.bench_function("parse_sort_normalise", |b| {
-        b.iter(|| list_pure(&pages, &ctx))
-    });
+    g.bench_function("parse_sort_normalise", |b| b.iter(|| list_pure(&pages, &ctx)));
     g.finish();
 
-    c.bench_function("html_to_markdown/description", |b| {
-        b.iter(|| html_to_markdown(black_box(DESCRIPTION)))
-    });
+    c.bench_function("html_to_markdown/description", |b| b.iter(|| html_to_markdown(black_box(DESCRIPTION))));
     // The recorded defect's description: the common short case.
     let short = "<p>This is a UI - Automation config issue</p>";
-    c.bench_function("html_to_markdown/short", |b| {
-        b.iter(|| html_to_markdown(black_box(short)))
-    });
+    c.bench_function("html_to_markdown/short", |b| b.iter(|| html_to_markdown(black_box(short))));
     // What rally-sim's bulk-created stories carry (the Node benchmark's 10,000-story list).
     let sim = "<p>Generated for load tests.</p>";
-    c.bench_function("html_to_markdown/sim_bulk", |b| {
-        b.iter(|| html_to_markdown(black_box(sim)))
-    });
+    c.bench_function("html_to_markdown/sim_bulk", |b| b.iter(|| html_to_markdown(black_box(sim))));
     let md = html_to_markdown(DESCRIPTION);
-    c.bench_function("markdown_to_html/description", |b| {
-        b.iter(|| markdown_to_html(black_box(&md)))
-    });
+    c.bench_function("markdown_to_html/description", |b| b.iter(|| markdown_to_html(black_box(&md))));
 
     c.bench_function("query/list_issues", |b| {
         b.iter(|| {
@@ -144,8 +120,7 @@ fn benches(c: &mut Criterion) {
                 Query::eq("Owner", QValue::Ref("/user/33534209350".into())),
                 Query::eq("Tags.Name", black_box("backend")),
                 Query::eq("Tags.Name", black_box("needs \"review\"")),
-                Query::contains("Name", black_box("login"))
-                    .or(Query::contains("Description", black_box("login"))),
+                Query::contains("Name", black_box("login")).or(Query::contains("Description", black_box("login"))),
             ];
             Query::all(parts).map(|q| q.render())
         })
