@@ -46,7 +46,9 @@ async fn at_most_twelve_requests_per_key_run_at_once() {
         assert_eq!(task.await.unwrap().unwrap(), 200);
     }
     let s = t.control(Method::GET, "/__sim/stats").await;
-    assert_eq!(s["maxInFlight"], 24, "{s}");
+    let max = s["maxInFlight"].as_u64().unwrap();
+    assert!(max > 12 && max <= 24, "the keys do not share one limit: {s}");
+    assert_eq!(s["maxInFlightByUser"][&t.sim.owner_user_name], 12);
     assert_eq!(s["maxInFlightByUser"]["priya.shah@acme.example"], 12);
 }
 
