@@ -41,6 +41,8 @@ pub struct Http {
     settings: Arc<Settings>,
     limiter: Limiter,
     rng: AtomicU64,
+    /// The reason of the last TLS failure, for the error message.
+    last_tls: std::sync::Mutex<Option<String>>,
 }
 
 fn login_like(location: &str) -> bool {
@@ -102,7 +104,13 @@ impl Http {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
             | 1;
-        Ok(Http { limiter: Limiter::new(settings.max_concurrency), client, settings, rng: AtomicU64::new(seed) })
+        Ok(Http {
+            limiter: Limiter::new(settings.max_concurrency),
+            client,
+            settings,
+            rng: AtomicU64::new(seed),
+            last_tls: std::sync::Mutex::new(None),
+        })
     }
 
     pub fn settings(&self) -> &Settings {
@@ -165,6 +173,19 @@ impl Http {
                 detail: "the connection was closed before a complete response".into(),
             },
             Failure::Truncated => RallyError::Protocol { operation, excerpt: "the response body was cut short".into() },
+            Failure::Tls => {
+                let why = self.last_tls.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
+                RallyError::Unavailable {
+                    operation,
+                    attempts,
+                    last_status: None,
+                    detail: format!(
+                        "TLS handshake with {} failed: {why}. If a proxy inspects TLS or the server uses a private \
+                         CA, pass its certificate in caCerts or NODE_EXTRA_CA_CERTS",
+                        self.settings.origin
+                    ),
+                }
+            }
             Failure::Status { status, .. } => RallyError::Unavailable {
                 operation,
                 attempts,
@@ -188,6 +209,9 @@ impl Http {
                 drop(permit);
                 let f = if e.is_timeout() {
                     Failure::Timeout
+                } else if let Some(why) = tls_problem(&e) {
+                    self.last_tls.lock().unwrap_or_else(|p| p.into_inner()).replace(why);
+                    Failure::Tls
                 } else if e.is_connect() {
                     Failure::Connect
                 } else {
@@ -326,8 +350,23 @@ impl ClassifyWord for serde_json::Error {
     }
 }
 
+/// A short reason when a request failed in the TLS handshake (walks the error's sources).
+fn tls_problem(e: &reqwest::Error) -> Option<String> {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    let mut chain = Vec::new();
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    let joined = chain.join(": ");
+    let lower = joined.to_ascii_lowercase();
+    let is_tls = ["certificate", "unknownissuer", "tls", "handshake"].iter().any(|w| lower.contains(w));
+    is_tls.then(|| chain.last().cloned().unwrap_or(joined).chars().take(160).collect())
+}
+
 fn failure_word(f: &Failure) -> &'static str {
     match f {
+        Failure::Tls => "tls-failed",
         Failure::Connect => "connect-failed",
         Failure::Dropped => "connection-dropped",
         Failure::Timeout => "timeout",

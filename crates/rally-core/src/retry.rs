@@ -27,6 +27,8 @@ pub enum Failure {
     Status { status: u16, retry_after: Option<Duration> },
     /// 200 with a body cut short.
     Truncated,
+    /// The TLS handshake failed (certificate not trusted, wrong name): retrying cannot help.
+    Tls,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +77,7 @@ impl RetryPolicy {
             Failure::Status { status, .. } => is_transient_status(*status),
             Failure::Truncated => op == OpKind::Read,
             Failure::Connect | Failure::Dropped | Failure::Timeout => true,
+            Failure::Tls => false,
         };
         if !transient {
             return false;
@@ -153,6 +156,7 @@ mod tests {
             (Create, Failure::Dropped, false),
             (Create, Failure::Timeout, false),
             (Create, Failure::Truncated, false),
+            (Read, Failure::Tls, false),
         ];
         for (op, f, want) in cases {
             assert_eq!(RetryPolicy::retryable(*op, f), *want, "{op:?} {f:?}");
