@@ -106,7 +106,8 @@ async fn extra_stories_make_a_large_workspace_at_start() {
 
 #[tokio::test]
 async fn sigterm_stops_it() {
-    let (mut child, _) = spawn(&["--port", "0", "--seed", "1", "--api-key", "_k", "--max-seconds", "30"], Stdio::null());
+    let (mut child, _) =
+        spawn(&["--port", "0", "--seed", "1", "--api-key", "_k", "--max-seconds", "30"], Stdio::null());
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     assert!(exits_within(&mut child, Duration::from_secs(5)).await, "exits on SIGTERM");
