@@ -389,6 +389,9 @@ impl Tracker {
             total += fetched.total;
             all.extend(fetched.items);
         }
+        // An item updated while later pages were read moves up and can come back twice.
+        let mut seen = std::collections::HashSet::with_capacity(all.len());
+        all.retain(|a| a.object_id.is_none_or(|oid| seen.insert(oid)));
         // Newest first across types; ties by ObjectID. ISO-8601 UTC strings sort as text.
         all.sort_by(|a, b| {
             b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id))
