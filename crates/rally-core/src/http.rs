@@ -230,13 +230,7 @@ impl Http {
         let body = match body {
             Ok(b) => b,
             Err(e) => {
-                let f = if e.is_timeout() {
-                    Failure::Timeout
-                } else if req.kind == OpKind::Read {
-                    Failure::Truncated
-                } else {
-                    Failure::Dropped
-                };
+                let f = if e.is_timeout() { Failure::Timeout } else { Failure::Truncated };
                 self.log_request(req, Some(status), started, attempt, Some(failure_word(&f)));
                 return Attempt::Failed(f, Some(status));
             }

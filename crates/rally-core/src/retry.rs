@@ -75,7 +75,8 @@ impl RetryPolicy {
     pub fn retryable(op: OpKind, failure: &Failure) -> bool {
         let transient = match failure {
             Failure::Status { status, .. } => is_transient_status(*status),
-            Failure::Truncated => op == OpKind::Read,
+            // The write already happened, but repeating an absolute write is harmless.
+            Failure::Truncated => op != OpKind::Create,
             Failure::Connect | Failure::Dropped | Failure::Timeout => true,
             Failure::Tls => false,
         };
@@ -146,7 +147,7 @@ mod tests {
             (Read, st(404), false),
             (Update, st(503), true),
             (Update, Failure::Dropped, true),
-            (Update, Failure::Truncated, false),
+            (Update, Failure::Truncated, true),
             (Delete, Failure::Timeout, true),
             (Create, Failure::Connect, true),
             (Create, st(429), true),
