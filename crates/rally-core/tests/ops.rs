@@ -333,3 +333,20 @@ async fn comments_by_every_id_form_and_closed_defect_reopens() {
     assert_eq!(u.state, IssueState::Closed);
     assert_eq!(e.tracker().get_issue(&d.reference).await.unwrap().state, IssueState::Closed);
 }
+
+#[tokio::test]
+async fn concurrent_writes_with_a_new_label_create_one_tag() {
+    let e = env().await;
+    let t = std::sync::Arc::new(e.tracker());
+    let calls = (0..6).map(|i| {
+        let t = t.clone();
+        tokio::spawn(async move {
+            t.create_issue(NewIssue { title: format!("c{i}"), labels: Some(vec!["brand-new-label".into()]), ..Default::default() })
+                .await
+        })
+    });
+    for r in futures_util::future::join_all(calls).await {
+        assert_eq!(r.unwrap().unwrap().labels, vec!["brand-new-label"]);
+    }
+    assert_eq!(e.count_named("tag", "brand-new-label").await, 1);
+}

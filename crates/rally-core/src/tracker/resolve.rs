@@ -17,6 +17,8 @@ use tokio::sync::OnceCell;
 pub(super) struct Resolved {
     me: OnceCell<String>,
     feature_states: OnceCell<Vec<(String, String)>>,
+    /// Serialises tag creation so two concurrent writes with a new label make one tag.
+    tag_creation: tokio::sync::Mutex<()>,
 }
 
 #[derive(Deserialize)]
@@ -158,9 +160,14 @@ impl Tracker {
     /// Tag refs for exactly these names: cached ones free, the rest in one query, missing ones
     /// created (`POST /tag/create`).
     pub(super) async fn resolve_tags(&self, op: &Op, names: &[String]) -> Result<Vec<String>, RallyError> {
-        let missing: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
-        if !missing.is_empty() {
+        let uncached = |n: &&String| self.cache.get_ref("tag", n).is_none();
+        if names.iter().any(|n| uncached(&n)) {
+            let _one_at_a_time = self.resolved.tag_creation.lock().await;
+            let missing: Vec<&String> = names.iter().filter(uncached).collect();
             let q = Query::any(missing.iter().map(|n| Query::eq("Name", n.as_str())).collect());
+            if q.is_none() {
+                return self.tag_refs(op, names);
+            }
             let spec = QuerySpec {
                 type_path: "tag",
                 query: q.map(|q| q.render()),
@@ -185,6 +192,10 @@ impl Tracker {
                 }
             }
         }
+        self.tag_refs(op, names)
+    }
+
+    fn tag_refs(&self, op: &Op, names: &[String]) -> Result<Vec<String>, RallyError> {
         names
             .iter()
             .map(|n| {
