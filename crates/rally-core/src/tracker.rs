@@ -3,6 +3,17 @@
 //! Reads cost one request. Writes on an issue this tracker has seen cost one request (the
 //! FormattedID → type/ObjectID/state cache); on first touch, one lookup more. Writes send
 //! `fetch=` so the response is the stored object — no re-read.
+//!
+//! Where one request cannot decide, a second one is made, and only then:
+//! - `getComments` with no posts on an issue this tracker has never seen: an empty answer
+//!   cannot tell "no comments" from "no such issue", so one read settles it.
+//! - `linkPR` must look for an existing link before posting (idempotence): cold, that lookup
+//!   and the artifact lookup run concurrently, then the post (3 requests, 2 round trips);
+//!   warm, lookup + post; already linked, the lookup alone.
+//! - `transitionIssue` when the cache says the issue is already in the target state: the cache
+//!   may be stale, so it reads first and writes only if the state really differs.
+//! - A write whose stored result shows the cached state was stale writes once more from the
+//!   fresh state (a Closed defect must also get `State = Open` to reopen).
 
 mod resolve;
 mod write;
