@@ -106,7 +106,8 @@ function render(report) {
     lines.push('', 'Paste this into ~/.panopticon/config.toml:', '', report.toml.trimEnd(), '')
     lines.push('Keep the key itself in the environment (RALLY_API_KEY, e.g. in ~/.panopticon.env), not in config.toml.')
   }
-  lines.push('', `${report.ok ? 'OK' : 'Problem'}: ${report.summary} (exit ${report.exitCode})`)
+  const verdict = report.ok ? 'OK' : report.exitCode === 6 ? 'Warning' : 'Problem'
+  lines.push('', `${verdict}: ${report.summary} (exit ${report.exitCode})`)
   return lines.join('\n') + '\n'
 }
 
