@@ -211,18 +211,21 @@ impl Settings {
             stderr_debug: rally_log == "debug",
             stderr_warn: rally_log == "debug" || rally_log == "warn",
         };
-        let origin = parse_server(c.server.as_deref().unwrap_or(Defaults::SERVER), c.allow_insecure_http == Some(true))?;
+        let origin =
+            parse_server(c.server.as_deref().unwrap_or(Defaults::SERVER), c.allow_insecure_http == Some(true))?;
         let workspace = c.workspace.as_deref().map(|w| parse_container_ref("workspace", "workspace", w)).transpose()?;
         let project = c.project.as_deref().map(|p| parse_container_ref("project", "project", p)).transpose()?;
         let timeout_ms = int_in("timeoutMs", c.timeout_ms, 1.0, 3_600_000.0)?.unwrap_or(Defaults::TIMEOUT_MS);
         let max_concurrency = int_in("maxConcurrency", c.max_concurrency, 1.0, Defaults::MAX_CONCURRENCY_CAP as f64)?
             .map_or(Defaults::MAX_CONCURRENCY, |n| n as usize);
-        let max_retries =
-            int_in("maxRetries", c.max_retries, 0.0, Defaults::MAX_RETRIES_CAP as f64)?.map_or(Defaults::MAX_RETRIES, |n| n as u32);
+        let max_retries = int_in("maxRetries", c.max_retries, 0.0, Defaults::MAX_RETRIES_CAP as f64)?
+            .map_or(Defaults::MAX_RETRIES, |n| n as u32);
         let max_results = int_in("maxResults", c.max_results, 1.0, Defaults::MAX_RESULTS_CAP as f64)?
             .map_or(Defaults::MAX_RESULTS, |n| n as usize);
         let artifact_types = match &c.artifact_types {
-            Some(ts) if ts.is_empty() => return Err(RallyError::invalid("artifactTypes", "must name at least one type")),
+            Some(ts) if ts.is_empty() => {
+                return Err(RallyError::invalid("artifactTypes", "must name at least one type"))
+            }
             Some(ts) => {
                 let mut v: Vec<ArtifactType> = Vec::with_capacity(4);
                 for t in ts {
@@ -237,9 +240,13 @@ impl Settings {
         let proxy = match c.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => None,
             Some(p) => {
-                let u = Url::parse(p).map_err(|_| RallyError::invalid("proxy", "must be a URL such as http://proxy:3128"))?;
+                let u = Url::parse(p)
+                    .map_err(|_| RallyError::invalid("proxy", "must be a URL such as http://proxy:3128"))?;
                 if !matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") || u.host().is_none() {
-                    return Err(RallyError::invalid("proxy", "must be an http://, https:// or socks5:// URL with a host"));
+                    return Err(RallyError::invalid(
+                        "proxy",
+                        "must be an http://, https:// or socks5:// URL with a host",
+                    ));
                 }
                 Some(u)
             }

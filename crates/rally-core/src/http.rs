@@ -68,10 +68,9 @@ impl Http {
         // Follow a redirect only on the same host and never to a sign-in page: the key header
         // would otherwise travel to whoever the Location names.
         let redirect = reqwest::redirect::Policy::custom(|attempt| {
-            let same_host = attempt
-                .previous()
-                .first()
-                .is_some_and(|first| first.host_str() == attempt.url().host_str() && first.port() == attempt.url().port());
+            let same_host = attempt.previous().first().is_some_and(|first| {
+                first.host_str() == attempt.url().host_str() && first.port() == attempt.url().port()
+            });
             if attempt.previous().len() > 5 || !same_host || login_like(attempt.url().as_str()) {
                 attempt.stop()
             } else {
@@ -300,7 +299,14 @@ impl Http {
         }
     }
 
-    fn log_request(&self, req: &Request<'_>, status: Option<u16>, started: Instant, attempt: u32, failure: Option<&str>) {
+    fn log_request(
+        &self,
+        req: &Request<'_>,
+        status: Option<u16>,
+        started: Instant,
+        attempt: u32,
+        failure: Option<&str>,
+    ) {
         let log = &self.settings.log;
         if !log.enabled("debug") {
             return;

@@ -26,10 +26,7 @@ impl PagePlan {
     /// 1-based `start` of every page after the first, given the total page 1 reported.
     pub fn rest(&self, total: usize) -> Vec<usize> {
         let wanted = total.min(self.limit);
-        (1..)
-            .map(|i| 1 + i * self.page_size)
-            .take_while(|start| *start <= wanted)
-            .collect()
+        (1..).map(|i| 1 + i * self.page_size).take_while(|start| *start <= wanted).collect()
     }
 }
 

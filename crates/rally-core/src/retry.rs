@@ -86,10 +86,7 @@ impl RetryPolicy {
         match op {
             OpKind::Read | OpKind::Update | OpKind::Delete => true,
             // 429 and 503 are refusals before any work; everything else may have created it.
-            OpKind::Create => matches!(
-                failure,
-                Failure::Connect | Failure::Status { status: 429 | 503, .. }
-            ),
+            OpKind::Create => matches!(failure, Failure::Connect | Failure::Status { status: 429 | 503, .. }),
         }
     }
 
@@ -183,7 +180,9 @@ mod tests {
         let p = RetryPolicy::with_retries(3);
         for r in [0.0, 0.3, 0.999] {
             match p.decide(OpKind::Read, &Failure::Connect, 2, ZERO, r) {
-                Decision::Retry(d) => assert!(d >= Duration::from_millis(200) && d <= Duration::from_millis(400), "{d:?}"),
+                Decision::Retry(d) => {
+                    assert!(d >= Duration::from_millis(200) && d <= Duration::from_millis(400), "{d:?}")
+                }
                 Decision::Stop => panic!("should retry"),
             }
         }
@@ -193,7 +192,10 @@ mod tests {
         assert_eq!(p.decide(OpKind::Read, &f, 1, ZERO, 0.0), Decision::Retry(p.max_delay));
         assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(p.decide(OpKind::Read, &Failure::Connect, 1, ZERO, 0.0), Decision::Retry(Duration::from_millis(100)));
+        assert_eq!(
+            p.decide(OpKind::Read, &Failure::Connect, 1, ZERO, 0.0),
+            Decision::Retry(Duration::from_millis(100))
+        );
         let none = RetryPolicy::with_retries(0);
         assert_eq!(none.decide(OpKind::Read, &Failure::Connect, 1, ZERO, 0.0), Decision::Stop);
     }

@@ -238,9 +238,7 @@ impl Tracker {
         page.results
             .into_iter()
             .find(|a| match id {
-                IssueId::Formatted { .. } => {
-                    a.formatted_id.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(shown))
-                }
+                IssueId::Formatted { .. } => a.formatted_id.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(shown)),
                 _ => a.object_id == id.object_id(),
             })
             .ok_or_else(not_found)
@@ -263,7 +261,13 @@ impl Tracker {
         }
         let a = self.fetch_artifact(op, id, shown).await?;
         let l = located_of(&a).ok_or_else(|| {
-            RallyError::invalid("id", format!("{shown} is a {}, not a UserStory, Defect, Task or Feature", a.r#type.as_deref().unwrap_or("different type")))
+            RallyError::invalid(
+                "id",
+                format!(
+                    "{shown} is a {}, not a UserStory, Defect, Task or Feature",
+                    a.r#type.as_deref().unwrap_or("different type")
+                ),
+            )
         })?;
         self.cache.remember(l.clone());
         Ok(l)
@@ -312,16 +316,18 @@ impl Tracker {
             .filter(|p| {
                 let art = p.artifact.as_ref();
                 match (&parsed, &cached) {
-                    (IssueId::Formatted { .. }, None) => art
-                        .and_then(|a| a.formatted_id.as_deref())
-                        .is_some_and(|f| f.eq_ignore_ascii_case(&shown)),
+                    (IssueId::Formatted { .. }, None) => {
+                        art.and_then(|a| a.formatted_id.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case(&shown))
+                    }
                     _ => true,
                 }
             })
             .collect();
         let issue_ref = match (&cached, mine.first()) {
             (Some(l), _) => l.formatted_id.clone(),
-            (None, Some(p)) => p.artifact.as_ref().and_then(|a| a.formatted_id.clone()).unwrap_or_else(|| shown.clone()),
+            (None, Some(p)) => {
+                p.artifact.as_ref().and_then(|a| a.formatted_id.clone()).unwrap_or_else(|| shown.clone())
+            }
             // No posts and an issue we have never seen: an empty answer cannot tell "no
             // comments" from "no such issue", so one read settles it (and warms the cache).
             (None, None) => self.locate(&op, &parsed, &shown, false).await?.formatted_id,
@@ -404,9 +410,7 @@ impl Tracker {
         let mut seen = std::collections::HashSet::with_capacity(all.len());
         all.retain(|a| a.object_id.is_none_or(|oid| seen.insert(oid)));
         // Newest first across types; ties by ObjectID. ISO-8601 UTC strings sort as text.
-        all.sort_by(|a, b| {
-            b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id))
-        });
+        all.sort_by(|a, b| b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id)));
         if all.len() > limit || (user_limit.is_none() && total > limit) {
             all.truncate(limit);
             if user_limit.is_none() {

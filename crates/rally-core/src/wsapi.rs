@@ -137,8 +137,7 @@ impl Op {
 
 /// Texts meaning "that object does not exist (for you)".
 pub fn is_not_found_text(e: &str) -> bool {
-    e.contains("Cannot find object to read")
-        || (e.starts_with("Could not read:") && !e.contains("referenced object"))
+    e.contains("Cannot find object to read") || (e.starts_with("Could not read:") && !e.contains("referenced object"))
 }
 
 /// `Errors` from a 200 response → the error a user sees. Not-found wins when every error says
@@ -147,7 +146,10 @@ pub fn classify_errors(op: &Op, errors: &[String]) -> RallyError {
     if errors.iter().any(|e| e.starts_with("Not authorized") || e.contains("not authorized")) {
         let first = errors.iter().find(|e| e.contains("uthorized")).cloned().unwrap_or_default();
         return RallyError::Auth {
-            detail: format!("{} was refused: {first} (the key may be read-only or revoked; check RALLY_API_KEY)", op.label()),
+            detail: format!(
+                "{} was refused: {first} (the key may be read-only or revoked; check RALLY_API_KEY)",
+                op.label()
+            ),
         };
     }
     if !errors.is_empty() && errors.iter().all(|e| is_not_found_text(e)) {

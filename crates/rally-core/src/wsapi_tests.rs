@@ -76,7 +76,8 @@ fn create_and_operation_results() {
     let c: CreateEnvelope<Named> = serde_json::from_slice(fixture!("create-milestone-createresult.json")).unwrap();
     assert!(c.create_result.errors.is_empty());
     assert_eq!(c.create_result.object.unwrap().object_id, Some(113445510236));
-    let c: CreateEnvelope<Named> = serde_json::from_slice(fixture!("create-builddefinition-createresult.json")).unwrap();
+    let c: CreateEnvelope<Named> =
+        serde_json::from_slice(fixture!("create-builddefinition-createresult.json")).unwrap();
     assert!(c.create_result.object.unwrap().object_id.is_some());
 
     let c: CreateEnvelope<Named> =
@@ -125,5 +126,8 @@ fn error_texts_are_classified() {
     let e = classify_lookup_errors(&op, &v(&["Cannot find object to read"]));
     assert_eq!(e.code(), "RALLY_REJECTED");
     assert!(e.to_string().contains("updateIssue DE7"), "{e}");
-    assert_eq!(classify_lookup_errors(&op, &v(&["Not authorized to perform action: Invalid key"])).code(), "RALLY_AUTH");
+    assert_eq!(
+        classify_lookup_errors(&op, &v(&["Not authorized to perform action: Invalid key"])).code(),
+        "RALLY_AUTH"
+    );
 }

@@ -160,7 +160,17 @@ async fn updates_and_deletes_survive_lost_responses() {
     let t = e.tracker();
     t.get_issue(&id).await.unwrap();
     e.faults("drop-after@POST *#next=1").await;
-    let u = t.update_issue(&id, IssueUpdate { title: Some("applied once".into()), labels: Some(vec!["keep-me".into()]), ..Default::default() }).await.unwrap();
+    let u = t
+        .update_issue(
+            &id,
+            IssueUpdate {
+                title: Some("applied once".into()),
+                labels: Some(vec!["keep-me".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!((u.title.as_str(), u.labels.clone()), ("applied once", vec!["keep-me".to_string()]));
     e.clear_faults().await;
     let fresh = e.tracker().get_issue(&id).await.unwrap();
@@ -222,8 +232,12 @@ async fn not_found_and_validation_errors() {
         t.get_issue("not an id").await.unwrap_err(),
         t.create_issue(NewIssue { title: "  ".into(), ..Default::default() }).await.unwrap_err(),
         t.create_issue(NewIssue { title: "x".into(), priority: Some(7.0), ..Default::default() }).await.unwrap_err(),
-        t.create_issue(NewIssue { title: "x".into(), labels: Some(vec!["x".repeat(40)]), ..Default::default() }).await.unwrap_err(),
-        t.update_issue("US1", IssueUpdate { due_date: Some("tomorrow".into()), ..Default::default() }).await.unwrap_err(),
+        t.create_issue(NewIssue { title: "x".into(), labels: Some(vec!["x".repeat(40)]), ..Default::default() })
+            .await
+            .unwrap_err(),
+        t.update_issue("US1", IssueUpdate { due_date: Some("tomorrow".into()), ..Default::default() })
+            .await
+            .unwrap_err(),
         t.link_pr("US1", "javascript:alert(1)").await.unwrap_err(),
         t.add_comment("US1", "   ").await.unwrap_err(),
     ] {
@@ -244,8 +258,14 @@ async fn two_trackers_with_different_keys_share_nothing() {
     .await;
     let a = e.tracker();
     let b = Tracker::new(TrackerConfig { api_key: other_key.into(), ..e.config() }).unwrap();
-    let ia = a.create_issue(NewIssue { title: "mine".into(), assignee: Some("me".into()), ..Default::default() }).await.unwrap();
-    let ib = b.create_issue(NewIssue { title: "theirs".into(), assignee: Some("me".into()), ..Default::default() }).await.unwrap();
+    let ia = a
+        .create_issue(NewIssue { title: "mine".into(), assignee: Some("me".into()), ..Default::default() })
+        .await
+        .unwrap();
+    let ib = b
+        .create_issue(NewIssue { title: "theirs".into(), assignee: Some("me".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert!(ia.assignee.is_some() && ib.assignee.is_some());
     assert_ne!(ia.assignee, ib.assignee, "'me' resolved to the same user for two keys");
     let ca = a.add_comment(&ia.reference, "by a").await.unwrap();

@@ -38,12 +38,18 @@ async fn default_list_is_open_items_of_all_types_newest_first_one_query_per_type
     }
     // Explicit state wins over includeClosed.
     for s in IssueState::ALL {
-        let got = t.list_issues(IssueFilters { state: Some(s), include_closed: Some(false), ..Default::default() }).await.unwrap();
+        let got = t
+            .list_issues(IssueFilters { state: Some(s), include_closed: Some(false), ..Default::default() })
+            .await
+            .unwrap();
         let want: Vec<&Issue> = all.iter().filter(|i| i.state == s).collect();
         assert_eq!(got.iter().collect::<Vec<_>>(), want, "state {s:?}");
     }
     // limit keeps the newest.
-    let three = t.list_issues(IssueFilters { limit: Some(3.0), include_closed: Some(true), ..Default::default() }).await.unwrap();
+    let three = t
+        .list_issues(IssueFilters { limit: Some(3.0), include_closed: Some(true), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(three, all[..3].to_vec());
     let err = t.list_issues(IssueFilters { limit: Some(0.5), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.code(), "RALLY_INVALID_INPUT");
@@ -87,20 +93,25 @@ async fn labels_assignee_team_and_text_filters() {
     let mine = t.list_issues(IssueFilters { assignee: Some("me".into()), ..all_states() }).await.unwrap();
     assert!(mine.iter().any(|i| i.reference == ab.reference));
     assert!(mine.iter().all(|i| i.assignee == ab.assignee), "assignee filter leaked other owners");
-    let by_name = t
-        .list_issues(IssueFilters { assignee: Some(e.sim.owner_user_name.clone()), ..all_states() })
-        .await
-        .unwrap();
+    let by_name =
+        t.list_issues(IssueFilters { assignee: Some(e.sim.owner_user_name.clone()), ..all_states() }).await.unwrap();
     assert_eq!(by_name, mine);
-    let err = t.list_issues(IssueFilters { assignee: Some("no-such-person".into()), ..Default::default() }).await.unwrap_err();
+    let err = t
+        .list_issues(IssueFilters { assignee: Some("no-such-person".into()), ..Default::default() })
+        .await
+        .unwrap_err();
     assert_eq!((err.code(), err.details()["argument"].as_str()), ("RALLY_INVALID_INPUT", Some("assignee")));
 
-    let found = t.list_issues(IssueFilters { query: Some("\"quoted\" word".into()), ..Default::default() }).await.unwrap();
+    let found =
+        t.list_issues(IssueFilters { query: Some("\"quoted\" word".into()), ..Default::default() }).await.unwrap();
     assert_eq!(found.iter().map(|i| &i.reference).collect::<Vec<_>>(), vec![&ab.reference]);
 
     // team: a child project, by ref and by name; the root project's items stay out.
     let child = e.sim.child_project_refs[0].clone();
-    let in_child = t.create_issue(NewIssue { title: "child item".into(), team: Some(child.clone()), ..Default::default() }).await.unwrap();
+    let in_child = t
+        .create_issue(NewIssue { title: "child item".into(), team: Some(child.clone()), ..Default::default() })
+        .await
+        .unwrap();
     let by_ref = t.list_issues(IssueFilters { team: Some(child.clone()), ..all_states() }).await.unwrap();
     assert!(by_ref.iter().any(|i| i.reference == in_child.reference));
     assert!(!by_ref.iter().any(|i| i.reference == ab.reference));
@@ -110,7 +121,8 @@ async fn labels_assignee_team_and_text_filters() {
     let by_search = t.list_issues(IssueFilters { team: Some("Search Team".into()), ..all_states() }).await;
     let (by_name, by_search) = (by_name.unwrap(), by_search.unwrap());
     assert!(by_name == by_ref || by_search == by_ref, "team by name matches neither child project");
-    let err = t.list_issues(IssueFilters { team: Some("No Such Team".into()), ..Default::default() }).await.unwrap_err();
+    let err =
+        t.list_issues(IssueFilters { team: Some("No Such Team".into()), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.details()["argument"], "team");
 }
 

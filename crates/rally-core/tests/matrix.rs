@@ -32,7 +32,8 @@ const OPS: [OpName; 9] = [
     OpName::Delete,
 ];
 
-const FAULTS: [&str; 10] = ["503", "502", "504", "524", "429=0", "drop-before", "drop-after", "truncate", "html", "errors"];
+const FAULTS: [&str; 10] =
+    ["503", "502", "504", "524", "429=0", "drop-before", "drop-after", "truncate", "html", "errors"];
 
 fn method(op: OpName) -> &'static str {
     match op {
@@ -54,7 +55,9 @@ fn expected(fault: &str) -> Option<&'static str> {
 async fn run(op: OpName, t: &Tracker, target: &str, tag: &str) -> Result<(), RallyError> {
     match op {
         OpName::Get => t.get_issue(target).await.map(drop),
-        OpName::List => t.list_issues(IssueFilters { include_closed: Some(true), ..Default::default() }).await.map(drop),
+        OpName::List => {
+            t.list_issues(IssueFilters { include_closed: Some(true), ..Default::default() }).await.map(drop)
+        }
         OpName::Comments => t.get_comments(target).await.map(drop),
         OpName::Create => t.create_issue(NewIssue { title: tag.into(), ..Default::default() }).await.map(drop),
         OpName::Update => {
@@ -62,7 +65,16 @@ async fn run(op: OpName, t: &Tracker, target: &str, tag: &str) -> Result<(), Ral
         }
         OpName::Transition => t.transition_issue(target, IssueState::Closed).await,
         OpName::AddComment => t.add_comment(target, tag).await.map(drop),
-        OpName::LinkPr => t.link_pr(target, &format!("https://github.com/acme/shop/pull/{}", tag.len() * 1000 + tag.bytes().map(u32::from).sum::<u32>() as usize)).await,
+        OpName::LinkPr => {
+            t.link_pr(
+                target,
+                &format!(
+                    "https://github.com/acme/shop/pull/{}",
+                    tag.len() * 1000 + tag.bytes().map(u32::from).sum::<u32>() as usize
+                ),
+            )
+            .await
+        }
         OpName::Delete => t.delete_issue(target).await,
     }
 }

@@ -68,7 +68,11 @@ async fn crud_round_trip_with_request_counts() {
     let upd = t2
         .update_issue(
             &created.reference,
-            IssueUpdate { description: Some("new *body*".into()), state: Some(IssueState::InProgress), ..Default::default() },
+            IssueUpdate {
+                description: Some("new *body*".into()),
+                state: Some(IssueState::InProgress),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -217,10 +221,8 @@ async fn every_type_is_created_transitioned_and_parented() {
 
     // Type-specific fields are refused where the type has none, before any request.
     e.reset_stats().await;
-    let err = t
-        .update_issue(&story.reference, IssueUpdate { priority: Some(1.0), ..Default::default() })
-        .await
-        .unwrap_err();
+    let err =
+        t.update_issue(&story.reference, IssueUpdate { priority: Some(1.0), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.code(), "RALLY_INVALID_INPUT");
     assert!(err.to_string().contains("priority"));
     let err = t
@@ -251,7 +253,14 @@ async fn labels_and_assignee_are_set_exactly() {
     // The tags exist once; a second tracker re-uses them.
     let b = e
         .tracker()
-        .update_issue(&a.reference, IssueUpdate { labels: Some(vec!["core-new-b".into()]), assignee: Some(String::new()), ..Default::default() })
+        .update_issue(
+            &a.reference,
+            IssueUpdate {
+                labels: Some(vec!["core-new-b".into()]),
+                assignee: Some(String::new()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(b.labels, vec!["core-new-b"]);
@@ -261,13 +270,23 @@ async fn labels_and_assignee_are_set_exactly() {
 
     // Cached lookups: the second create with the same labels and assignee costs one request.
     let t2 = e.tracker();
-    t2.create_issue(NewIssue { title: "x".into(), labels: Some(vec!["core-new-a".into()]), assignee: Some("me".into()), ..Default::default() })
-        .await
-        .unwrap();
+    t2.create_issue(NewIssue {
+        title: "x".into(),
+        labels: Some(vec!["core-new-a".into()]),
+        assignee: Some("me".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     e.reset_stats().await;
-    t2.create_issue(NewIssue { title: "y".into(), labels: Some(vec!["core-new-a".into()]), assignee: Some("me".into()), ..Default::default() })
-        .await
-        .unwrap();
+    t2.create_issue(NewIssue {
+        title: "y".into(),
+        labels: Some(vec!["core-new-a".into()]),
+        assignee: Some("me".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     assert_eq!(e.total().await, 1, "{:?}", e.routes().await);
 
     let err = t
@@ -278,13 +297,16 @@ async fn labels_and_assignee_are_set_exactly() {
     assert!(err.to_string().contains("assignee"), "{err}");
 }
 
-
 #[tokio::test]
 async fn comments_by_every_id_form_and_closed_defect_reopens() {
     let e = env().await;
     let t = e.tracker();
     let d = t
-        .create_issue(NewIssue { title: "reopen me".into(), artifact_type: Some(ArtifactType::Defect), ..Default::default() })
+        .create_issue(NewIssue {
+            title: "reopen me".into(),
+            artifact_type: Some(ArtifactType::Defect),
+            ..Default::default()
+        })
         .await
         .unwrap();
     t.add_comment(&d.reference, "one").await.unwrap();
@@ -329,7 +351,10 @@ async fn comments_by_every_id_form_and_closed_defect_reopens() {
         .await
         .unwrap();
     assert!(r.status().is_success());
-    let u = t.update_issue(&d.reference, IssueUpdate { state: Some(IssueState::Closed), ..Default::default() }).await.unwrap();
+    let u = t
+        .update_issue(&d.reference, IssueUpdate { state: Some(IssueState::Closed), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(u.state, IssueState::Closed);
     assert_eq!(e.tracker().get_issue(&d.reference).await.unwrap().state, IssueState::Closed);
 }
@@ -341,8 +366,12 @@ async fn concurrent_writes_with_a_new_label_create_one_tag() {
     let calls = (0..6).map(|i| {
         let t = t.clone();
         tokio::spawn(async move {
-            t.create_issue(NewIssue { title: format!("c{i}"), labels: Some(vec!["brand-new-label".into()]), ..Default::default() })
-                .await
+            t.create_issue(NewIssue {
+                title: format!("c{i}"),
+                labels: Some(vec!["brand-new-label".into()]),
+                ..Default::default()
+            })
+            .await
         })
     });
     for r in futures_util::future::join_all(calls).await {

@@ -62,10 +62,14 @@ async fn off_host_redirects_are_not_followed_and_login_pages_are_auth_errors() {
     assert_eq!(err.code(), "RALLY_AUTH", "{err}");
     assert!(err.to_string().contains("sign-in") && !err.to_string().contains("next="), "{err}");
 
-    let page = "<html><head><title>Proxy sign in</title></head><body>".to_string() + &"<p>x</p>".repeat(3000) + "</body></html>";
-    let (html, _, _) =
-        server(format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}", page.len()))
-            .await;
+    let page = "<html><head><title>Proxy sign in</title></head><body>".to_string()
+        + &"<p>x</p>".repeat(3000)
+        + "</body></html>";
+    let (html, _, _) = server(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    ))
+    .await;
     let err = tracker(&html).get_issue("DE1").await.unwrap_err();
     assert_eq!(err.code(), "RALLY_PROTOCOL");
     assert!(err.to_string().len() < 500, "{err}");
@@ -86,7 +90,9 @@ async fn an_unreachable_server_is_unavailable_after_retries() {
     .unwrap();
     let err = t.get_issue("US1").await.unwrap_err();
     match &err {
-        rally_core::RallyError::Unavailable { attempts, last_status, .. } => assert_eq!((*attempts, *last_status), (3, None)),
+        rally_core::RallyError::Unavailable { attempts, last_status, .. } => {
+            assert_eq!((*attempts, *last_status), (3, None))
+        }
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("could not connect"), "{err}");

@@ -79,7 +79,10 @@ impl Tracker {
                 match self.http.call::<GetEnvelope<RallyUser>>(&lookup, req).await? {
                     GetEnvelope::Object { object, errors, .. } if errors.is_empty() => {
                         relative_ref(object.r#ref.as_deref(), "user", object.object_id).ok_or_else(|| {
-                            RallyError::Protocol { operation: "GET /user".into(), excerpt: "the user has no ObjectID".into() }
+                            RallyError::Protocol {
+                                operation: "GET /user".into(),
+                                excerpt: "the user has no ObjectID".into(),
+                            }
                         })
                     }
                     GetEnvelope::Object { errors, .. } => Err(classify_errors(&lookup, &errors)),
@@ -113,7 +116,10 @@ impl Tracker {
             r.results.iter().filter_map(|u| relative_ref(u.r#ref.as_deref(), "user", u.object_id)).collect();
         refs.dedup();
         match refs.len() {
-            0 => Err(RallyError::invalid(argument, format!("no Rally user has the user name, e-mail or display name {who:?}"))),
+            0 => Err(RallyError::invalid(
+                argument,
+                format!("no Rally user has the user name, e-mail or display name {who:?}"),
+            )),
             1 => {
                 let r = refs.remove(0);
                 self.cache.put_ref("user", who, r.clone());
@@ -153,7 +159,10 @@ impl Tracker {
                 Ok(one.clone())
             }
             [] => Err(RallyError::invalid("team", format!("no Rally project is named {team:?}"))),
-            _ => Err(RallyError::invalid("team", format!("{} projects are named {team:?}; pass its ObjectID", refs.len()))),
+            _ => Err(RallyError::invalid(
+                "team",
+                format!("{} projects are named {team:?}; pass its ObjectID", refs.len()),
+            )),
         }
     }
 
@@ -179,7 +188,8 @@ impl Tracker {
             let lookup = Op::new(op.name, None);
             let found = self.query_all::<RallyTag>(&lookup, &spec, 2000).await?;
             for t in &found.items {
-                if let (Some(name), Some(r)) = (t.name.as_deref(), relative_ref(t.r#ref.as_deref(), "tag", t.object_id)) {
+                if let (Some(name), Some(r)) = (t.name.as_deref(), relative_ref(t.r#ref.as_deref(), "tag", t.object_id))
+                {
                     if self.cache.get_ref("tag", name).is_none() {
                         self.cache.put_ref("tag", name, r);
                     }
@@ -240,9 +250,9 @@ impl Tracker {
         if !r.errors.is_empty() {
             return Err(classify_errors(op, &r.errors));
         }
-        r.object
-            .and_then(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id))
-            .ok_or_else(|| RallyError::Protocol { operation: op.label(), excerpt: "tag create returned no object".into() })
+        r.object.and_then(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id)).ok_or_else(|| {
+            RallyError::Protocol { operation: op.label(), excerpt: "tag create returned no object".into() }
+        })
     }
 
     /// `/state/<oid>` of a Feature state by name (the states are read once, in order).
@@ -263,7 +273,9 @@ impl Tracker {
                 Ok::<_, RallyError>(
                     r.results
                         .iter()
-                        .filter_map(|s| Some((s.name.clone()?, relative_ref(s.r#ref.as_deref(), "state", s.object_id)?)))
+                        .filter_map(|s| {
+                            Some((s.name.clone()?, relative_ref(s.r#ref.as_deref(), "state", s.object_id)?))
+                        })
                         .collect(),
                 )
             })

@@ -86,7 +86,10 @@ impl Tracker {
             return Err(e);
         }
         self.log_warnings(op, &r.warnings);
-        r.object.ok_or_else(|| RallyError::Protocol { operation: op.label(), excerpt: "the update returned no Object".into() })
+        r.object.ok_or_else(|| RallyError::Protocol {
+            operation: op.label(),
+            excerpt: "the update returned no Object".into(),
+        })
     }
 
     /// The WSAPI fields of a state transition from `raw`; empty when already there.
@@ -169,7 +172,11 @@ impl Tracker {
             body.insert(field.into(), Value::String(d));
         }
         if let Some(a) = u.assignee.as_deref() {
-            let owner = if a.trim().is_empty() { Value::Null } else { Value::String(self.resolve_user(&op, a, "assignee").await?) };
+            let owner = if a.trim().is_empty() {
+                Value::Null
+            } else {
+                Value::String(self.resolve_user(&op, a, "assignee").await?)
+            };
             body.insert("Owner".into(), owner);
         }
         if let Some(names) = labels {
@@ -258,9 +265,10 @@ impl Tracker {
             Ok(p) => p,
             Err(e) if e.maybe_applied => match self.find_recent_post(op, l, &html, started).await {
                 Ok(Some(p)) => p,
-                Ok(None) => self.create_once::<RallyPost>(op, "conversationpost/create", POST_FETCH, &body).await.map_err(
-                    |e2| self.unknown_outcome(op, "the comment", e2.error),
-                )?,
+                Ok(None) => self
+                    .create_once::<RallyPost>(op, "conversationpost/create", POST_FETCH, &body)
+                    .await
+                    .map_err(|e2| self.unknown_outcome(op, "the comment", e2.error))?,
                 Err(_) => return Err(self.unknown_outcome(op, "the comment", e.error)),
             },
             Err(e) => return Err(e.error),
@@ -269,7 +277,13 @@ impl Tracker {
             .map_err(|m| RallyError::Protocol { operation: op.label(), excerpt: m })
     }
 
-    async fn find_recent_post(&self, op: &Op, l: &Located, html: &str, started: SystemTime) -> Result<Option<RallyPost>, RallyError> {
+    async fn find_recent_post(
+        &self,
+        op: &Op,
+        l: &Located,
+        html: &str,
+        started: SystemTime,
+    ) -> Result<Option<RallyPost>, RallyError> {
         let me = self.me(op).await?;
         let since = iso_utc(started.checked_sub(RECONCILE_WINDOW).unwrap_or(UNIX_EPOCH));
         let q = Query::eq("Artifact", QValue::Ref(l.ref_path()))
@@ -343,13 +357,19 @@ impl Tracker {
         let team = n.team.as_deref().map(validate::team).transpose()?;
         let parent = n.parent.as_deref().map(|p| parse_issue_id(p, "parent")).transpose()?;
         if t == ArtifactType::Task && parent.is_none() {
-            return Err(RallyError::invalid("parent", "a Task needs a parent (its WorkProduct): a user story or defect"));
+            return Err(RallyError::invalid(
+                "parent",
+                "a Task needs a parent (its WorkProduct): a user story or defect",
+            ));
         }
         let project = match (&team, &self.settings.project) {
             (Some(team), _) => self.resolve_project(&op, team).await?,
             (None, Some(p)) => p.clone(),
             (None, None) => {
-                return Err(RallyError::invalid("team", "no team given and no project configured; pass team or set project"))
+                return Err(RallyError::invalid(
+                    "team",
+                    "no team given and no project configured; pass team or set project",
+                ))
             }
         };
         let mut fields = Map::new();
@@ -386,10 +406,13 @@ impl Tracker {
             Ok(a) => a,
             Err(e) if e.maybe_applied => match self.find_recent_artifact(&op, t, &title, &project, started).await {
                 Ok(Some(a)) => a,
-                Ok(None) => self
-                    .create_once(&op, &path, ARTIFACT_FETCH, &body)
-                    .await
-                    .map_err(|e2| if e2.maybe_applied { self.unknown_outcome(&op, &format!("{title:?}"), e2.error) } else { e2.error })?,
+                Ok(None) => self.create_once(&op, &path, ARTIFACT_FETCH, &body).await.map_err(|e2| {
+                    if e2.maybe_applied {
+                        self.unknown_outcome(&op, &format!("{title:?}"), e2.error)
+                    } else {
+                        e2.error
+                    }
+                })?,
                 Err(_) => return Err(self.unknown_outcome(&op, &format!("{title:?}"), e.error)),
             },
             Err(e) => return Err(e.error),
@@ -429,7 +452,13 @@ impl Tracker {
     }
 
     /// The parent field for a new artifact of type `t` and the parent's ref.
-    async fn parent_field(&self, op: &Op, t: ArtifactType, p: &IssueId, input: &str) -> Result<(&'static str, String), RallyError> {
+    async fn parent_field(
+        &self,
+        op: &Op,
+        t: ArtifactType,
+        p: &IssueId,
+        input: &str,
+    ) -> Result<(&'static str, String), RallyError> {
         let shown = Self::shown(p, input);
         let (path, oid) = match p {
             IssueId::Ref { type_path: Some(path), object_id } => (path.clone(), *object_id),
@@ -480,7 +509,10 @@ impl Tracker {
         let artifact_q = match (&cached, &parsed) {
             (Some(l), _) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
             (None, IssueId::Formatted { .. }) => Query::eq("Artifact.FormattedID", shown.as_str()),
-            (None, _) => Query::eq("Artifact.ObjectID", QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX))),
+            (None, _) => Query::eq(
+                "Artifact.ObjectID",
+                QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
+            ),
         };
         let spec = QuerySpec {
             type_path: "conversationpost",

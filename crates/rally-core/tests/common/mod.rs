@@ -67,7 +67,13 @@ impl Env {
     }
 
     pub async fn faults(&self, spec: &str) {
-        let r = self.http.post(format!("{}/__sim/faults", self.sim.url)).body(spec.to_string()).send().await.expect("faults");
+        let r = self
+            .http
+            .post(format!("{}/__sim/faults", self.sim.url))
+            .body(spec.to_string())
+            .send()
+            .await
+            .expect("faults");
         let status = r.status();
         assert!(status.is_success(), "fault spec {spec:?} rejected: {}", r.text().await.unwrap_or_default());
     }
