@@ -53,7 +53,10 @@ fn plain_paragraph(html: &str) -> Option<String> {
     }
     let plain = inner.chars().all(|c| {
         c.is_alphanumeric()
-            || matches!(c, ' ' | ',' | '.' | ';' | ':' | '?' | '\'' | '"' | '(' | ')' | '/' | '@' | '%' | '=')
+            || matches!(
+                c,
+                ' ' | ',' | '.' | ';' | ':' | '?' | '\'' | '"' | '(' | ')' | '/' | '@' | '%' | '=' | '-' | '+' | '!'
+            )
     });
     plain.then(|| inner.split_whitespace().collect::<Vec<_>>().join(" "))
 }
