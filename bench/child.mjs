@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  ROOT, createStory, diffRoutes, setScheduleState, simReset, simStats, wsapiText,
+  ROOT, createStory, diffRoutes, setScheduleState, simReset, simStats, wsapiUrl,
 } from './lib.mjs';
 import { mapArtifactNaive } from './plainjs.mjs';
 
@@ -99,14 +99,21 @@ async function runOp(RallyTracker) {
   return samples;
 }
 
-// The plain-JS comparison: fetch the same WSAPI pages the addon fetched, then JSON.parse each
-// page and map every artifact to the Issue shape. CPU is measured around the parse + map only
-// (`cpuMs`) and around fetch + parse + map (`cpuWithFetchMs`).
+// The plain-JS comparison: fetch the same WSAPI pages the addon fetched (with `fetch`, as a
+// TypeScript adapter would), then JSON.parse each page and map every artifact to the Issue
+// shape. CPU is measured around the parse + map only (`cpuMs`) and around fetch + parse + map
+// (`cpuWithFetchMs`).
+async function fetchText(p) {
+  const res = await fetch(wsapiUrl(sim, p), { headers: { ZSESSIONID: sim.apiKey } });
+  if (!res.ok) throw new Error(`GET ${p.split('?')[0]}: HTTP ${res.status}`);
+  return res.text();
+}
+
 async function runPlainJs() {
   gc();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const texts = await Promise.all(spec.paths.map((p) => wsapiText(sim, p)));
+  const texts = await Promise.all(spec.paths.map(fetchText));
   const c1 = process.cpuUsage();
   const t1 = performance.now();
   const issues = [];

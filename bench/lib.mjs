@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -57,10 +58,28 @@ export function startSim({ seed, apiKey, latencyMs }) {
   });
 }
 
+/**
+ * A plain node:http request. The harness does not use `fetch` itself: loading undici costs a
+ * child process tens of MB of RSS that would be charged to the scenario it measures.
+ */
+export function request(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function control(sim, method, p) {
-  const res = await fetch(`${sim.url}/__sim/${p}`, { method });
-  if (!res.ok) throw new Error(`/__sim/${p}: HTTP ${res.status} ${await res.text()}`);
-  return res.json();
+  const res = await request(`${sim.url}/__sim/${p}`, { method });
+  if (res.status !== 200) throw new Error(`/__sim/${p}: HTTP ${res.status} ${res.text}`);
+  return JSON.parse(res.text);
 }
 
 export const simStats = (sim) => control(sim, 'GET', 'stats');
@@ -69,16 +88,17 @@ export const simLog = (sim) => control(sim, 'GET', 'log');
 export const simBulk = (sim, type, count) =>
   control(sim, 'POST', `bulk?type=${encodeURIComponent(type)}&count=${count}`);
 
+export const wsapiUrl = (sim, pathAndQuery) =>
+  (pathAndQuery.startsWith('/') ? `${sim.url}${pathAndQuery}` : `${sim.url}${API}/${pathAndQuery}`);
+
 /** A raw WSAPI call with the key in `ZSESSIONID`; returns the response text. */
 export async function wsapiText(sim, pathAndQuery, init = {}) {
-  const url = pathAndQuery.startsWith('/') ? `${sim.url}${pathAndQuery}` : `${sim.url}${API}/${pathAndQuery}`;
-  const res = await fetch(url, {
+  const res = await request(wsapiUrl(sim, pathAndQuery), {
     ...init,
     headers: { ZSESSIONID: sim.apiKey, 'content-type': 'application/json', ...(init.headers ?? {}) },
   });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${pathAndQuery.split('?')[0]}: HTTP ${res.status}`);
-  return text;
+  if (res.status !== 200) throw new Error(`${init.method ?? 'GET'} ${pathAndQuery.split('?')[0]}: HTTP ${res.status}`);
+  return res.text;
 }
 
 export async function wsapi(sim, pathAndQuery, init) {
