@@ -2,7 +2,7 @@
 // --json report shape, and that the API key appears in no output at all.
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpsServer } from 'node:https'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -167,6 +167,28 @@ describe('rally-doctor', () => {
     r = await doctor(['--no-such-flag'])
     assert.equal(r.code, 2)
     assert.match(r.stderr, /unknown option --no-such-flag/)
+  })
+
+  test('the printed block, saved as ~/.panopticon/config.toml, is read back (api_key_env included)', async () => {
+    const first = JSON.parse((await doctor(['--json'], envFor(sim))).stdout)
+    const own = mkdtempSync(join(tmpdir(), 'rally-doctor-toml-'))
+    try {
+      mkdirSync(join(own, '.panopticon'))
+      writeFileSync(join(own, '.panopticon', 'config.toml'), `[trackers]\nprimary = "rally"\n\n${first.toml}`)
+      let r = await doctor(['--json'], { HOME: own, USERPROFILE: own, RALLY_API_KEY: sim.apiKey })
+      assert.equal(r.code, 0, r.stdout)
+      const again = JSON.parse(r.stdout)
+      assert.deepEqual([again.server, again.workspace.ref, again.project.ref], [sim.url, sim.workspace, sim.project])
+      // A custom api_key_env names the variable that holds the key.
+      const custom = first.toml.replace('api_key_env = "RALLY_API_KEY"', 'api_key_env = "ACME_RALLY_KEY"')
+      writeFileSync(join(own, '.panopticon', 'config.toml'), custom)
+      r = await doctor([], { HOME: own, USERPROFILE: own, ACME_RALLY_KEY: sim.apiKey })
+      assert.equal(r.code, 0, r.stdout)
+      r = await doctor([], { HOME: own, USERPROFILE: own })
+      assert.equal(r.code, 2, r.stdout)
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
   })
 
   test('flags and ~/.panopticon.env-style files are read; --api-key warns', async () => {

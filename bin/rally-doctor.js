@@ -9,10 +9,11 @@ const { join } = require('node:path')
 
 const USAGE = `usage: rally-doctor [--server HOST|URL] [--workspace REF] [--project REF]
                     [--no-scope-down] [--scope-up] [--proxy URL] [--ca-file PEM]
-                    [--env-file PATH] [--json] [--api-key KEY]
+                    [--config TOML] [--env-file PATH] [--json] [--api-key KEY]
 
-Reads RALLY_API_KEY, RALLY_SERVER, RALLY_WORKSPACE and RALLY_PROJECT from the environment,
-then from ~/.panopticon.env (as Panopticon's dashboard does); flags win over both.
+Settings come from the flags, then RALLY_API_KEY, RALLY_SERVER, RALLY_WORKSPACE and
+RALLY_PROJECT in the environment, then Panopticon's own files: the [trackers.rally] table of
+~/.panopticon/config.toml (its api_key_env names the key's variable) and ~/.panopticon.env.
 Prefer RALLY_API_KEY over --api-key: command lines end up in shell history and process lists.
 
 Exit codes: 0 all good, 2 configuration invalid, 3 server unreachable or TLS failure,
@@ -32,6 +33,7 @@ function parseArgs(argv) {
     '--proxy': 'proxy',
     '--ca-file': 'caFile',
     '--env-file': 'envFile',
+    '--config': 'config',
   }
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
@@ -54,28 +56,58 @@ function parseArgs(argv) {
   return out
 }
 
-/** `NAME=value` lines of an env file (no expansion); only the RALLY_* names we use. */
-function readEnvFile(path) {
+/** `NAME=value` lines of an env file (no expansion); only the names asked for. */
+function readEnvFile(path, names) {
   const found = {}
   for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Z_]+)\s*=\s*(.*?)\s*$/.exec(line)
-    if (!m || !ENV_NAMES.includes(m[1])) continue
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
+    if (!m || !names.includes(m[1])) continue
     found[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2')
   }
   return found
 }
 
+/**
+ * The `[trackers.rally]` table of Panopticon's ~/.panopticon/config.toml: the string keys
+ * Panopticon reads (api_key_env, server, workspace, project). Only `key = "value"` lines; a
+ * full TOML parser would be a dependency for four strings.
+ */
+function readPanopticonToml(path) {
+  const found = {}
+  let inRally = false
+  for (const raw of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const line = raw.trim()
+    if (line.startsWith('[')) {
+      inRally = /^\[\s*trackers\s*\.\s*rally\s*\]/.test(line)
+      continue
+    }
+    if (!inRally) continue
+    const m = /^([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')/.exec(line)
+    if (m) found[m[1]] = m[2] !== undefined ? m[2].replace(/\\(["\\])/g, '$1') : m[3]
+  }
+  return found
+}
+
+/**
+ * Flags win; then RALLY_* from the environment; then Panopticon's own files: the
+ * [trackers.rally] table of ~/.panopticon/config.toml (what `pan` uses) and ~/.panopticon.env
+ * (what the dashboard uses).
+ */
 function buildConfig(args, env) {
-  let file = {}
-  const envFile = args.envFile ?? join(homedir(), '.panopticon.env')
+  const home = homedir()
+  const envFile = args.envFile ?? join(home, '.panopticon.env')
   if (args.envFile && !existsSync(args.envFile)) throw new UsageError(`--env-file ${args.envFile} does not exist`)
-  if (existsSync(envFile)) file = readEnvFile(envFile)
-  const pick = (flag, name) => flag ?? (env[name] || undefined) ?? (file[name] || undefined)
+  const tomlFile = args.config ?? join(home, '.panopticon', 'config.toml')
+  if (args.config && !existsSync(args.config)) throw new UsageError(`--config ${args.config} does not exist`)
+  const toml = existsSync(tomlFile) ? readPanopticonToml(tomlFile) : {}
+  const keyEnv = /^[A-Za-z_][A-Za-z0-9_]*$/.test(toml.api_key_env ?? '') ? toml.api_key_env : 'RALLY_API_KEY'
+  const dotenv = existsSync(envFile) ? readEnvFile(envFile, [...ENV_NAMES, keyEnv]) : {}
+  const first = (...values) => values.find((v) => v !== undefined && v !== '')
   const config = {
-    apiKey: pick(args.apiKey, 'RALLY_API_KEY') ?? '',
-    server: pick(args.server, 'RALLY_SERVER'),
-    workspace: pick(args.workspace, 'RALLY_WORKSPACE'),
-    project: pick(args.project, 'RALLY_PROJECT'),
+    apiKey: first(args.apiKey, env[keyEnv], env.RALLY_API_KEY, dotenv[keyEnv], dotenv.RALLY_API_KEY) ?? '',
+    server: first(args.server, env.RALLY_SERVER, toml.server, dotenv.RALLY_SERVER),
+    workspace: first(args.workspace, env.RALLY_WORKSPACE, toml.workspace, dotenv.RALLY_WORKSPACE),
+    project: first(args.project, env.RALLY_PROJECT, toml.project, dotenv.RALLY_PROJECT),
     projectScopeDown: args.scopeDown,
     projectScopeUp: args.scopeUp,
     proxy: args.proxy,
