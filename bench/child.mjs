@@ -71,7 +71,7 @@ const OPS = {
     run: (t, s) => t.deleteIssue(s.fid),
   },
   listDashboard: { run: (t) => t.listIssues({ includeClosed: false, limit: 100 }) },
-  listAll: { run: (t) => t.listIssues({ includeClosed: true }) },
+  listAll: { run: (t) => t.listIssues({ includeClosed: true, ...spec.filters }) },
   gets: { run: (t) => Promise.all(spec.fids.map((fid) => t.getIssue(fid))) },
 };
 

@@ -10,6 +10,15 @@ import path from 'node:path';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const API = '/slm/webservice/v2.0';
 
+/** A description as Rally's rich-text editor stores it; the marker word lets a search find it. */
+export const RICH_MARKER = 'richbenchmarker';
+export const RICH_DESCRIPTION = '<div><b>Steps to reproduce</b></div><div><ol><li>Open the <i>checkout</i> page'
+  + ' on a phone</li><li>Add two items &amp; apply the code <code>SPRING25</code></li><li>Press <b>Pay</b></li>'
+  + '</ol></div><div>Expected: the confirmation page.&nbsp;Actual: a spinner, then'
+  + ' <span style="color:#c00">HTTP 500</span>; see <a href="https://logs.example.com/q?id=42">the log</a>.</div>'
+  + '<div><br></div><table><tbody><tr><td>Browser</td><td>Result</td></tr><tr><td>Safari 17</td><td>fails</td>'
+  + `</tr><tr><td>Chrome 120</td><td>works</td></tr></tbody></table><div>Tag: ${RICH_MARKER}</div>`;
+
 /** The release simulator when one was built, else the debug one (it is fast enough on loopback). */
 export function simBinary() {
   for (const p of ['target/release/rally-sim', 'target/debug/rally-sim']) {
