@@ -116,9 +116,16 @@ const NOTES = `Notes on what is measured:
   artifact to the Issue shape with a naive regex HTML strip (no Markdown), in a fresh process.
   "CPU only, no network" times the parse + map alone; the addon has no such split, so its figure
   includes work the JS figure leaves out: the comparison is biased towards plain JS.
-- The simulator's bulk stories all carry the same one-paragraph description; real descriptions
-  are longer, which costs the addon's HTML→Markdown more and the naive strip less. The Rust
-  benches (\`cargo bench -p rally-core\`) time parsing + normalisation of a realistic page alone.`;
+- Descriptions: the simulator's bulk stories all carry \`<p>Generated for load tests.</p>\`, which
+  the core converts on its plain-paragraph fast path. The "rich descriptions" rows give 2,000 of
+  them an editor-style description (formatting, a list, a link, a table, entities; set through
+  WSAPI before the run) and list exactly those (\`query\` filter): that is the full HTML→Markdown
+  path. Per-item costs of both paths: \`cargo bench -p rally-core\` (\`html_to_markdown/*\`).
+- The simulator is the debug build unless a release one exists (see the table above); it shares
+  the two cores with the client, so at 0 ms its own work (scanning the store for every query,
+  writing 2 MB pages) is part of every wall time, and the client's CPU figures carry some noise.
+  At 0 ms "Max in flight" reflects how many requests the simulator was serving at once, not the
+  client's cap.`;
 
 export function buildReport(rows, m) {
   return `# Benchmark results
