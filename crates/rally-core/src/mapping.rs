@@ -28,6 +28,12 @@ impl Default for StateOrders {
     }
 }
 
+/// Whether a ScheduleState value is outside the standard four: only such a value needs the
+/// workspace's discovered order to be read (before `Defined` → open, after `Accepted` → closed).
+pub fn is_custom_schedule_state(s: &str) -> bool {
+    !s.is_empty() && ![DEFINED, IN_PROGRESS, COMPLETED, "Accepted"].contains(&s)
+}
+
 impl StateOrders {
     fn schedule_rank(&self, s: &str) -> Option<usize> {
         self.schedule_states.iter().position(|x| x == s)

@@ -258,3 +258,13 @@ fn state_filters() {
         assert_eq!(state_filter(t, s, &d).render(), want, "{t:?} {s:?}");
     }
 }
+
+#[test]
+fn only_values_outside_the_standard_four_are_custom() {
+    for s in ["Defined", "In-Progress", "Completed", "Accepted", ""] {
+        assert!(!is_custom_schedule_state(s), "{s}");
+    }
+    for s in ["Idea", "Released", "accepted", "Defined "] {
+        assert!(is_custom_schedule_state(s), "{s}");
+    }
+}

@@ -16,6 +16,7 @@
 //!   fresh state (a Closed defect must also get `State = Open` to reopen).
 
 mod resolve;
+mod states;
 mod write;
 
 use crate::cache::{Caches, Located};
@@ -60,7 +61,6 @@ pub struct Tracker {
     http: Http,
     settings: Arc<Settings>,
     cache: Caches,
-    orders: StateOrders,
     resolved: resolve::Resolved,
 }
 
@@ -93,7 +93,6 @@ impl Tracker {
             http: Http::new(settings.clone())?,
             settings,
             cache: Caches::default(),
-            orders: StateOrders::default(),
             resolved: resolve::Resolved::default(),
         })
     }
@@ -163,16 +162,30 @@ impl Tracker {
         }
     }
 
-    fn ctx(&self) -> NormalizeCtx<'_> {
-        NormalizeCtx { web_base: &self.settings.origin, orders: &self.orders }
+    fn ctx<'a>(&'a self, orders: &'a StateOrders) -> NormalizeCtx<'a> {
+        NormalizeCtx { web_base: &self.settings.origin, orders }
     }
 
-    fn normalize(&self, op: &Op, a: &RallyArtifact) -> Result<Issue, RallyError> {
+    /// One artifact → Issue, with whatever state order its state needs (usually none).
+    async fn normalize(&self, op: &Op, a: &RallyArtifact) -> Result<Issue, RallyError> {
+        let orders = self.orders(op, states::Need::of([a])).await;
+        self.normalize_with(op, a, &orders)
+    }
+
+    fn normalize_with(&self, op: &Op, a: &RallyArtifact, orders: &StateOrders) -> Result<Issue, RallyError> {
         if let Some(l) = located_of(a) {
             self.cache.remember(l);
         }
-        issue_from_rally(a, &self.ctx())
+        issue_from_rally(a, &self.ctx(orders))
             .map_err(|m| RallyError::Protocol { operation: op.label(), excerpt: crate::error::excerpt(m.as_bytes()) })
+    }
+
+    /// Starts the Feature state lookup alongside a request when the id already says "feature",
+    /// so a cold feature read still takes one round trip.
+    async fn warm_orders(&self, op: &Op, t: Option<ArtifactType>) {
+        if t == Some(ArtifactType::Feature) {
+            self.orders(op, states::Need::FEATURE).await;
+        }
     }
 
     /// How a user-facing message names the issue: `US12` for FormattedIDs, else as typed.
@@ -277,11 +290,14 @@ impl Tracker {
         let parsed = parse_issue_id(id, "id")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("getIssue", Some(&shown));
-        let a = self.fetch_artifact(&op, &parsed, &shown).await?;
+        let (a, ()) =
+            futures_util::future::join(self.fetch_artifact(&op, &parsed, &shown), self.warm_orders(&op, parsed.artifact_type()))
+                .await;
+        let a = a?;
         if located_of(&a).is_none() {
             return Err(RallyError::invalid("id", format!("{shown} is not a UserStory, Defect, Task or Feature")));
         }
-        self.normalize(&op, &a)
+        self.normalize(&op, &a).await
     }
 
     pub async fn get_comments(&self, id: &str) -> Result<Vec<Comment>, RallyError> {
@@ -368,37 +384,55 @@ impl Tracker {
             None => Scope::Configured,
         };
         let include_closed = f.include_closed.unwrap_or(false);
-        let specs: Vec<QuerySpec<'_>> = self
-            .settings
-            .artifact_types
-            .iter()
-            .map(|&t| {
-                let mut parts = Vec::new();
-                match f.state {
-                    Some(s) => parts.push(state_filter(t, s, &self.orders)),
-                    None if !include_closed => parts.push(open_filter(t, &self.orders)),
-                    None => {}
+        let spec_for = |t: ArtifactType, orders: &StateOrders| {
+            let mut parts = Vec::new();
+            match f.state {
+                Some(s) => parts.push(state_filter(t, s, orders)),
+                None if !include_closed => parts.push(open_filter(t, orders)),
+                None => {}
+            }
+            for l in &labels {
+                parts.push(Query::eq("Tags.Name", l.as_str()));
+            }
+            if let Some(o) = &owner {
+                parts.push(Query::eq("Owner", QValue::Ref(o.clone())));
+            }
+            if let Some(q) = &text {
+                parts.push(Query::contains("Name", q.as_str()).or(Query::contains("Description", q.as_str())));
+            }
+            QuerySpec {
+                type_path: t.type_path(),
+                query: Query::all(parts).map(|q| q.render()),
+                fetch: ARTIFACT_FETCH,
+                order: Some("LastUpdateDate desc,ObjectID"),
+                scope,
+                types: None,
+            }
+        };
+        let defaults = StateOrders::default();
+        // A Feature state filter names the first/last states of the type's order, so the
+        // feature query waits for that lookup (once per tracker); the other types do not.
+        let filtered = f.state.is_some() || !include_closed;
+        let per_type = join_all(self.settings.artifact_types.iter().map(|&t| {
+            let (op, spec_for, defaults) = (&op, &spec_for, &defaults);
+            async move {
+                match t {
+                    ArtifactType::Feature if filtered => {
+                        let orders = self.orders(op, states::Need::FEATURE).await;
+                        self.query_all::<RallyArtifact>(op, &spec_for(t, &orders), limit).await
+                    }
+                    ArtifactType::Feature => {
+                        let spec = spec_for(t, defaults);
+                        let (r, ()) =
+                            futures_util::future::join(self.query_all(op, &spec, limit), self.warm_orders(op, Some(t)))
+                                .await;
+                        r
+                    }
+                    _ => self.query_all::<RallyArtifact>(op, &spec_for(t, defaults), limit).await,
                 }
-                for l in &labels {
-                    parts.push(Query::eq("Tags.Name", l.as_str()));
-                }
-                if let Some(o) = &owner {
-                    parts.push(Query::eq("Owner", QValue::Ref(o.clone())));
-                }
-                if let Some(q) = &text {
-                    parts.push(Query::contains("Name", q.as_str()).or(Query::contains("Description", q.as_str())));
-                }
-                QuerySpec {
-                    type_path: t.type_path(),
-                    query: Query::all(parts).map(|q| q.render()),
-                    fetch: ARTIFACT_FETCH,
-                    order: Some("LastUpdateDate desc,ObjectID"),
-                    scope,
-                    types: None,
-                }
-            })
-            .collect();
-        let per_type = join_all(specs.iter().map(|s| self.query_all::<RallyArtifact>(&op, s, limit))).await;
+            }
+        }))
+        .await;
         let mut all: Vec<RallyArtifact> = Vec::new();
         let mut total = 0usize;
         for r in per_type {
@@ -423,9 +457,10 @@ impl Tracker {
                 );
             }
         }
+        let orders = self.orders(&op, states::Need::of(&all)).await;
         let mut out = Vec::with_capacity(all.len());
         for a in &all {
-            match self.normalize(&op, a) {
+            match self.normalize_with(&op, a, &orders) {
                 Ok(i) => out.push(i),
                 Err(e) => self.settings.log.emit("warn", format!("listIssues: skipped an artifact: {e}")),
             }

@@ -22,6 +22,15 @@ async fn get_issue_costs_one_request_for_every_id_form() {
             e.reset_stats().await;
             let got = fresh.get_issue(id).await.unwrap_or_else(|err| panic!("{id}: {err}"));
             assert_eq!(got, *issue, "{id}");
+            if ty == ArtifactType::Feature {
+                // A feature's state is read against the type's state order, looked up once per
+                // tracker (alongside the read when the id names the type).
+                let routes = e.routes().await;
+                assert_eq!(e.total().await, 2, "getIssue({id}) requests: {routes:?}");
+                assert!(routes.contains(&("GET /slm/webservice/v2.0/state".to_string(), 1)), "{routes:?}");
+                e.reset_stats().await;
+                assert_eq!(fresh.get_issue(id).await.unwrap(), *issue, "{id}");
+            }
             assert_eq!(e.total().await, 1, "getIssue({id}) requests: {:?}", e.routes().await);
         }
     }

@@ -6,7 +6,7 @@ use crate::config::parse_container_ref;
 use crate::error::RallyError;
 use crate::http::Request;
 use crate::query::Query;
-use crate::rally_types::{RallyState, RallyTag, RallyUser};
+use crate::rally_types::{RallyTag, RallyUser};
 use crate::retry::OpKind;
 use crate::wsapi::{classify_errors, CreateEnvelope, GetEnvelope, Op, QueryResult};
 use reqwest::Method;
@@ -16,7 +16,10 @@ use tokio::sync::OnceCell;
 #[derive(Default)]
 pub(super) struct Resolved {
     me: OnceCell<String>,
-    feature_states: OnceCell<Vec<(String, String)>>,
+    /// Feature states `(name, /state/<oid>)` in order (see `states.rs`).
+    pub(super) feature_states: OnceCell<super::states::Discovered<(String, String)>>,
+    /// ScheduleState values in order (see `states.rs`).
+    pub(super) schedule_states: OnceCell<super::states::Discovered<String>>,
     /// Serialises tag creation so two concurrent writes with a new label make one tag.
     tag_creation: tokio::sync::Mutex<()>,
 }
@@ -36,7 +39,7 @@ struct Named {
 }
 
 /// A ref from a fetched object: relative, as requests prefer.
-fn relative_ref(r: Option<&str>, kind: &str, oid: Option<u64>) -> Option<String> {
+pub(super) fn relative_ref(r: Option<&str>, kind: &str, oid: Option<u64>) -> Option<String> {
     if let Some(oid) = oid {
         return Some(format!("/{kind}/{oid}"));
     }
@@ -257,29 +260,7 @@ impl Tracker {
 
     /// `/state/<oid>` of a Feature state by name (the states are read once, in order).
     pub(super) async fn feature_state_ref(&self, op: &Op, name: &str) -> Result<String, RallyError> {
-        let states = self
-            .resolved
-            .feature_states
-            .get_or_try_init(|| async {
-                let spec = QuerySpec {
-                    type_path: "state",
-                    query: Some(Query::eq("TypeDef.Name", "Feature").render()),
-                    fetch: "ObjectID,Name,OrderIndex",
-                    order: Some("OrderIndex"),
-                    scope: Scope::Configured,
-                    types: None,
-                };
-                let r: QueryResult<RallyState> = self.query_page(&Op::new(op.name, None), &spec, 1, 200).await?;
-                Ok::<_, RallyError>(
-                    r.results
-                        .iter()
-                        .filter_map(|s| {
-                            Some((s.name.clone()?, relative_ref(s.r#ref.as_deref(), "state", s.object_id)?))
-                        })
-                        .collect(),
-                )
-            })
-            .await?;
+        let states = self.feature_states_or_err(op).await?;
         states.iter().find(|(n, _)| n == name).map(|(_, r)| r.clone()).ok_or_else(|| RallyError::Rejected {
             operation: op.label(),
             errors: vec![format!("the workspace has no Feature state named {name:?}")],

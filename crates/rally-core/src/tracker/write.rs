@@ -2,12 +2,13 @@
 //! stored (`fetch=` on the write), and a create whose outcome is unknown is reconciled before
 //! it is ever sent again.
 
+use super::states::Need;
 use super::{located_of, QuerySpec, Scope, Tracker};
 use crate::cache::Located;
 use crate::error::RallyError;
 use crate::http::{CallError, Request};
 use crate::ids::{parse_issue_id, IssueId};
-use crate::mapping::{fields, priority_to_rally, write_state, RawState};
+use crate::mapping::{fields, priority_to_rally, write_state, RawState, StateOrders};
 use crate::model::{ArtifactType, Comment, Issue, IssueState, IssueUpdate, NewIssue};
 use crate::normalize::comment_from_rally;
 use crate::query::{QValue, Query};
@@ -96,7 +97,8 @@ impl Tracker {
     async fn state_fields(&self, op: &Op, l: &Located, target: IssueState) -> Result<Map<String, Value>, RallyError> {
         let raw = RawState { schedule_state: l.schedule_state.as_deref(), state: l.state.as_deref() };
         let mut out = Map::new();
-        let Some(writes) = write_state(l.artifact_type, target, &raw, &self.orders) else {
+        let orders = self.orders(op, Need::of_located(l)).await;
+        let Some(writes) = write_state(l.artifact_type, target, &raw, &orders) else {
             return Ok(out);
         };
         for (field, value) in fields(&writes) {
@@ -183,8 +185,12 @@ impl Tracker {
             let refs = self.resolve_tags(&op, &names).await?;
             body.insert("Tags".into(), Value::Array(refs.into_iter().map(|r| json!({ "_ref": r })).collect()));
         }
-        match self.write_with_state(&op, &l, body, u.state).await? {
-            Some(stored) => self.normalize(&op, &stored),
+        // An updated feature is read against the Feature order: look it up meanwhile.
+        let (written, ()) =
+            futures_util::future::join(self.write_with_state(&op, &l, body, u.state), self.warm_orders(&op, Some(l.artifact_type)))
+                .await;
+        match written? {
+            Some(stored) => self.normalize(&op, &stored).await,
             // Nothing to write as far as the cache knows: read it, and if the read shows the
             // cached state was stale, move it after all.
             None => {
@@ -192,10 +198,10 @@ impl Tracker {
                 if let (Some(target), Some(fresh)) = (u.state, located_of(&a)) {
                     self.cache.remember(fresh.clone());
                     if let Some(stored) = self.write_with_state(&op, &fresh, Map::new(), Some(target)).await? {
-                        return self.normalize(&op, &stored);
+                        return self.normalize(&op, &stored).await;
                     }
                 }
-                self.normalize(&op, &a)
+                self.normalize(&op, &a).await
             }
         }
     }
@@ -204,15 +210,22 @@ impl Tracker {
         let parsed = parse_issue_id(id, "id")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("transitionIssue", Some(&shown));
-        let at_target = |l: &Located| {
+        let at_target = |l: &Located, orders: &StateOrders| {
             let raw = RawState { schedule_state: l.schedule_state.as_deref(), state: l.state.as_deref() };
-            write_state(l.artifact_type, state, &raw, &self.orders).is_none()
+            write_state(l.artifact_type, state, &raw, orders).is_none()
         };
         // A cached state that differs from the target is written over directly; one that says
         // "already there" could be stale, so a read decides before a no-op.
-        let l = match self.cached(&parsed, &shown) {
-            Some(l) if !at_target(&l) => l,
-            _ => self.locate(&op, &parsed, &shown, true).await?,
+        let cached = match self.cached(&parsed, &shown) {
+            Some(l) => {
+                let orders = self.orders(&op, Need::of_located(&l)).await;
+                Some(l).filter(|l| !at_target(l, &orders))
+            }
+            None => None,
+        };
+        let l = match cached {
+            Some(l) => l,
+            None => self.locate(&op, &parsed, &shown, true).await?,
         };
         self.write_with_state(&op, &l, Map::new(), Some(state)).await?;
         Ok(())
@@ -402,25 +415,31 @@ impl Tracker {
         let body = to_body(t.type_name(), fields);
         let path = format!("{}/create", t.type_path());
         let started = SystemTime::now();
-        let stored: RallyArtifact = match self.create_once(&op, &path, ARTIFACT_FETCH, &body).await {
-            Ok(a) => a,
-            Err(e) if e.maybe_applied => match self.find_recent_artifact(&op, t, &title, &project, started).await {
-                Ok(Some(a)) => a,
-                Ok(None) => self.create_once(&op, &path, ARTIFACT_FETCH, &body).await.map_err(|e2| {
-                    if e2.maybe_applied {
-                        self.unknown_outcome(&op, &format!("{title:?}"), e2.error)
-                    } else {
-                        e2.error
-                    }
-                })?,
-                Err(_) => return Err(self.unknown_outcome(&op, &format!("{title:?}"), e.error)),
-            },
-            Err(e) => return Err(e.error),
+        let create = async {
+            let stored: RallyArtifact = match self.create_once(&op, &path, ARTIFACT_FETCH, &body).await {
+                Ok(a) => a,
+                Err(e) if e.maybe_applied => match self.find_recent_artifact(&op, t, &title, &project, started).await {
+                    Ok(Some(a)) => a,
+                    Ok(None) => self.create_once(&op, &path, ARTIFACT_FETCH, &body).await.map_err(|e2| {
+                        if e2.maybe_applied {
+                            self.unknown_outcome(&op, &format!("{title:?}"), e2.error)
+                        } else {
+                            e2.error
+                        }
+                    })?,
+                    Err(_) => return Err(self.unknown_outcome(&op, &format!("{title:?}"), e.error)),
+                },
+                Err(e) => return Err(e.error),
+            };
+            Ok::<_, RallyError>(stored)
         };
+        // A new feature's state is read against the Feature order: look it up meanwhile.
+        let (stored, ()) = futures_util::future::join(create, self.warm_orders(&op, Some(t))).await;
+        let stored = stored?;
         if let Some(oid) = stored.object_id {
             self.cache.mark_created(oid);
         }
-        self.normalize(&op, &stored)
+        self.normalize(&op, &stored).await
     }
 
     /// The artifact a lost create would have made: same type, Name and Project, created by

@@ -1,0 +1,233 @@
+//! The workspace's state orders, discovered once per tracker and only when an operation needs
+//! them: the ScheduleState values when a story or defect carries one outside the standard four
+//! (so the common case costs nothing), the Feature states whenever a feature is read, listed,
+//! written or filtered (the write needs their `/state/<oid>` refs anyway; one lookup serves
+//! both). Concurrent callers share one in-flight lookup. A read never fails for want of
+//! metadata: a failed lookup falls back to the defaults with a warning.
+
+use super::{located_of, QuerySpec, Scope, Tracker};
+use crate::cache::Located;
+use crate::error::RallyError;
+use crate::mapping::{is_custom_schedule_state, StateOrders};
+use crate::model::ArtifactType;
+use crate::query::Query;
+use crate::rally_types::{RallyArtifact, RallyState};
+use crate::wsapi::{Op, QueryResult};
+use serde::Deserialize;
+
+/// What mapping some artifacts needs beyond the default orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Need {
+    pub schedule: bool,
+    pub feature: bool,
+}
+
+impl Need {
+    pub const FEATURE: Need = Need { schedule: false, feature: true };
+
+    pub fn of_located(l: &Located) -> Need {
+        let custom = l.schedule_state.as_deref().is_some_and(is_custom_schedule_state);
+        match l.artifact_type {
+            ArtifactType::UserStory => Need { schedule: custom, feature: false },
+            // A Closed defect is closed whatever its ScheduleState.
+            ArtifactType::Defect => Need { schedule: custom && l.state.as_deref() != Some("Closed"), feature: false },
+            ArtifactType::Task => Need::default(),
+            ArtifactType::Feature => Need::FEATURE,
+        }
+    }
+
+    pub fn of<'a>(artifacts: impl IntoIterator<Item = &'a RallyArtifact>) -> Need {
+        let mut need = Need::default();
+        for l in artifacts.into_iter().filter_map(located_of) {
+            let n = Need::of_located(&l);
+            need.schedule |= n.schedule;
+            need.feature |= n.feature;
+            if need.schedule && need.feature {
+                break;
+            }
+        }
+        need
+    }
+}
+
+/// A lookup outcome worth keeping: the values, or `None` when Rally answered but the answer
+/// cannot be used (then the defaults apply for the tracker's life; asking again would only
+/// repeat the same answer). Transient failures are not kept, so a later call tries again.
+pub(super) type Discovered<T> = Option<Vec<T>>;
+
+#[derive(Deserialize)]
+struct Def {
+    #[serde(rename = "ObjectID")]
+    object_id: Option<u64>,
+    #[serde(rename = "ElementName")]
+    element_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Allowed {
+    #[serde(rename = "StringValue")]
+    string_value: Option<String>,
+    #[serde(rename = "ValueIndex")]
+    value_index: Option<f64>,
+}
+
+fn transient(e: &RallyError) -> bool {
+    matches!(e, RallyError::Unavailable { .. } | RallyError::Timeout { .. })
+}
+
+impl Tracker {
+    /// The orders for mapping: the defaults, with the parts `need` names discovered.
+    pub(super) async fn orders(&self, op: &Op, need: Need) -> StateOrders {
+        let mut orders = StateOrders::default();
+        if need.schedule {
+            if let Some(v) = self.schedule_states(op).await {
+                orders.schedule_states = v.to_vec();
+            }
+        }
+        if need.feature {
+            if let Some(v) = self.feature_states(op).await {
+                orders.feature_states = v.iter().map(|(name, _)| name.clone()).collect();
+            }
+        }
+        orders
+    }
+
+    fn discovery_failed(&self, op: &Op, what: &str, e: &RallyError) {
+        self.settings.log.emit("warn", format!("{}: {what} could not be read ({e}); using the defaults", op.label()));
+    }
+
+    /// ScheduleState values in order (the empty "no value" entry skipped), `None` = defaults.
+    pub(super) async fn schedule_states(&self, op: &Op) -> Option<&[String]> {
+        let cell = self.resolved.schedule_states.get_or_try_init(|| async {
+            match self.read_schedule_states(op).await {
+                Ok(v) if !v.is_empty() => Ok(Some(v)),
+                Ok(_) => {
+                    let none = RallyError::Protocol { operation: op.label(), excerpt: "no ScheduleState values".into() };
+                    self.discovery_failed(op, "the ScheduleState values", &none);
+                    Ok(None)
+                }
+                Err(e) if transient(&e) => Err(e),
+                Err(e) => {
+                    self.discovery_failed(op, "the ScheduleState values", &e);
+                    Ok(None)
+                }
+            }
+        });
+        match cell.await {
+            Ok(v) => v.as_deref(),
+            Err(e) => {
+                self.discovery_failed(op, "the ScheduleState values", &e);
+                None
+            }
+        }
+    }
+
+    /// Feature states `(name, /state/<oid>)` by `OrderIndex`. Errors are returned (a write
+    /// cannot go on without the ref); readers go through `orders`, which falls back.
+    pub(super) async fn feature_states_or_err(&self, op: &Op) -> Result<&[(String, String)], RallyError> {
+        let found = self
+            .resolved
+            .feature_states
+            .get_or_try_init(|| async {
+                match self.read_feature_states(op).await {
+                    Ok(v) if !v.is_empty() => Ok(Some(v)),
+                    Ok(_) => {
+                        let none = RallyError::Protocol { operation: op.label(), excerpt: "no Feature states".into() };
+                        self.discovery_failed(op, "the Feature states", &none);
+                        Ok(None)
+                    }
+                    Err(e) if transient(&e) => Err(e),
+                    Err(e) => {
+                        self.discovery_failed(op, "the Feature states", &e);
+                        Ok(None)
+                    }
+                }
+            })
+            .await?;
+        found.as_deref().ok_or_else(|| RallyError::Rejected {
+            operation: op.label(),
+            errors: vec!["the workspace's Feature states could not be read (GET /state)".into()],
+        })
+    }
+
+    async fn feature_states(&self, op: &Op) -> Option<&[(String, String)]> {
+        match self.feature_states_or_err(op).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if transient(&e) {
+                    self.discovery_failed(op, "the Feature states", &e);
+                }
+                None
+            }
+        }
+    }
+
+    async fn read_feature_states(&self, op: &Op) -> Result<Vec<(String, String)>, RallyError> {
+        let spec = QuerySpec {
+            type_path: "state",
+            query: Some(Query::eq("TypeDef.Name", "Feature").render()),
+            fetch: "ObjectID,Name,OrderIndex",
+            order: Some("OrderIndex"),
+            scope: Scope::Configured,
+            types: None,
+        };
+        let r: QueryResult<RallyState> = self.query_page(&Op::new(op.name, None), &spec, 1, 200).await?;
+        let mut states: Vec<&RallyState> = r.results.iter().collect();
+        // Already ordered by the query; sorting again costs nothing and does not trust it.
+        states.sort_by(|a, b| a.order_index.partial_cmp(&b.order_index).unwrap_or(std::cmp::Ordering::Equal));
+        Ok(states
+            .into_iter()
+            .filter_map(|s| Some((s.name.clone()?, super::resolve::relative_ref(s.r#ref.as_deref(), "state", s.object_id)?)))
+            .collect())
+    }
+
+    /// typedefinition `HierarchicalRequirement` → its Attributes → `ScheduleState` → the
+    /// AllowedValues collection: three requests, once per tracker, and only when a custom
+    /// value was seen.
+    async fn read_schedule_states(&self, op: &Op) -> Result<Vec<String>, RallyError> {
+        let lookup = Op::new(op.name, None);
+        let missing = |what: &str| RallyError::Protocol { operation: lookup.label(), excerpt: format!("no {what}") };
+        let types = QuerySpec {
+            type_path: "typedefinition",
+            query: Some(Query::eq("TypePath", "HierarchicalRequirement").render()),
+            fetch: "ObjectID,ElementName,TypePath",
+            order: None,
+            scope: Scope::Configured,
+            types: None,
+        };
+        let r: QueryResult<Def> = self.query_page(&lookup, &types, 1, 20).await?;
+        let type_oid = r.results.iter().find_map(|d| d.object_id).ok_or_else(|| missing("story type definition"))?;
+        let attributes_path = format!("TypeDefinition/{type_oid}/Attributes");
+        let attributes = QuerySpec {
+            type_path: &attributes_path,
+            query: None,
+            fetch: "ObjectID,ElementName",
+            order: None,
+            scope: Scope::Configured,
+            types: None,
+        };
+        // Every attribute in one page rather than a query on the collection: a story type has
+        // a few dozen (plus custom fields), well under one page.
+        let r: QueryResult<Def> = self.query_page(&lookup, &attributes, 1, 2000).await?;
+        let attr_oid = r
+            .results
+            .iter()
+            .find(|d| d.element_name.as_deref() == Some("ScheduleState"))
+            .and_then(|d| d.object_id)
+            .ok_or_else(|| missing("ScheduleState attribute"))?;
+        let values_path = format!("AttributeDefinition/{attr_oid}/AllowedValues");
+        let values = QuerySpec {
+            type_path: &values_path,
+            query: None,
+            fetch: "StringValue,ValueIndex",
+            order: None,
+            scope: Scope::Configured,
+            types: None,
+        };
+        let r: QueryResult<Allowed> = self.query_page(&lookup, &values, 1, 200).await?;
+        let mut allowed: Vec<&Allowed> = r.results.iter().collect();
+        // The collection comes in value order; ValueIndex, where present, says so explicitly.
+        allowed.sort_by(|a, b| a.value_index.partial_cmp(&b.value_index).unwrap_or(std::cmp::Ordering::Equal));
+        Ok(allowed.into_iter().filter_map(|a| a.string_value.clone()).filter(|v| !v.is_empty()).collect())
+    }
+}
