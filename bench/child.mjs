@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  ROOT, createStory, diffRoutes, setScheduleState, simReset, simStats, wsapiUrl,
+  ROOT, createStory, diffRoutes, setScheduleState, simLog, simReset, simStats, wsapiUrl,
 } from './lib.mjs';
 import { mapArtifactNaive } from './plainjs.mjs';
 
@@ -32,8 +32,11 @@ async function measure(fn) {
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
   const st = await simStats(sim);
+  // The simulator's own time per request (latency included), to tell its share of the wall.
+  const { requests } = await simLog(sim);
+  const simMs = requests.length ? requests.reduce((n, r) => n + r.durationMs, 0) / requests.length : undefined;
   return {
-    wallMs, cpuMs: (c.user + c.system) / 1000, trips: st.total,
+    wallMs, cpuMs: (c.user + c.system) / 1000, trips: st.total, simMs,
     maxInFlight: st.maxInFlight, routes: diffRoutes({}, st.byRoute), out,
   };
 }

@@ -31,7 +31,11 @@ function target(row, ctx) {
     case 'gets': {
       const inflight = Math.max(...row.samples.map((s) => s.maxInFlight ?? 0));
       const parts = [ok(worst === 1000, '1000'), ok(inflight <= row.cap, `in flight ≤ ${row.cap}`)];
-      if (row.latency > 0) parts.push([`≈ ${Math.ceil(1000 / row.cap) * row.latency} ms`, null]);
+      if (row.latency > 0) {
+        const rounds = Math.ceil(1000 / row.cap);
+        const sim = median(row.samples.map((s) => s.simMs ?? NaN));
+        parts.push([`≈ ${rounds * row.latency} ms (${rounds} × ${row.latency}; with the simulator's ${fmt(sim)} ms per request: ${fmt(rounds * sim, 0)})`, null]);
+      }
       return parts;
     }
     case 'op': {
