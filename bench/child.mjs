@@ -36,9 +36,30 @@ async function measure(fn) {
   const { requests } = await simLog(sim);
   const simMs = requests.length ? requests.reduce((n, r) => n + r.durationMs, 0) / requests.length : undefined;
   return {
-    wallMs, cpuMs: (c.user + c.system) / 1000, trips: st.total, simMs,
+    wallMs, cpuMs: (c.user + c.system) / 1000, trips: st.total, simMs, ...rounds(requests),
     maxInFlight: st.maxInFlight, routes: diffRoutes({}, st.byRoute), out,
   };
+}
+
+/**
+ * From the simulator's log: how many sequential rounds the requests formed (a request starting
+ * after every request of the current round had begun and one of them had ended opens a new
+ * round) and how long the simulator was busy from the first start to the last end.
+ */
+function rounds(requests) {
+  if (!requests.length) return {};
+  const rs = requests.map((r) => ({ start: r.startedMs, end: r.startedMs + r.durationMs })).sort((a, b) => a.start - b.start);
+  let waves = 1;
+  let firstEnd = rs[0].end;
+  for (const r of rs.slice(1)) {
+    if (r.start >= firstEnd) {
+      waves += 1;
+      firstEnd = r.end;
+    } else {
+      firstEnd = Math.min(firstEnd, r.end);
+    }
+  }
+  return { waves, simBusyMs: Math.max(...rs.map((r) => r.end)) - rs[0].start };
 }
 
 let counter = 0;

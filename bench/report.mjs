@@ -21,6 +21,11 @@ function target(row, ctx) {
     case 'list': {
       const pages = Math.ceil(row.N / 2000);
       const parts = [ok(worst === pages, `${pages} page${pages > 1 ? 's' : ''}`)];
+      if (pages > 1) {
+        const waves = Math.max(...row.samples.map((s) => s.waves ?? Infinity));
+        const busy = median(row.samples.map((s) => s.simBusyMs ?? NaN));
+        parts.push(ok(waves <= 2, `2 rounds (seen: ${waves}; simulator busy ${fmt(busy, 0)} ms of it)`));
+      }
       if (row.N === 10000 && row.mode === 'cold') parts.push(ok(row.rssMB < 150, 'RSS < 150 MB'));
       const js = ctx.jsCpu[`${row.latency}/${row.group}`];
       if (row.mode === 'cold' && js) {
@@ -62,7 +67,9 @@ function cells(row, ctx) {
   const inflight = row.samples.map((s) => s.maxInFlight).filter((x) => x !== undefined);
   const tg = row.error ? [[`FAILED: ${row.error}`, false]] : target(row, ctx);
   const tgText = tg.map(([t, m]) => (m === null ? t : `${t} ${m ? '✓' : '✗'}`)).join(', ');
-  return [`${row.latency}`, row.name, row.mode ?? '', row.samples.length ? String(row.samples.length) : '—', trips(row), tgText || '',
+  const waves = row.samples.map((s) => s.waves).filter((x) => x !== undefined);
+  return [`${row.latency}`, row.name, row.mode ?? '', row.samples.length ? String(row.samples.length) : '—', trips(row),
+    waves.length ? String(Math.max(...waves)) : '—', tgText || '',
     fmt(median(w)), fmt(quantile(w, 0.95)), fmt(median(c)), fmt(row.rssMB, 0),
     inflight.length ? String(Math.max(...inflight)) : ''];
 }
@@ -80,7 +87,7 @@ function expand(rows) {
   });
 }
 
-const HEAD = ['Latency ms', 'Scenario', 'Mode', 'n', 'Round trips', 'Target (issue 4)', 'Wall p50 ms',
+const HEAD = ['Latency ms', 'Scenario', 'Mode', 'n', 'Round trips', 'Rounds', 'Target (issue 4)', 'Wall p50 ms',
   'Wall p95 ms', 'CPU p50 ms', 'Peak RSS MB', 'Max in flight'];
 
 // Lists and their plain-JS comparisons stay side by side (the sort is stable).
@@ -99,7 +106,8 @@ export function renderTable(rows) {
 const NOTES = `Notes on what is measured:
 - Round trips: requests counted by the simulator (/__sim/stats, reset just before the measured
   call), so lookups, retries and pages all count. Shown as the value, or median (min–max).
-  The target column judges the worst sample.
+  The target column judges the worst sample. Rounds: how many of them had to wait for each
+  other (from the simulator's request log; the worst sample) — what the wall time is made of.
 - Wall: the measured call alone, from a fresh tracker (cold: first touch, nothing cached) or from
   a tracker that already touched the same issue (warm: the same call made once before, or a
   \`getIssue\` where it cannot be repeated: deleteIssue, no-op transition). Medians and p95 are
