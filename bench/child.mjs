@@ -124,7 +124,7 @@ async function runOp(RallyTracker) {
     const subject = { ...(spec.subjects?.[i % spec.subjects.length] ?? {}) };
     if (op.prep) await op.prep(subject);
     const t = warmTracker ?? make();
-    if (warmTracker) await (op.prime ?? op.run)(t, subject);
+    for (let k = 0; warmTracker && k < (spec.primes ?? 1); k++) await (op.prime ?? op.run)(t, subject);
     const m = await measure(() => op.run(t, subject));
     const len = Array.isArray(m.out) ? m.out.length : undefined;
     if (spec.expectLen !== undefined && len !== spec.expectLen) {
