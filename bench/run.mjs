@@ -206,9 +206,14 @@ async function suite(sim) {
 function addonInfo() {
   const f = readdirSync(ROOT).find((x) => x.startsWith('panopticon-rally.') && x.endsWith('.node'));
   if (!f) return 'none';
-  const mb = (statSync(path.join(ROOT, f)).size / 2 ** 20).toFixed(1);
+  const st = statSync(path.join(ROOT, f));
+  const mb = (st.size / 2 ** 20).toFixed(1);
   const debug = spawnSync('file', [path.join(ROOT, f)], { encoding: 'utf8' }).stdout?.includes('debug_info');
-  return `${f}, ${mb} MB${debug === undefined ? '' : debug ? ', with debug info (debug build?)' : ', stripped'}`;
+  // A .node older than the last commit to the Rust sources does not measure that code.
+  const git = spawnSync('git', ['log', '-1', '--format=%ct %h', '--', 'crates/rally-core/src', 'src'], { cwd: ROOT, encoding: 'utf8' });
+  const [ct, sha] = (git.stdout ?? '').trim().split(' ');
+  const stale = ct && Number(ct) * 1000 > st.mtimeMs ? `; OLDER than the last Rust source commit ${sha}` : '';
+  return `${f}, ${mb} MB${debug === undefined ? '' : debug ? ', with debug info (debug build?)' : ', stripped'}, built ${st.mtime.toISOString()}${stale}`;
 }
 
 function machine() {
