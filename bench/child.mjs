@@ -27,7 +27,7 @@ const gc = () => globalThis.gc?.();
  * block at the very end is only recorded when the next timer fires, hence the short wait.
  */
 async function loopMax(h) {
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 5));
   h.disable();
   return h.max / 1e6;
 }
