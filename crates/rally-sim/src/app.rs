@@ -66,10 +66,10 @@ impl App {
         schedule_states: &'static [&'static str],
         base: String,
         faults: Faults,
-    ) -> (App, u64) {
+    ) -> Result<(App, u64), String> {
         let (seed_n, api_key, extra) = (cfg.seed, cfg.api_key.as_str(), &cfg.extra_keys);
         let extra_users: Vec<String> = extra.iter().map(|(_, u)| u.clone()).collect();
-        let seeded = seed::seed(seed_n, &extra_users, schedule_states);
+        let seeded = seed::seed(seed_n, &extra_users, schedule_states)?;
         let owner_name = seeded.store.get(seeded.owner).and_then(|u| u.str("UserName")).unwrap_or("").to_string();
         let mut keys = vec![(api_key.to_string(), owner_name)];
         keys.extend(extra.iter().cloned());
@@ -83,7 +83,7 @@ impl App {
             stats: Mutex::new(Stats::default()),
             limiters: Mutex::new(HashMap::new()),
         };
-        (app, seeded.owner)
+        Ok((app, seeded.owner))
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, Store> {
@@ -112,6 +112,9 @@ impl App {
 
     pub fn reseed(&self) {
         let extra: Vec<String> = self.keys.iter().skip(1).map(|(_, u)| u.clone()).collect();
-        *self.write() = seed::seed(self.seed, &extra, self.schedule_states).store;
+        // The seed was accepted at start, so building it again cannot fail.
+        if let Ok(seeded) = seed::seed(self.seed, &extra, self.schedule_states) {
+            *self.write() = seeded.store;
+        }
     }
 }

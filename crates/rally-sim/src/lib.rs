@@ -31,7 +31,8 @@ use tokio::sync::oneshot;
 /// Options of one simulator (the binary's flags map onto these).
 #[derive(Clone)]
 pub struct SimConfig {
-    /// Seed of the deterministic data set: same seed, same objects and ObjectIDs.
+    /// The number of work items to generate (10 to 1,000,000), which also seeds the
+    /// generator: the same value gives the same objects and ObjectIDs. Default 113.
     pub seed: u64,
     /// The main API key (`ZSESSIONID`); it belongs to the first seeded user.
     pub api_key: String,
@@ -56,7 +57,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
-            seed: 1,
+            seed: 113,
             api_key: "_simTestKey0123456789".to_string(),
             extra_keys: Vec::new(),
             latency_ms: 0,
@@ -178,6 +179,7 @@ fn schedule_states(custom: Option<&[String]>) -> Result<&'static [&'static str],
 
 /// Starts a simulator on 127.0.0.1 (an ephemeral port unless `cfg.port` is set).
 pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
+    seed::counts(cfg.seed)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
         .await
         .map_err(|e| format!("cannot bind 127.0.0.1:{}: {e}", cfg.port))?;
@@ -189,7 +191,7 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
         faults.set_spec(spec)?;
     }
     let states = schedule_states(cfg.schedule_states.as_deref())?;
-    let (app, owner) = App::new(&cfg, states, base.clone(), faults);
+    let (app, owner) = App::new(&cfg, states, base.clone(), faults)?;
     if cfg.extra_stories > 0 {
         seed::bulk(&mut app.write(), Kind::HierarchicalRequirement, cfg.extra_stories, owner)?;
     }

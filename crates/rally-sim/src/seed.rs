@@ -30,6 +30,40 @@ const POSTS: [&str; 5] = [
     "<p>See <a href=\"https://example.com/runbook\">the runbook</a> &amp; logs.</p>",
 ];
 
+const INITIATIVES: [&str; 4] =
+    ["Grow mobile revenue", "Modernise the platform", "Open new markets", "Cut fulfilment costs"];
+
+/// Fewest work items a seed may ask for: one of each of the five types and a little more.
+pub const MIN_ITEMS: u64 = 10;
+/// Most work items a seed may ask for (memory stays in the hundreds of megabytes).
+pub const MAX_ITEMS: u64 = 1_000_000;
+
+/// How many work items of each type `--seed N` makes; they always sum to N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub initiatives: usize,
+    pub features: usize,
+    pub stories: usize,
+    pub defects: usize,
+    pub tasks: usize,
+}
+
+/// About 2% initiatives, 6% features, 35% stories, 22% defects, and tasks for the rest
+/// (about 35%), each rounded to the nearest whole; at least one of each type, and from 30
+/// items on at least four features so every Feature state is used.
+pub fn counts(n: u64) -> Result<Counts, String> {
+    if !(MIN_ITEMS..=MAX_ITEMS).contains(&n) {
+        return Err(format!(
+            "--seed is the number of work items to generate and must be between {MIN_ITEMS} and {MAX_ITEMS}; got {n}"
+        ));
+    }
+    let share = |percent: u64, least: u64| ((n * percent + 50) / 100).max(least) as usize;
+    let (initiatives, features) = (share(2, 1), share(6, if n >= 30 { 4 } else { 1 }));
+    let (stories, defects) = (share(35, 1), share(22, 1));
+    let tasks = n as usize - initiatives - features - stories - defects;
+    Ok(Counts { initiatives, features, stories, defects, tasks })
+}
+
 pub struct Seeded {
     pub store: Store,
     pub owner: u64,
@@ -64,8 +98,10 @@ fn description(rng: &mut Rng, area: &str) -> String {
     }
 }
 
-/// Common artifact setup: owner, project, workspace, dates, tags.
-fn artifact(st: &mut Store, kind: Kind, name: String, ctx: &Ctx, day_ago: i64) -> Obj {
+/// Common artifact setup: owner, project, workspace, dates, tags. The first items of each kind
+/// (by index `i`) go to every project and every seeded user in turn, so even a small data set
+/// has work in the child projects and owned by several people; the rest are drawn at random.
+fn artifact(st: &mut Store, kind: Kind, name: String, ctx: &Ctx, day_ago: i64, i: usize) -> Obj {
     let mut o = st.blank(kind);
     let created = ctx.today - day_ago * DAY_MS + st.rng.below(DAY_MS as u64) as i64;
     let updated = created + st.rng.below((day_ago.max(1) * DAY_MS) as u64) as i64;
@@ -74,9 +110,15 @@ fn artifact(st: &mut Store, kind: Kind, name: String, ctx: &Ctx, day_ago: i64) -
     set(&mut o, "Name", s(name));
     set(&mut o, "Subscription", FVal::Ref(ctx.sub));
     set(&mut o, "Workspace", FVal::Ref(ctx.ws));
-    let project = *st.rng.pick(&ctx.projects);
+    let project = if i < ctx.projects.len() { ctx.projects[i] } else { *st.rng.pick(&ctx.projects) };
     set(&mut o, "Project", FVal::Ref(project));
-    let owner = if st.rng.chance(15) { FVal::Null } else { FVal::Ref(*st.rng.pick(&ctx.users)) };
+    let owner = if i < USERS.len() {
+        FVal::Ref(ctx.users[i])
+    } else if st.rng.chance(15) {
+        FVal::Null
+    } else {
+        FVal::Ref(*st.rng.pick(&ctx.users))
+    };
     set(&mut o, "Owner", owner);
     set(&mut o, "CreatedBy", FVal::Ref(*st.rng.pick(&ctx.users)));
     let area = *st.rng.pick(&AREAS);
@@ -188,7 +230,8 @@ fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
     typedefs
 }
 
-pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'static str]) -> Seeded {
+/// Builds the data set of `--seed N`: N work items and the fixed users, projects and tags.
+pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'static str]) -> Result<Seeded, String> {
     let mut st = Store::new(seed);
     st.schedule_states = schedule_states;
     let today = today_start();
@@ -293,106 +336,15 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
         })
         .collect();
     let ctx = Ctx { today, sub, ws, projects: vec![root, checkout, checkout, search], users: users.clone(), tags };
-
-    let mut initiatives = Vec::new();
-    for (i, name) in ["Grow mobile revenue", "Modernise the platform"].iter().enumerate() {
-        let mut o = artifact(&mut st, Kind::Initiative, name.to_string(), &ctx, 300 - i as i64 * 20);
-        set(&mut o, "Project", FVal::Ref(root));
-        set(&mut o, "State", FVal::Ref(initiative_states[1]));
-        set(&mut o, "PlannedStartDate", FVal::Date(today - 120 * DAY_MS));
-        set(&mut o, "PlannedEndDate", FVal::Date(today + (90 + 30 * i as i64) * DAY_MS));
-        initiatives.push(o.oid);
-        st.put(o);
-    }
-    let mut features = Vec::new();
-    for i in 0..6 {
-        let area = AREAS[i % AREAS.len()];
-        let mut o = artifact(&mut st, Kind::Feature, format!("Revamp {area}"), &ctx, 250 - i as i64 * 10);
-        set(&mut o, "Parent", FVal::Ref(initiatives[i % 2]));
-        set(&mut o, "State", if i == 5 { FVal::Null } else { FVal::Ref(feature_states[i % 4]) });
-        set(&mut o, "PlannedStartDate", FVal::Date(today - (60 - 5 * i as i64) * DAY_MS));
-        set(&mut o, "PlannedEndDate", FVal::Date(today + (i as i64 * 14 - 20) * DAY_MS));
-        set(&mut o, "PercentDoneByStoryCount", FVal::Num(0.0));
-        features.push(o.oid);
-        st.put(o);
-    }
-    let mut stories: Vec<u64> = Vec::new();
-    for i in 0..40 {
-        let area = *st.rng.pick(&AREAS);
-        let verb = *st.rng.pick(&STORY_VERBS);
-        let mut o = artifact(
-            &mut st,
-            Kind::HierarchicalRequirement,
-            format!("{verb} {area} details"),
-            &ctx,
-            200 - i as i64 * 4,
-        );
-        let state = crate::schema::SCHEDULE_STATES[(i % 4) as usize];
-        set(&mut o, "ScheduleState", s(state));
-        set(&mut o, "PlanEstimate", if i % 7 == 0 { FVal::Null } else { FVal::Num((1 + st.rng.below(8)) as f64) });
-        set(&mut o, "Blocked", FVal::Bool(i % 11 == 3));
-        set(&mut o, "BlockedReason", if i % 11 == 3 { s("Waiting on API") } else { FVal::Null });
-        if state == "Accepted" {
-            set(&mut o, "AcceptedDate", FVal::Date(today - (i % 9) as i64 * DAY_MS));
-        }
-        if i >= 8 && i % 3 == 0 {
-            set(&mut o, "Parent", FVal::Ref(stories[(i as usize) % 8]));
-        } else if i % 2 == 0 || i % 5 == 1 {
-            let f = features[i as usize % features.len()];
-            set(&mut o, "PortfolioItem", FVal::Ref(f));
-            set(&mut o, "Feature", FVal::Ref(f));
-        }
-        stories.push(o.oid);
-        st.put(o);
-    }
-    let mut defects = Vec::new();
-    for i in 0..25 {
-        let area = *st.rng.pick(&AREAS);
-        let text = *st.rng.pick(&DEFECT_TEXT);
-        let mut o = artifact(&mut st, Kind::Defect, format!("{} {text}", capital(area)), &ctx, 150 - i as i64 * 5);
-        let state = crate::schema::DEFECT_STATES[i % 4];
-        set(&mut o, "State", s(state));
-        set(&mut o, "ScheduleState", s(crate::schema::SCHEDULE_STATES[(i / 2) % 4]));
-        set(&mut o, "Priority", s(crate::schema::PRIORITIES[i % 5]));
-        set(&mut o, "Severity", s(crate::schema::SEVERITIES[(i + 2) % 5]));
-        set(
-            &mut o,
-            "TargetDate",
-            if i % 4 == 3 { FVal::Null } else { FVal::Date(today + (i as i64 - 10) * 3 * DAY_MS) },
-        );
-        set(&mut o, "Requirement", if i % 3 == 0 { FVal::Ref(stories[i]) } else { FVal::Null });
-        set(&mut o, "SubmittedBy", FVal::Ref(*st.rng.pick(&users)));
-        set(&mut o, "Blocked", FVal::Bool(false));
-        set(&mut o, "Environment", s(["Production", "Staging", "Test"][i % 3]));
-        set(&mut o, "Resolution", s(if state == "Closed" { "Code Change" } else { "None" }));
-        set(&mut o, "PlanEstimate", FVal::Null);
-        if state == "Closed" {
-            set(&mut o, "ClosedDate", FVal::Date(today - i as i64 * DAY_MS));
-        }
-        defects.push(o.oid);
-        st.put(o);
-    }
-    for i in 0..40 {
-        let wp = if i % 4 == 3 { defects[i % defects.len()] } else { stories[i % 15] };
-        let name = st.rng.pick(&TASKS).to_string();
-        let mut o = artifact(&mut st, Kind::Task, name, &ctx, 100 - i as i64 * 2);
-        let project = st.get(wp).and_then(|w| w.ref_oid("Project")).unwrap_or(root);
-        set(&mut o, "Project", FVal::Ref(project));
-        set(&mut o, "WorkProduct", FVal::Ref(wp));
-        set(&mut o, "State", s(crate::schema::TASK_STATES[i % 3]));
-        let est = (1 + st.rng.below(8)) as f64;
-        set(&mut o, "Estimate", FVal::Num(est));
-        set(&mut o, "ToDo", FVal::Num(if i % 3 == 2 { 0.0 } else { est }));
-        set(&mut o, "Actuals", FVal::Num(0.0));
-        set(&mut o, "TimeSpent", FVal::Num(0.0));
-        set(&mut o, "Blocked", FVal::Bool(false));
-        st.put(o);
-    }
+    let n = counts(seed)?;
+    let items = Items { features: feature_states, initiatives: initiative_states, root };
+    let (stories, defects) = work_items(&mut st, &ctx, &n, &items);
     let discussed: Vec<u64> = stories.iter().step_by(3).chain(defects.iter().step_by(2)).copied().collect();
     for (n, art) in discussed.iter().enumerate() {
         for k in 0..(1 + n % 3) {
             let text = *st.rng.pick(&POSTS);
-            let created = today - (30 - k as i64) * DAY_MS + n as i64 * 60_000;
+            // Minutes apart, wrapped at a day so a large seed keeps every post in the past.
+            let created = today - (30 - k as i64) * DAY_MS + (n % 1440) as i64 * 60_000;
             plain(
                 &mut st,
                 Kind::ConversationPost,
@@ -409,7 +361,122 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
             );
         }
     }
-    Seeded { store: st, owner }
+    Ok(Seeded { store: st, owner })
+}
+
+/// PI state refs and the root project, for the work items.
+struct Items {
+    features: Vec<u64>,
+    initiatives: Vec<u64>,
+    root: u64,
+}
+
+/// Days ago of item `i` of `count`, spread evenly from `from` (the first) down to `to`.
+fn spread(i: usize, count: usize, from: i64, to: i64) -> i64 {
+    from - (i as i64 * (from - to)) / count.max(1) as i64
+}
+
+/// Creates the work items; returns the stories and defects (the discussed kinds).
+fn work_items(st: &mut Store, ctx: &Ctx, n: &Counts, pi: &Items) -> (Vec<u64>, Vec<u64>) {
+    let today = ctx.today;
+    let mut initiatives = Vec::new();
+    for i in 0..n.initiatives {
+        let base = INITIATIVES[i % INITIATIVES.len()];
+        let name = if i < INITIATIVES.len() { base.to_string() } else { format!("{base} ({})", 2027 + i / 4) };
+        let mut o = artifact(st, Kind::Initiative, name, ctx, spread(i, n.initiatives, 300, 200), i);
+        set(&mut o, "Project", FVal::Ref(pi.root));
+        set(&mut o, "State", FVal::Ref(pi.initiatives[(i + 1) % pi.initiatives.len()]));
+        set(&mut o, "PlannedStartDate", FVal::Date(today - 120 * DAY_MS));
+        set(&mut o, "PlannedEndDate", FVal::Date(today + (90 + 30 * (i % 4) as i64) * DAY_MS));
+        initiatives.push(o.oid);
+        st.put(o);
+    }
+    let mut features = Vec::new();
+    for i in 0..n.features {
+        let area = AREAS[i % AREAS.len()];
+        let name =
+            if i < AREAS.len() { format!("Revamp {area}") } else { format!("Revamp {area}, phase {}", i / 8 + 1) };
+        let mut o = artifact(st, Kind::Feature, name, ctx, spread(i, n.features, 250, 150), i);
+        set(&mut o, "Parent", FVal::Ref(initiatives[i % initiatives.len()]));
+        // One feature in eight has no State yet, as a newly created one has not.
+        set(&mut o, "State", if i % 8 == 5 { FVal::Null } else { FVal::Ref(pi.features[i % pi.features.len()]) });
+        set(&mut o, "PlannedStartDate", FVal::Date(today - (60 - 5 * (i % 12) as i64) * DAY_MS));
+        set(&mut o, "PlannedEndDate", FVal::Date(today + ((i % 8) as i64 * 14 - 20) * DAY_MS));
+        set(&mut o, "PercentDoneByStoryCount", FVal::Num(0.0));
+        features.push(o.oid);
+        st.put(o);
+    }
+    // The first fifth of the stories are the ones other stories hang under.
+    let parents = (n.stories / 5).max(1);
+    let mut stories: Vec<u64> = Vec::new();
+    for i in 0..n.stories {
+        let area = *st.rng.pick(&AREAS);
+        let verb = *st.rng.pick(&STORY_VERBS);
+        let name = format!("{verb} {area} details");
+        let mut o = artifact(st, Kind::HierarchicalRequirement, name, ctx, spread(i, n.stories, 200, 1), i);
+        let state = crate::schema::SCHEDULE_STATES[i % 4];
+        set(&mut o, "ScheduleState", s(state));
+        set(&mut o, "PlanEstimate", if i % 7 == 0 { FVal::Null } else { FVal::Num((1 + st.rng.below(8)) as f64) });
+        set(&mut o, "Blocked", FVal::Bool(i % 11 == 3));
+        set(&mut o, "BlockedReason", if i % 11 == 3 { s("Waiting on API") } else { FVal::Null });
+        if state == "Accepted" {
+            set(&mut o, "AcceptedDate", FVal::Date(today - (i % 9) as i64 * DAY_MS));
+        }
+        if i >= parents && i % 3 == 0 {
+            set(&mut o, "Parent", FVal::Ref(stories[i % parents]));
+        } else if i % 2 == 0 || i % 5 == 1 {
+            let f = features[i % features.len()];
+            set(&mut o, "PortfolioItem", FVal::Ref(f));
+            set(&mut o, "Feature", FVal::Ref(f));
+        }
+        stories.push(o.oid);
+        st.put(o);
+    }
+    let mut defects = Vec::new();
+    for i in 0..n.defects {
+        let area = *st.rng.pick(&AREAS);
+        let text = *st.rng.pick(&DEFECT_TEXT);
+        let name = format!("{} {text}", capital(area));
+        let mut o = artifact(st, Kind::Defect, name, ctx, spread(i, n.defects, 150, 1), i);
+        let state = crate::schema::DEFECT_STATES[i % 4];
+        set(&mut o, "State", s(state));
+        set(&mut o, "ScheduleState", s(crate::schema::SCHEDULE_STATES[(i / 2) % 4]));
+        set(&mut o, "Priority", s(crate::schema::PRIORITIES[i % 5]));
+        set(&mut o, "Severity", s(crate::schema::SEVERITIES[(i + 2) % 5]));
+        let target = if i % 4 == 3 { FVal::Null } else { FVal::Date(today + ((i % 21) as i64 - 10) * 3 * DAY_MS) };
+        set(&mut o, "TargetDate", target);
+        set(&mut o, "Requirement", if i % 3 == 0 { FVal::Ref(stories[i % stories.len()]) } else { FVal::Null });
+        set(&mut o, "SubmittedBy", FVal::Ref(*st.rng.pick(&ctx.users)));
+        set(&mut o, "Blocked", FVal::Bool(false));
+        set(&mut o, "Environment", s(["Production", "Staging", "Test"][i % 3]));
+        set(&mut o, "Resolution", s(if state == "Closed" { "Code Change" } else { "None" }));
+        set(&mut o, "PlanEstimate", FVal::Null);
+        if state == "Closed" {
+            set(&mut o, "ClosedDate", FVal::Date(today - (i % 60) as i64 * DAY_MS));
+        }
+        defects.push(o.oid);
+        st.put(o);
+    }
+    // Tasks sit on the first 3/8 of the stories (not every story is broken down) and on
+    // every fourth on a defect.
+    let tasked = (n.stories * 3 / 8).max(1);
+    for i in 0..n.tasks {
+        let wp = if i % 4 == 3 { defects[i % defects.len()] } else { stories[i % tasked] };
+        let name = st.rng.pick(&TASKS).to_string();
+        let mut o = artifact(st, Kind::Task, name, ctx, spread(i, n.tasks, 100, 1), i);
+        let project = st.get(wp).and_then(|w| w.ref_oid("Project")).unwrap_or(pi.root);
+        set(&mut o, "Project", FVal::Ref(project));
+        set(&mut o, "WorkProduct", FVal::Ref(wp));
+        set(&mut o, "State", s(crate::schema::TASK_STATES[i % 3]));
+        let est = (1 + st.rng.below(8)) as f64;
+        set(&mut o, "Estimate", FVal::Num(est));
+        set(&mut o, "ToDo", FVal::Num(if i % 3 == 2 { 0.0 } else { est }));
+        set(&mut o, "Actuals", FVal::Num(0.0));
+        set(&mut o, "TimeSpent", FVal::Num(0.0));
+        set(&mut o, "Blocked", FVal::Bool(false));
+        st.put(o);
+    }
+    (stories, defects)
 }
 
 fn capital(s: &str) -> String {
