@@ -33,7 +33,7 @@ async fn exits_within(child: &mut Child, limit: Duration) -> bool {
 #[tokio::test]
 async fn prints_the_json_line_and_serves() {
     let (mut child, info) =
-        spawn(&["--port", "0", "--seed", "5", "--api-key", "_binKey1", "--max-seconds", "30"], Stdio::piped());
+        spawn(&["--port", "0", "--seed", "50", "--api-key", "_binKey1", "--max-seconds", "30"], Stdio::piped());
     let obj = info.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort();
@@ -63,7 +63,7 @@ async fn prints_the_json_line_and_serves() {
 async fn max_seconds_stops_it_even_without_stdin() {
     let started = Instant::now();
     let (mut child, _) = spawn(
-        &["--port", "0", "--seed", "1", "--api-key", "_k", "--max-seconds", "1", "--latency-ms", "5"],
+        &["--port", "0", "--seed", "10", "--api-key", "_k", "--max-seconds", "1", "--latency-ms", "5"],
         Stdio::null(),
     );
     assert!(exits_within(&mut child, Duration::from_secs(6)).await);
@@ -91,7 +91,7 @@ async fn bad_arguments_exit_with_usage() {
 async fn extra_stories_make_a_large_workspace_at_start() {
     let started = Instant::now();
     let (mut child, info) = spawn(
-        &["--port", "0", "--seed", "3", "--api-key", "_big", "--extra-stories", "10000", "--max-seconds", "30"],
+        &["--port", "0", "--seed", "113", "--api-key", "_big", "--extra-stories", "10000", "--max-seconds", "30"],
         Stdio::piped(),
     );
     let ready = started.elapsed();
@@ -107,7 +107,7 @@ async fn extra_stories_make_a_large_workspace_at_start() {
 #[tokio::test]
 async fn sigterm_stops_it() {
     let (mut child, _) =
-        spawn(&["--port", "0", "--seed", "1", "--api-key", "_k", "--max-seconds", "30"], Stdio::null());
+        spawn(&["--port", "0", "--seed", "10", "--api-key", "_k", "--max-seconds", "30"], Stdio::null());
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     assert!(exits_within(&mut child, Duration::from_secs(5)).await, "exits on SIGTERM");
