@@ -12,7 +12,7 @@ pub struct T {
 }
 
 pub async fn sim() -> T {
-    sim_with(SimConfig { api_key: KEY.into(), seed: 42, ..Default::default() }).await
+    sim_with(SimConfig { api_key: KEY.into(), seed: 113, ..Default::default() }).await
 }
 
 pub async fn sim_with(cfg: SimConfig) -> T {
