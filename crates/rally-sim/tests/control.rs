@@ -198,9 +198,9 @@ async fn dump(t: &T) -> String {
 
 #[tokio::test]
 async fn same_seed_same_data_other_seed_other_data() {
-    let a = sim_with(SimConfig { seed: 7, api_key: KEY.into(), ..Default::default() }).await;
-    let b = sim_with(SimConfig { seed: 7, api_key: KEY.into(), ..Default::default() }).await;
-    let c = sim_with(SimConfig { seed: 8, api_key: KEY.into(), ..Default::default() }).await;
+    let a = sim_with(SimConfig { seed: 113, api_key: KEY.into(), ..Default::default() }).await;
+    let b = sim_with(SimConfig { seed: 113, api_key: KEY.into(), ..Default::default() }).await;
+    let c = sim_with(SimConfig { seed: 114, api_key: KEY.into(), ..Default::default() }).await;
     let (da, db, dc) = (dump(&a).await, dump(&b).await, dump(&c).await);
     assert!(da.len() > 100_000);
     assert_eq!(da, db);
