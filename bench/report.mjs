@@ -161,7 +161,7 @@ Command: \`npm run bench\`${m.args ? ` (arguments: \`${m.args}\`)` : ''} — run
 | Node | ${m.node} |
 | rustc | ${m.rustc} |
 | Addon | \`${m.addon}\` |
-| Simulator | \`${m.sim}\` (on 127.0.0.1, seed 4242) |
+| Simulator | \`${m.sim}\` (on 127.0.0.1, \`--seed ${m.seed}\`) |
 | Date | ${m.date} |
 
 ${renderTable(rows)}
