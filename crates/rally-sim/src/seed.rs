@@ -397,6 +397,10 @@ fn work_items(st: &mut Store, ctx: &Ctx, n: &Counts, pi: &Items) -> (Vec<u64>, V
         let name =
             if i < AREAS.len() { format!("Revamp {area}") } else { format!("Revamp {area}, phase {}", i / 8 + 1) };
         let mut o = artifact(st, Kind::Feature, name, ctx, spread(i, n.features, 250, 150), i);
+        // Features belong to the team projects; the root holds the initiatives. So the root
+        // alone (scope down off) has no Feature, an empty scope clients must report well.
+        let teams = &ctx.projects[1..];
+        set(&mut o, "Project", FVal::Ref(teams[i % teams.len()]));
         set(&mut o, "Parent", FVal::Ref(initiatives[i % initiatives.len()]));
         // One feature in eight has no State yet, as a newly created one has not.
         set(&mut o, "State", if i % 8 == 5 { FVal::Null } else { FVal::Ref(pi.features[i % pi.features.len()]) });
