@@ -15,7 +15,7 @@ pub struct Env {
 }
 
 pub async fn env() -> Env {
-    env_with(SimConfig { api_key: KEY.into(), seed: 7, ..Default::default() }).await
+    env_with(SimConfig { api_key: KEY.into(), seed: 113, ..Default::default() }).await
 }
 
 pub async fn env_with(cfg: SimConfig) -> Env {
