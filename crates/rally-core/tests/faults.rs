@@ -251,7 +251,7 @@ async fn two_trackers_with_different_keys_share_nothing() {
     let other_key = "_otherUserKey0002";
     let e = env_with(SimConfig {
         api_key: KEY.into(),
-        seed: 7,
+        seed: 113,
         extra_keys: vec![(other_key.into(), "second.user@example.com".into())],
         ..Default::default()
     })
