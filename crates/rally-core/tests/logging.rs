@@ -23,7 +23,7 @@ async fn traced_run() {
     }
     let e = env_with(SimConfig {
         api_key: KEY.into(),
-        seed: 5,
+        seed: 50,
         faults: Some("503@GET /slm/webservice/v2.0/hierarchicalrequirement#next=1".into()),
         ..Default::default()
     })
