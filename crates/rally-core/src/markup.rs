@@ -93,6 +93,9 @@ fn tidy(md: &str) -> String {
                 line.pop();
             }
             line.truncate(line.trim_end().len());
+            if let Some(fixed) = escape_heading_hashes(&line) {
+                line = fixed;
+            }
         }
         if line.trim().is_empty() && !in_fence {
             blank_run += 1;
@@ -107,6 +110,49 @@ fn tidy(md: &str) -> String {
         out.push('\n');
     }
     out.trim().to_string()
+}
+
+/// htmd leaves two `#` runs unescaped that CommonMark reads as heading syntax, losing the
+/// text: a block that is only `#`s (`<p>#</p>` → `#`, an empty heading) and a heading whose
+/// text ends in a space and `#`s (`<h1>a #</h1>` → `# a #`, a closing sequence). A backslash
+/// before the run keeps it text. Container prefixes (`> `, `- `, `1. `) are looked through.
+fn escape_heading_hashes(line: &str) -> Option<String> {
+    let mut rest = line;
+    loop {
+        let t = rest.trim_start();
+        let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let marker = if t.starts_with('>') {
+            1
+        } else if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
+            2
+        } else if (1..=9).contains(&digits) && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")) {
+            digits + 2
+        } else {
+            rest = t;
+            break;
+        };
+        rest = &t[marker..];
+    }
+    let start = line.len() - rest.len();
+    let level = rest.len() - rest.trim_start_matches('#').len();
+    if !(1..=6).contains(&level) {
+        return None;
+    }
+    let text = &rest[level..];
+    let run_at = if text.is_empty() {
+        start
+    } else if text.starts_with(' ') || text.starts_with('\t') {
+        let body = text.trim_start();
+        let run = body.len() - body.trim_end_matches('#').len();
+        let before = body[..body.len() - run].chars().next_back();
+        if run == 0 || !(before.is_none() || before == Some(' ') || before == Some('\t')) {
+            return None;
+        }
+        line.len() - run
+    } else {
+        return None;
+    };
+    Some(format!("{}\\{}", &line[..run_at], &line[run_at..]))
 }
 
 fn ends_with_hard_break(line: &str) -> bool {

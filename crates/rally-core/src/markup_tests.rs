@@ -34,6 +34,11 @@ fn html_to_markdown_table() {
         ("<span style=\"color:red\">red</span> <font>f</font>", "red f"),
         ("<p>unclosed <b>bold", "unclosed **bold**"),
         ("1 < 2 & 3 > 2", "1 < 2 & 3 > 2"),
+        // `#` runs CommonMark would read as an empty heading or a closing sequence.
+        ("<h1>#</h1>", "# \\#"),
+        ("<h2>a ##</h2><p>#</p>", "## a \\##\n\n\\#"),
+        ("<ul><li>#</li></ul><blockquote><h1>b #</h1></blockquote>", "- \\#\n\n> # b \\#"),
+        ("<h1>a#</h1><p>a #</p>", "# a#\n\na #"),
     ];
     for (html, md) in cases {
         assert_eq!(html_to_markdown(html), *md, "{html:?}");
