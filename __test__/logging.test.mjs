@@ -51,7 +51,7 @@ function run(args, env) {
 let sim
 before(async () => {
   // The first story query fails once with 503, so a retry shows up in the log.
-  sim = await startSim({ seed: 7, faults: '503@GET /slm/webservice/v2.0/hierarchicalrequirement*#next=1' })
+  sim = await startSim({ seed: 60, faults: '503@GET /slm/webservice/v2.0/hierarchicalrequirement*#next=1' })
 })
 after(async () => {
   await sim?.stop()
