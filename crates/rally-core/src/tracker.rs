@@ -290,9 +290,11 @@ impl Tracker {
         let parsed = parse_issue_id(id, "id")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("getIssue", Some(&shown));
-        let (a, ()) =
-            futures_util::future::join(self.fetch_artifact(&op, &parsed, &shown), self.warm_orders(&op, parsed.artifact_type()))
-                .await;
+        let (a, ()) = futures_util::future::join(
+            self.fetch_artifact(&op, &parsed, &shown),
+            self.warm_orders(&op, parsed.artifact_type()),
+        )
+        .await;
         let a = a?;
         if located_of(&a).is_none() {
             return Err(RallyError::invalid("id", format!("{shown} is not a UserStory, Defect, Task or Feature")));

@@ -186,11 +186,9 @@ async fn feature_states_read_and_written_by_the_type_order_looked_up_once() {
         state_name(&v)
     };
     // The seeded order: Discovering, Developing, Measuring, Done → first / second / last.
-    for (target, name) in [
-        (IssueState::InProgress, "Developing"),
-        (IssueState::Closed, "Done"),
-        (IssueState::Open, "Discovering"),
-    ] {
+    for (target, name) in
+        [(IssueState::InProgress, "Developing"), (IssueState::Closed, "Done"), (IssueState::Open, "Discovering")]
+    {
         t.transition_issue(&f.reference, target).await.unwrap();
         assert_eq!(stored().await.as_deref(), Some(name), "{target:?}");
         assert_eq!(t.get_issue(&f.reference).await.unwrap().state, target);
@@ -201,10 +199,8 @@ async fn feature_states_read_and_written_by_the_type_order_looked_up_once() {
     raw_update(&e, "portfolioitem/feature", &f.id, json!({ "State": measuring })).await;
     let got = t.get_issue(&f.reference).await.unwrap();
     assert_eq!((got.state, got.rally_state.as_deref()), (IssueState::InProgress, Some("Measuring")));
-    let listed = t
-        .list_issues(IssueFilters { state: Some(IssueState::InProgress), ..Default::default() })
-        .await
-        .unwrap();
+    let listed =
+        t.list_issues(IssueFilters { state: Some(IssueState::InProgress), ..Default::default() }).await.unwrap();
     assert!(listed.iter().any(|i| i.reference == f.reference));
     assert_eq!(count(&e, "/state").await, 1, "one lookup for reads, writes and filters: {:?}", e.routes().await);
 

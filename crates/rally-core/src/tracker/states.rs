@@ -102,7 +102,8 @@ impl Tracker {
             match self.read_schedule_states(op).await {
                 Ok(v) if !v.is_empty() => Ok(Some(v)),
                 Ok(_) => {
-                    let none = RallyError::Protocol { operation: op.label(), excerpt: "no ScheduleState values".into() };
+                    let none =
+                        RallyError::Protocol { operation: op.label(), excerpt: "no ScheduleState values".into() };
                     self.discovery_failed(op, "the ScheduleState values", &none);
                     Ok(None)
                 }
@@ -177,7 +178,9 @@ impl Tracker {
         states.sort_by(|a, b| a.order_index.partial_cmp(&b.order_index).unwrap_or(std::cmp::Ordering::Equal));
         Ok(states
             .into_iter()
-            .filter_map(|s| Some((s.name.clone()?, super::resolve::relative_ref(s.r#ref.as_deref(), "state", s.object_id)?)))
+            .filter_map(|s| {
+                Some((s.name.clone()?, super::resolve::relative_ref(s.r#ref.as_deref(), "state", s.object_id)?))
+            })
             .collect())
     }
 

@@ -186,9 +186,11 @@ impl Tracker {
             body.insert("Tags".into(), Value::Array(refs.into_iter().map(|r| json!({ "_ref": r })).collect()));
         }
         // An updated feature is read against the Feature order: look it up meanwhile.
-        let (written, ()) =
-            futures_util::future::join(self.write_with_state(&op, &l, body, u.state), self.warm_orders(&op, Some(l.artifact_type)))
-                .await;
+        let (written, ()) = futures_util::future::join(
+            self.write_with_state(&op, &l, body, u.state),
+            self.warm_orders(&op, Some(l.artifact_type)),
+        )
+        .await;
         match written? {
             Some(stored) => self.normalize(&op, &stored).await,
             // Nothing to write as far as the cache knows: read it, and if the read shows the
