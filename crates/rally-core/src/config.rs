@@ -67,6 +67,10 @@ impl Defaults {
     pub const MAX_CONCURRENCY_CAP: usize = 12;
     pub const MAX_RETRIES: u32 = 3;
     pub const MAX_RETRIES_CAP: u32 = 10;
+    /// First retry delay; each further retry doubles it (jittered, capped at 10 s).
+    pub const RETRY_BASE_DELAY_MS: u64 = 200;
+    /// No retry starts once this long has passed since an operation's first attempt.
+    pub const RETRY_BUDGET_MS: u64 = 60_000;
     pub const MAX_RESULTS: usize = 10_000;
     pub const MAX_RESULTS_CAP: usize = 1_000_000;
     pub const SCOPE_DOWN: bool = true;

@@ -64,9 +64,9 @@ impl RetryPolicy {
     pub fn with_retries(max_retries: u32) -> Self {
         RetryPolicy {
             max_retries,
-            base_delay: Duration::from_millis(200),
+            base_delay: Duration::from_millis(crate::config::Defaults::RETRY_BASE_DELAY_MS),
             max_delay: Duration::from_secs(10),
-            budget: Duration::from_secs(60),
+            budget: Duration::from_millis(crate::config::Defaults::RETRY_BUDGET_MS),
             jitter: 0.5,
         }
     }
