@@ -14,6 +14,10 @@
 //!   may be stale, so it reads first and writes only if the state really differs.
 //! - A write whose stored result shows the cached state was stale writes once more from the
 //!   fresh state (a Closed defect must also get `State = Open` to reopen).
+//! - State orders, once per tracker (`states.rs`): the Feature states (`GET /state`) when a
+//!   feature is first read, listed, filtered or written, sent alongside the read when the id
+//!   already names a feature; the ScheduleState values (three requests) only when a story or
+//!   defect carries a value outside the standard four.
 
 mod resolve;
 mod states;
