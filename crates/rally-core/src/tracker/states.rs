@@ -26,20 +26,31 @@ impl Need {
     pub const FEATURE: Need = Need { schedule: false, feature: true };
 
     pub fn of_located(l: &Located) -> Need {
-        let custom = l.schedule_state.as_deref().is_some_and(is_custom_schedule_state);
-        match l.artifact_type {
+        Need::of_state(l.artifact_type, l.schedule_state.as_deref(), l.state.as_deref())
+    }
+
+    fn of_state(t: ArtifactType, schedule_state: Option<&str>, state: Option<&str>) -> Need {
+        let custom = schedule_state.is_some_and(is_custom_schedule_state);
+        match t {
             ArtifactType::UserStory => Need { schedule: custom, feature: false },
             // A Closed defect is closed whatever its ScheduleState.
-            ArtifactType::Defect => Need { schedule: custom && l.state.as_deref() != Some("Closed"), feature: false },
+            ArtifactType::Defect => Need { schedule: custom && state != Some("Closed"), feature: false },
             ArtifactType::Task => Need::default(),
             ArtifactType::Feature => Need::FEATURE,
         }
     }
 
+    /// Runs over every item of a list before it is normalised, so it allocates nothing
+    /// unless an item lacks `_type`.
     pub fn of<'a>(artifacts: impl IntoIterator<Item = &'a RallyArtifact>) -> Need {
         let mut need = Need::default();
-        for l in artifacts.into_iter().filter_map(located_of) {
-            let n = Need::of_located(&l);
+        for a in artifacts {
+            let t = match a.r#type.as_deref() {
+                Some(name) => ArtifactType::from_type_name(name),
+                None => located_of(a).map(|l| l.artifact_type),
+            };
+            let Some(t) = t else { continue };
+            let n = Need::of_state(t, a.schedule_state.as_deref(), a.state.as_ref().and_then(|s| s.name()));
             need.schedule |= n.schedule;
             need.feature |= n.feature;
             if need.schedule && need.feature {
