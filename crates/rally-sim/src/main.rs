@@ -96,6 +96,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    // Handlers go in before the JSON line: a supervisor may signal as soon as it reads it.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm = signal(SignalKind::terminate()).ok();
+    let mut sigint = signal(SignalKind::interrupt()).ok();
     let mut handle = match start(cfg).await {
         Ok(h) => h,
         Err(e) => {
@@ -109,18 +113,18 @@ async fn main() {
         let _ = out.flush();
     }
     let announced = Instant::now();
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+    let received = |s: Option<tokio::signal::unix::Signal>| async move {
+        match s {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending().await,
+            None => std::future::pending().await,
         }
     };
     tokio::select! {
         _ = tokio::time::sleep(Duration::from_secs(max_seconds)) => {}
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
+        _ = received(sigint.take()) => {}
+        _ = received(sigterm.take()) => {}
         _ = stdin_closed(stdin_eof, announced) => {}
     }
     handle.shutdown();
