@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 /// Options of one simulator (the binary's flags map onto these).
 #[derive(Clone)]
 pub struct SimConfig {
-    /// The number of work items to generate (10 to 1,000,000), which also seeds the
+    /// The number of work items to generate (10 to 200,000), which also seeds the
     /// generator: the same value gives the same objects and ObjectIDs. Default 113.
     pub seed: u64,
     /// The main API key (`ZSESSIONID`); it belongs to the first seeded user.

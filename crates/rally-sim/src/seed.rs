@@ -35,8 +35,8 @@ const INITIATIVES: [&str; 4] =
 
 /// Fewest work items a seed may ask for: one of each of the five types and a little more.
 pub const MIN_ITEMS: u64 = 10;
-/// Most work items a seed may ask for (memory stays in the hundreds of megabytes).
-pub const MAX_ITEMS: u64 = 1_000_000;
+/// Most work items a seed may ask for (as many as one `/__sim/bulk` call; about 0.5 GB).
+pub const MAX_ITEMS: u64 = 200_000;
 
 /// How many work items of each type `--seed N` makes; they always sum to N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
