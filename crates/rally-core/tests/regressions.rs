@@ -1,0 +1,98 @@
+//! Reproducers for defects found by the property tests and fuzzers, end to end against the
+//! simulator. Each names the property that found it.
+
+mod common;
+
+use common::env;
+use rally_core::{IssueFilters, NewIssue};
+
+fn labels(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("many-{i}")).collect()
+}
+
+/// Found by `props::long_conjunctions_parse`: the builder nests AND/OR one level per part, so
+/// 65 labels make a query 65 parentheses deep, past the simulator's (and any sane server's)
+/// nesting cap. A create with that many new labels is refused by the tag lookup.
+#[tokio::test]
+#[ignore = "open defect: the builder nests one level per label; run with --ignored"]
+async fn create_with_many_new_labels() {
+    let e = env().await;
+    let t = e.tracker();
+    let made = t
+        .create_issue(NewIssue { title: "many labels".into(), labels: Some(labels(70)), ..Default::default() })
+        .await;
+    let issue = made.unwrap_or_else(|err| panic!("{} {err}", err.code()));
+    assert_eq!(issue.labels.len(), 70);
+}
+
+/// Same defect on the read side: a label filter with 65+ labels.
+#[tokio::test]
+#[ignore = "open defect: the builder nests one level per label; run with --ignored"]
+async fn list_with_many_labels() {
+    let e = env().await;
+    let got = e.tracker().list_issues(IssueFilters { labels: Some(labels(70)), ..Default::default() }).await;
+    assert!(got.is_ok(), "{:?}", got.err().map(|e| format!("{} {e}", e.code())));
+}
+
+/// One save and read back: what a user sees after editing a description that came from Rally.
+fn resaved(md: &str) -> String {
+    rally_core::markup::html_to_markdown(&rally_core::markup::markdown_to_html(md))
+}
+
+/// Found by `props::html_from_rally_converts_safely_and_stably`: text followed directly by a
+/// list item (`$<li>`, as pasted HTML has) reads as `$\n-` with no blank line between: empty,
+/// CommonMark reads it as a setext heading (a save turns the line into `## $`); with text, the
+/// next save inserts the blank line.
+#[test]
+#[ignore = "open defect in html_to_markdown; run with --ignored"]
+fn empty_item_after_text_is_not_a_heading() {
+    for html in ["Notes<li>", "Notes<li>more"] {
+        let md = rally_core::markup::html_to_markdown(html);
+        assert_eq!(resaved(&md), md, "{html}");
+    }
+}
+
+/// Same family, found while reducing the case above: a line that is only `---` (or `-`) after a
+/// `<br>` or in its own block is left unescaped, so it becomes a heading underline or a rule.
+#[test]
+#[ignore = "open defect in html_to_markdown; run with --ignored"]
+fn dash_lines_stay_text() {
+    for html in ["Totals<br>---", "<div>a</div><div>---</div>", "a<br>-"] {
+        let md = rally_core::markup::html_to_markdown(html);
+        assert_eq!(resaved(&md), md, "{html}");
+    }
+}
+
+/// A list marker after a `<br>` is escaped on the first read (`a\` + `\- b`) but the escape is
+/// lost on the next: three saves turn "a / - b" into a paragraph ending in `\` and a list.
+#[test]
+#[ignore = "open defect in html_to_markdown; run with --ignored"]
+fn marker_after_line_break_keeps_its_escape() {
+    let md = rally_core::markup::html_to_markdown("a<br>- b");
+    let once = resaved(&md);
+    assert_eq!(resaved(&once), once, "first {md:?}, then {once:?}");
+}
+
+/// Found by `props::markdown_converts_to_safe_html_and_stabilises`: a `#` or `-` between two
+/// links is escaped on the next read (`[l](/x)# [l](/y)` → `[l](/x)\# [l](/y)`), as if it
+/// started a line, so a save adds a backslash to the Markdown (the rendered text is the same).
+/// Also a link whose text starts with a marker (`<a href="/x"><li>#</a>` reads as `[- #](/x)`).
+#[test]
+#[ignore = "open defect in html_to_markdown; run with --ignored"]
+fn marker_after_link_is_not_escaped() {
+    for md in ["[l](/x)# [l](/y)", "[https://a.example](https://a.example)- [l](/y)"] {
+        assert_eq!(resaved(md), md);
+    }
+    let md = rally_core::markup::html_to_markdown(r#"<a href="/x"><li>#</a>"#);
+    assert_eq!(resaved(&md), md);
+}
+
+/// Found by `props::html_from_rally_converts_safely_and_stably`: a link around a block
+/// (`<a href="/x">A<p>b</p></a>`, valid HTML5) reads as `[A\n\nb](/x)`, which Markdown does not
+/// read as a link: after a save the link is gone and `[A` and `b](/x)` are literal text.
+#[test]
+#[ignore = "open defect in html_to_markdown; run with --ignored"]
+fn link_around_a_block_survives_a_save() {
+    let md = rally_core::markup::html_to_markdown(r#"<a href="/x">A<p>b</p></a>"#);
+    assert!(rally_core::markup::markdown_to_html(&md).contains("href=\"/x\""), "{md:?}");
+}
