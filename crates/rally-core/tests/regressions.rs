@@ -52,12 +52,13 @@ fn empty_item_after_text_is_not_a_heading() {
     }
 }
 
-/// Same family, found while reducing the case above: a line that is only `---` (or `-`) after a
-/// `<br>` or in its own block is left unescaped, so it becomes a heading underline or a rule.
+/// Same family, found while reducing the case above: a line that is only `---` (or `-`, or `+`)
+/// after a `<br>` or in its own block is left unescaped, so it becomes a heading underline, a
+/// rule or an empty list item.
 #[test]
 #[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn dash_lines_stay_text() {
-    for html in ["Totals<br>---", "<div>a</div><div>---</div>", "a<br>-"] {
+    for html in ["Totals<br>---", "<div>a</div><div>---</div>", "a<br>-", "<p>a</p><p>+</p>"] {
         let md = rally_core::markup::html_to_markdown(html);
         assert_eq!(resaved(&md), md, "{html}");
     }
@@ -128,4 +129,15 @@ async fn junk_before_a_hash_is_not_a_web_url() {
         assert_eq!(err.code(), "RALLY_INVALID_INPUT", "{junk}: {err}");
         assert_eq!(e.total().await, 0, "{junk}: requests made");
     }
+}
+
+/// Found by the `html_to_markdown` fuzz target: a `&lt;` that ends one text node, before an
+/// element whose text starts with a letter (`1 &lt;<span>Fp&gt;</span>`), reads as `1 <Fp>`
+/// unescaped; a save keeps it as text (raw HTML is escaped), and the next read escapes it
+/// (`1 \<Fp>`), so the Markdown changes on the second save.
+#[test]
+#[ignore = "open defect in html_to_markdown; run with --ignored"]
+fn tag_like_text_reads_the_same_after_a_save() {
+    let md = rally_core::markup::html_to_markdown("<p>1 &lt;<span>Fp&gt;</span> it</p>");
+    assert_eq!(resaved(&md), md);
 }
