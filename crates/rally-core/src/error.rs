@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn excerpt_strips_html_and_bounds_length() {
-        let page = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/wsapi/401.html"));
+        let page = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/wsapi/401.html"));
         let x = excerpt(page.as_bytes());
         assert!(!x.contains('<'), "{x}");
         assert!(x.contains("Full authentication is required"), "{x}");

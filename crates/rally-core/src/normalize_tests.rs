@@ -9,7 +9,7 @@ const WEB: &str = "https://rally1.rallydev.com";
 
 fn fixture(name: &str) -> serde_json::Value {
     let path = format!(
-        "{}/../../../shared/fixtures/wsapi/{name}",
+        "{}/../../fixtures/wsapi/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -4,7 +4,7 @@ use serde::de::IgnoredAny;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/wsapi/", $name))
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/wsapi/", $name))
     };
 }
 

@@ -1,5 +1,5 @@
 //! Every envelope and error shape, compared key by key with the recorded Rally responses in
-//! `shared/fixtures/wsapi` (three levels above this crate).
+//! `fixtures/wsapi` at the repository root.
 
 mod common;
 use common::*;
@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 fn fixture(name: &str) -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/wsapi");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/wsapi");
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
