@@ -5,8 +5,32 @@ use rally_core::markup::{html_to_markdown, markdown_to_html};
 /// The tags `markdown_to_html` may emit (CommonMark + GFM tables and strikethrough). Anything
 /// else would be raw HTML from the user's text, which must have been escaped.
 const TAGS: &[&str] = &[
-    "p", "em", "strong", "a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
-    "table", "thead", "tbody", "tr", "th", "td", "del", "br", "hr", "img",
+    "p",
+    "em",
+    "strong",
+    "a",
+    "code",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+    "br",
+    "hr",
+    "img",
 ];
 const ATTRS: &[&str] = &["href", "src", "alt", "title", "start", "style", "class"];
 

@@ -131,9 +131,7 @@ async fn run(c: &Cell, t: &Tracker) -> Result<(), RallyError> {
         Op::Get => t.get_issue(&c.target).await.map(drop),
         Op::List => t.list_issues(IssueFilters { include_closed: Some(true), ..Default::default() }).await.map(drop),
         Op::Comments => t.get_comments(&c.target).await.map(drop),
-        Op::CreatePlain => {
-            t.create_issue(NewIssue { title: c.tag.clone(), ..Default::default() }).await.map(drop)
-        }
+        Op::CreatePlain => t.create_issue(NewIssue { title: c.tag.clone(), ..Default::default() }).await.map(drop),
         Op::UpdatePlain => t
             .update_issue(
                 &c.target,
@@ -202,8 +200,8 @@ async fn raw_query(e: &Env, type_path: &str, query: &str, fetch: &str) -> Vec<Va
 
 /// Name, description, schedule state and tag names of a story, or `None` once deleted.
 async fn raw_story(e: &Env, oid: u64) -> Option<(String, String, String, BTreeSet<String>)> {
-    let found = raw_query(e, "hierarchicalrequirement", &format!("(ObjectID = {oid})"), "Name,Description,ScheduleState")
-        .await;
+    let found =
+        raw_query(e, "hierarchicalrequirement", &format!("(ObjectID = {oid})"), "Name,Description,ScheduleState").await;
     let s = found.first()?;
     let tags = raw_query(e, &format!("HierarchicalRequirement/{oid}/Tags"), "(Name != null)", "Name").await;
     let text = |k: &str| s[k].as_str().unwrap_or_default().to_string();
@@ -216,8 +214,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 }
 
 async fn posts_containing(e: &Env, oid: u64, needle: &str) -> usize {
-    let posts =
-        raw_query(e, "conversationpost", &format!("(Artifact = /hierarchicalrequirement/{oid})"), "Text").await;
+    let posts = raw_query(e, "conversationpost", &format!("(Artifact = /hierarchicalrequirement/{oid})"), "Text").await;
     posts.iter().filter(|p| p["Text"].as_str().is_some_and(|t| t.contains(needle))).count()
 }
 

@@ -18,9 +18,8 @@ fn labels(n: usize) -> Vec<String> {
 async fn create_with_many_new_labels() {
     let e = env().await;
     let t = e.tracker();
-    let made = t
-        .create_issue(NewIssue { title: "many labels".into(), labels: Some(labels(70)), ..Default::default() })
-        .await;
+    let made =
+        t.create_issue(NewIssue { title: "many labels".into(), labels: Some(labels(70)), ..Default::default() }).await;
     let issue = made.unwrap_or_else(|err| panic!("{} {err}", err.code()));
     assert_eq!(issue.labels.len(), 70);
 }
@@ -161,7 +160,9 @@ async fn a_socks5_proxy_is_used_or_refused() {
         ..Default::default()
     };
     let t = match rally_core::Tracker::new(cfg) {
-        Err(e) => return assert_eq!((e.code(), e.details()["argument"].as_str()), ("RALLY_INVALID_INPUT", Some("proxy"))),
+        Err(e) => {
+            return assert_eq!((e.code(), e.details()["argument"].as_str()), ("RALLY_INVALID_INPUT", Some("proxy")))
+        }
         Ok(t) => t,
     };
     let greeting = tokio::spawn(async move {

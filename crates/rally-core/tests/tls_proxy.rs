@@ -158,7 +158,10 @@ async fn every_operation(t: &Tracker, tag: &str) -> Result<(), String> {
         .map_err(|e| format!("create: {}: {e}", e.code()))?;
     let id = made.reference;
     code(t.get_issue(&id).await)?;
-    code(t.update_issue(&id, IssueUpdate { title: Some(format!("over TLS {tag} (edited)")), ..Default::default() }).await)?;
+    code(
+        t.update_issue(&id, IssueUpdate { title: Some(format!("over TLS {tag} (edited)")), ..Default::default() })
+            .await,
+    )?;
     code(t.add_comment(&id, "over TLS").await)?;
     code(t.get_comments(&id).await)?;
     code(t.list_issues(IssueFilters { labels, include_closed: Some(true), ..Default::default() }).await)?;
