@@ -135,7 +135,8 @@ pub fn assert_stable(md: &str) {
 /// line after a hard break (its escape is lost on the next trip), and a block-marker character
 /// right after a link or starting a link's text (escaped on the next trip as if it started a
 /// line), a link around blocks, a list item right under a text line, link targets in angle
-/// brackets, lists numbered from 0, and text that looks like a tag.
+/// brackets, lists numbered from 0, text that looks like a tag or an entity, and control
+/// characters.
 pub fn known_drift(md: &str) -> bool {
     let lines: Vec<&str> = md.lines().collect();
     let bare_rule = |l: &str| {
@@ -162,7 +163,17 @@ pub fn known_drift(md: &str) -> bool {
     let from_zero = lines.iter().any(|l| l.trim_start().starts_with("0.") || l.trim_start().starts_with("0)"));
     // Text like `<Fp>` is left unescaped on the first read and escaped on the next.
     let tag_like = md.as_bytes().windows(2).any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'));
+    // Literal text like `&copy;` is not escaped, so it reads back as the character (`©`).
+    let entity_like = md.match_indices('&').any(|(i, _)| {
+        let rest = &md[i + 1..];
+        let name = rest.trim_start_matches('#').trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+        name.len() < rest.len() && name.starts_with(';')
+    });
+    // Control characters (other than line ends and tabs) are dropped or moved by the parsers.
+    let controls = md.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
     after_link
+        || entity_like
+        || controls
         || tag_like
         || angle_link
         || from_zero

@@ -174,3 +174,14 @@ async fn a_socks5_proxy_is_used_or_refused() {
     let seen = tokio::time::timeout(std::time::Duration::from_millis(500), greeting).await;
     assert!(matches!(seen, Ok(Ok(Some(5)))), "the SOCKS5 proxy was never contacted");
 }
+
+/// Found by the `html_to_markdown` fuzz target: literal text that looks like an HTML entity
+/// (`&amp;copy;` in Rally, i.e. the text `&copy;`) reads as `&copy;` unescaped, which Markdown
+/// decodes: after a save the description says `©`. (`&mp;` → `∓` was the fuzzer's case.)
+#[test]
+#[ignore = "open defect in html_to_markdown; run with --ignored"]
+fn entity_like_text_stays_literal() {
+    let md = rally_core::markup::html_to_markdown("<p>write &amp;copy; or &amp;mp; literally</p>");
+    let html = rally_core::markup::markdown_to_html(&md);
+    assert!(html.contains("&amp;copy;") && html.contains("&amp;mp;"), "{md:?} → {html:?}");
+}
