@@ -57,7 +57,7 @@ fn empty_item_after_text_is_not_a_heading() {
 #[test]
 #[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn dash_lines_stay_text() {
-    for html in ["Totals<br>---", "<div>a</div><div>---</div>", "a<br>-", "<p>a</p><p>+</p>"] {
+    for html in ["Totals<br>---", "<div>a</div><div>---</div>", "a<br>-", "<p>a</p><p>+</p>", "<p>a</p><p>1)</p>"] {
         let md = rally_core::markup::html_to_markdown(html);
         assert_eq!(resaved(&md), md, "{html}");
     }
