@@ -179,7 +179,22 @@ pub fn known_drift(md: &str) -> bool {
     });
     // Control characters (other than line ends and tabs) are dropped or moved by the parsers.
     let controls = md.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    // Cosmetic, not defects: a link target with characters a URL encodes (`|` → `%7C`) is
+    // written back encoded, and a list mixing tight and loose items is written back loose.
+    let encoded_target = md.split("](").skip(1).any(|rest| {
+        let target = rest.split(')').next().unwrap_or_default();
+        target.chars().any(|c| !c.is_ascii_graphic() || matches!(c, '|' | '"' | '\\' | '^' | '{' | '}' | '`' | '%'))
+    });
+    let item = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with(['-', '+', '*'])
+            || t.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let tight = lines.windows(2).any(|w| item(w[0]) && item(w[1]));
+    let loose = lines.windows(3).any(|w| item(w[0]) && w[1].trim().is_empty() && item(w[2]));
     after_link
+        || encoded_target
+        || (tight && loose)
         || entity_like
         || controls
         || tag_like
