@@ -30,6 +30,7 @@ thread_local! {
         .add_handler(vec!["s", "del", "strike"], strike_handler)
         .add_handler(vec!["pre"], pre_handler)
         .add_handler(vec!["em", "i"], em_handler)
+        .add_handler(vec!["li"], li_handler)
         .build();
 }
 
@@ -62,11 +63,83 @@ fn plain_paragraph(html: &str) -> Option<String> {
 }
 
 fn convert(html: &str) -> String {
-    match HTML2MD.with(|c| c.convert(html)) {
+    let md = HTML2MD.with(|c| {
+        let tree = c.html_to_tree(html)?;
+        trim_line_starts(&tree);
+        Ok::<_, std::io::Error>(c.tree_to_markdown(&tree))
+    });
+    match md {
         Ok(md) => tidy(&md),
         // html5ever accepts any input; an I/O error here would be internal. Keep the text.
         Err(_) => html.trim().to_string(),
     }
+}
+
+/// htmd escapes a text node by its first character, then trims the spaces a block starts with:
+/// `<p> &gt; x</p>` came out as `> x`, a quote. Trim first (HTML ignores that whitespace), so
+/// the escape sees the character that will start the line.
+fn trim_line_starts(node: &Rc<Node>) {
+    let children = node.children.borrow();
+    let block = tag_name(node).is_none_or(|t| htmd_block(&t));
+    let mut line_start = block;
+    for child in children.iter() {
+        match &child.data {
+            NodeData::Text { contents } if line_start => {
+                let mut text = contents.borrow_mut();
+                let lead = text.len() - text.trim_start_matches([' ', '\t', '\n', '\r', '\x0c']).len();
+                text.pop_front(u32::try_from(lead).unwrap_or(0));
+                line_start = text.is_empty();
+            }
+            NodeData::Element { .. } => {
+                let name = tag_name(child).unwrap_or_default();
+                // Whitespace is content in preformatted text.
+                if !matches!(name.as_str(), "pre" | "code" | "textarea") {
+                    trim_line_starts(child);
+                }
+                line_start = name == "br" || htmd_block(&name);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn htmd_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "html"
+            | "body"
+            | "p"
+            | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "blockquote"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "td"
+            | "th"
+            | "tr"
+            | "table"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "main"
+            | "nav"
+            | "aside"
+            | "pre"
+            | "dd"
+            | "dt"
+            | "dl"
+            | "figure"
+            | "figcaption"
+            | "details"
+            | "summary"
+    )
 }
 
 /// Rally's editor leaves `&nbsp;` and `<div><br></div>` spacer lines everywhere: make them plain
@@ -81,11 +154,24 @@ fn tidy(md: &str) -> String {
         if line.trim_start().starts_with("```") {
             in_fence = !in_fence;
         }
+        let after_break = !in_fence && i > 0 && ends_with_hard_break(lines[i - 1]);
+        // htmd escapes a text node by its first character; an `&nbsp;` there hides a marker
+        // (`&nbsp;&gt;`) that becomes a line start once the space is trimmed.
+        let nbsp_lead = !in_fence && line[container_prefix_len(line)..].starts_with('\u{a0}');
         let mut line = if in_fence { (*line).to_string() } else { line.replace('\u{a0}', " ") };
         // `<br>\n` in the source leaves one space before the next line's text.
-        if !in_fence && i > 0 && ends_with_hard_break(lines[i - 1]) && line.starts_with(' ') && !line.starts_with("  ")
-        {
+        if after_break && line.starts_with(' ') && !line.starts_with("  ") {
             line.remove(0);
+        }
+        if !in_fence {
+            // After a hard break the line continues a paragraph: only quote markers and
+            // indentation are structure, a leading `-`/`#`/`1.` is text and needs its escape.
+            let prefix = if after_break { quote_prefix_len(&line) } else { container_prefix_len(&line) };
+            if after_break || nbsp_lead || rule_like(&line[prefix..]) {
+                if let Some(escaped) = escape_block_start(&line[prefix..]) {
+                    line = format!("{}{escaped}", &line[..prefix]);
+                }
+            }
         }
         if !in_fence && !line.trim_start().starts_with("```") {
             let next_blank = lines.get(i + 1).is_none_or(|n| n.trim().is_empty());
@@ -96,6 +182,16 @@ fn tidy(md: &str) -> String {
             if let Some(fixed) = escape_heading_hashes(&line) {
                 line = fixed;
             }
+        }
+        // A quote-only line separates paragraphs inside a quote; anywhere else it is an empty
+        // quote, which reads back as nothing.
+        let quote_line = |l: Option<&&str>| l.is_some_and(|l| l.trim_start().starts_with('>'));
+        if !in_fence
+            && line.trim().chars().all(|c| c == '>' || c.is_whitespace())
+            && line.contains('>')
+            && !(i > 0 && quote_line(lines.get(i - 1)) && quote_line(lines.get(i + 1)))
+        {
+            line.clear();
         }
         if line.trim().is_empty() && !in_fence {
             blank_run += 1;
@@ -117,22 +213,7 @@ fn tidy(md: &str) -> String {
 /// text ends in a space and `#`s (`<h1>a #</h1>` → `# a #`, a closing sequence). A backslash
 /// before the run keeps it text. Container prefixes (`> `, `- `, `1. `) are looked through.
 fn escape_heading_hashes(line: &str) -> Option<String> {
-    let mut rest = line;
-    loop {
-        let t = rest.trim_start();
-        let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        let marker = if t.starts_with('>') {
-            1
-        } else if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
-            2
-        } else if (1..=9).contains(&digits) && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")) {
-            digits + 2
-        } else {
-            rest = t;
-            break;
-        };
-        rest = &t[marker..];
-    }
+    let rest = &line[container_prefix_len(line)..];
     let start = line.len() - rest.len();
     let level = rest.len() - rest.trim_start_matches('#').len();
     if !(1..=6).contains(&level) {
@@ -153,6 +234,78 @@ fn escape_heading_hashes(line: &str) -> Option<String> {
         return None;
     };
     Some(format!("{}\\{}", &line[..run_at], &line[run_at..]))
+}
+
+/// Length of the container markers (`> `, `- `, `1. `) and indentation that open `line`.
+fn container_prefix_len(line: &str) -> usize {
+    let mut rest = line;
+    loop {
+        let t = rest.trim_start_matches(' ');
+        let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let marker = if t.starts_with('>') {
+            1
+        } else if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
+            2
+        } else if (1..=9).contains(&digits) && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")) {
+            digits + 2
+        } else {
+            return line.len() - t.len();
+        };
+        rest = &t[marker..];
+    }
+}
+
+/// Length of the quote markers and indentation that open a continuation line.
+fn quote_prefix_len(line: &str) -> usize {
+    line.len() - line.trim_start_matches([' ', '>']).len()
+}
+
+/// A line of only `-`, `=` or `+` (htmd writes rules as `* * *` and headings as `#`, so such a
+/// line is always text): unescaped it is a setext underline, a rule or an empty item.
+fn rule_like(body: &str) -> bool {
+    let t = body.trim();
+    !t.is_empty() && ['-', '=', '+'].iter().any(|&c| t.chars().all(|x| x == c || x == ' '))
+}
+
+/// `body` (a line after its container prefix) with a leading block marker escaped, if it has
+/// one: `>`, an ATX `#` run, a bullet, an ordered-list number, a setext underline or a fence.
+fn escape_block_start(body: &str) -> Option<String> {
+    let t = body.trim_start_matches(' ');
+    let next_is_gap = |n: usize| t[n..].is_empty() || t[n..].starts_with([' ', '\t']);
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let hashes = t.len() - t.trim_start_matches('#').len();
+    let at = if t.starts_with(['>', '=']) || t.starts_with("~~~") || t.starts_with("```") {
+        0
+    } else if t.starts_with(['-', '+', '*']) && (next_is_gap(1) || rule_like(t)) {
+        0
+    } else if (1..=6).contains(&hashes) && next_is_gap(hashes) {
+        0
+    } else if (1..=9).contains(&digits) && t[digits..].starts_with(['.', ')']) && next_is_gap(digits + 1) {
+        digits
+    } else {
+        return None;
+    };
+    Some(format!("{}\\{}", &t[..at], &t[at..]))
+}
+
+/// An `<li>` outside any list (pasted HTML has them after text) still reads as an item; with
+/// only a line break before it, CommonMark would take an empty one for a setext underline and
+/// the next save would add the blank line. Give it blank lines of its own.
+fn li_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    let in_list =
+        parent(element.node).and_then(|p| tag_name(&p)).is_some_and(|t| matches!(t.as_str(), "ul" | "ol" | "menu"));
+    let in_heading = ancestors(element.node)
+        .any(|a| tag_name(&a).is_some_and(|t| matches!(t.as_str(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")));
+    let result = handlers.fallback(element)?;
+    if in_list {
+        return Some(result);
+    }
+    let content = result.content.trim_matches('\n');
+    if in_heading {
+        // A heading is one line: the item is text there, and its marker must stay text.
+        return Some(format!(" \\{} ", content.trim()).into());
+    }
+    Some(format!("\n\n{content}\n\n").into())
 }
 
 fn ends_with_hard_break(line: &str) -> bool {
@@ -286,6 +439,10 @@ fn pre_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResul
     let content = handlers.walk_children(element.node).content;
     let content = content.trim_matches('\n');
     (!content.trim().is_empty()).then(|| format!("\n\n```\n{content}\n```\n\n").into())
+}
+
+fn ancestors(node: &Rc<Node>) -> impl Iterator<Item = Rc<Node>> {
+    std::iter::successors(parent(node), parent)
 }
 
 fn parent(node: &Rc<Node>) -> Option<Rc<Node>> {
