@@ -192,14 +192,17 @@ pub fn known_drift(md: &str) -> bool {
     };
     let tight = lines.windows(2).any(|w| item(w[0]) && item(w[1]));
     let loose = lines.windows(3).any(|w| item(w[0]) && w[1].trim().is_empty() && item(w[2]));
-    // Also cosmetic: a heading directly above another line gets a blank line after it, and a
-    // heading whose text starts with `#` gets that `#` escaped on the next read.
+    // Also cosmetic: a heading directly above another line gets a blank line after it, a
+    // heading whose text starts with a block marker (`#`, `+`, ...) gets it escaped on the next
+    // read, and `><` is written back as `> <`.
     let heading = |l: &str| l.starts_with('#');
     let heading_then_line = lines.windows(2).any(|w| heading(w[0]) && !w[1].trim().is_empty());
-    let hash_in_heading = lines.iter().any(|l| l.trim_start_matches('#').trim_start().starts_with('#') && heading(l));
+    let marker_in_heading = lines.iter().any(|l| heading(l) && marker(l.trim_start_matches('#').trim_start()));
+    let tight_quote = lines.iter().any(|l| l.starts_with('>') && !l.starts_with("> ") && l.len() > 1);
     after_link
         || heading_then_line
-        || hash_in_heading
+        || marker_in_heading
+        || tight_quote
         || encoded_target
         || (tight && loose)
         || entity_like
