@@ -155,13 +155,15 @@ impl Query {
         Query(Node::Or(Box::new(self.0), Box::new(other.0)))
     }
 
-    /// Left-nested binary AND of all parts; `None` when there are none.
+    /// Binary AND of all parts as a balanced tree; `None` when there are none. Left-nesting
+    /// would make 65 labels a query 65 parentheses deep, past what servers parse; balanced, the
+    /// depth is ⌈log2 n⌉ (1,000 parts: 10 levels).
     pub fn all(parts: Vec<Query>) -> Option<Query> {
-        parts.into_iter().reduce(Query::and)
+        balanced(parts, Query::and)
     }
-    /// Left-nested binary OR of all parts; `None` when there are none.
+    /// Binary OR of all parts as a balanced tree (see [`Query::all`]); `None` when there are none.
     pub fn any(parts: Vec<Query>) -> Option<Query> {
-        parts.into_iter().reduce(Query::or)
+        balanced(parts, Query::or)
     }
 
     pub fn render(&self) -> String {
@@ -175,6 +177,16 @@ impl std::fmt::Display for Query {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.render())
     }
+}
+
+/// Joins `parts` pairwise, the first half (rounded up) on the left, so the shape depends only on
+/// the number of parts and the rendering stays deterministic.
+fn balanced(mut parts: Vec<Query>, join: fn(Query, Query) -> Query) -> Option<Query> {
+    if parts.len() <= 1 {
+        return parts.pop();
+    }
+    let right = parts.split_off(parts.len().div_ceil(2));
+    Some(join(balanced(parts, join)?, balanced(right, join)?))
 }
 
 fn render_node(node: &Node, out: &mut String) {
@@ -339,9 +351,9 @@ mod tests {
             r#"(Name = "v1")"#,
             r#"((Name = "v1") AND (Name = "v2"))"#,
             r#"(((Name = "v1") AND (Name = "v2")) AND (Name = "v3"))"#,
-            r#"((((Name = "v1") AND (Name = "v2")) AND (Name = "v3")) AND (Name = "v4"))"#,
-            r#"(((((Name = "v1") AND (Name = "v2")) AND (Name = "v3")) AND (Name = "v4")) AND (Name = "v5"))"#,
-            r#"((((((Name = "v1") AND (Name = "v2")) AND (Name = "v3")) AND (Name = "v4")) AND (Name = "v5")) AND (Name = "v6"))"#,
+            r#"(((Name = "v1") AND (Name = "v2")) AND ((Name = "v3") AND (Name = "v4")))"#,
+            r#"((((Name = "v1") AND (Name = "v2")) AND (Name = "v3")) AND ((Name = "v4") AND (Name = "v5")))"#,
+            r#"((((Name = "v1") AND (Name = "v2")) AND (Name = "v3")) AND (((Name = "v4") AND (Name = "v5")) AND (Name = "v6")))"#,
         ];
         for (n, want) in expected.iter().enumerate() {
             let parts: Vec<Query> = (1..=n + 1).map(t).collect();
@@ -351,6 +363,18 @@ mod tests {
                 want.replace(" AND ", " OR ")
             );
         }
+        // Depth grows as ⌈log2 n⌉: 1,000 parts nest 10 levels (plus the leaf's own parentheses).
+        let big = Query::all((0..1000).map(t).collect()).unwrap().render();
+        let (mut depth, mut deepest) = (0i32, 0i32);
+        for c in big.chars() {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            deepest = deepest.max(depth);
+        }
+        assert_eq!(deepest, 11);
         assert!(Query::all(vec![]).is_none());
         assert!(Query::any(vec![]).is_none());
         let mixed = t(1).or(t(2)).and(t(3).or(t(4)));

@@ -14,7 +14,6 @@ fn labels(n: usize) -> Vec<String> {
 /// 65 labels make a query 65 parentheses deep, past the simulator's (and any sane server's)
 /// nesting cap. A create with that many new labels is refused by the tag lookup.
 #[tokio::test]
-#[ignore = "open defect: the builder nests one level per label; run with --ignored"]
 async fn create_with_many_new_labels() {
     let e = env().await;
     let t = e.tracker();
@@ -26,7 +25,6 @@ async fn create_with_many_new_labels() {
 
 /// Same defect on the read side: a label filter with 65+ labels.
 #[tokio::test]
-#[ignore = "open defect: the builder nests one level per label; run with --ignored"]
 async fn list_with_many_labels() {
     let e = env().await;
     let got = e.tracker().list_issues(IssueFilters { labels: Some(labels(70)), ..Default::default() }).await;
