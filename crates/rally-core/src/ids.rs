@@ -94,8 +94,21 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
             number,
         });
     }
-    if let Some(frag) = s.find('#').map(|i| &s[i + 1..]) {
-        return parse_web_fragment(frag).map_err(|m| err(format!("{m}: {shown}")));
+    if let Some((page, frag)) = s.split_once('#') {
+        // A web URL, or its fragment alone (`#/123d/detail/defect/7`); with anything else
+        // before the `#` (`see #/foo/12`, `hptps://x#/...`) the text is not a link at all.
+        let host = strip_scheme(page).map(|rest| rest.split('/').next().unwrap_or_default());
+        let url = host.is_some_and(|h| !h.is_empty()) && !page.contains(char::is_whitespace);
+        if !page.is_empty() && !url {
+            return Err(err(format!("{hint}, got {shown}")));
+        }
+        let id = parse_web_fragment(frag).map_err(|m| err(format!("{m}: {shown}")))?;
+        return match &id {
+            IssueId::Ref { type_path: Some(t), .. } if !is_artifact_type(t) => {
+                Err(err(format!("Rally URL does not name an artifact type: {shown}")))
+            }
+            _ => Ok(id),
+        };
     }
     let path = if s.starts_with('/') {
         s
@@ -108,10 +121,22 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
         return Err(err(format!("{hint}, got {shown}")));
     };
     let (type_path, object_id) = parse_ref_path(path).map_err(|m| err(format!("{m}: {shown}")))?;
+    if !is_artifact_type(&type_path) {
+        return Err(err(format!("not a ref to an artifact (type \"{type_path}\"): {shown}")));
+    }
     Ok(IssueId::Ref {
         type_path: Some(canonical_type_path(type_path)),
         object_id,
     })
+}
+
+/// Rally's work-item types: ours under any alias, the other artifact types a parent or a pasted
+/// link may name, and every portfolio item level. Anything else (`/user/1`, `/issues/12`) is
+/// not an issue, and sending it would only come back as a rejection.
+fn is_artifact_type(type_path: &str) -> bool {
+    ArtifactType::from_type_name(type_path).is_some()
+        || type_path.strip_prefix("portfolioitem/").is_some_and(|t| !t.is_empty())
+        || matches!(type_path, "testcase" | "defectsuite" | "testset")
 }
 
 /// Our four types by their WSAPI path, whatever alias was typed (`/userstory/1` is the UI's
@@ -382,6 +407,13 @@ mod tests {
             ("99999999999999999999999", "too large"),
             ("US99999999999999999999999", "too large"),
             ("/defect/", "not a ref"),
+            // Shapes that are no accepted form are refused here, never sent.
+            ("/foo/12", "not a ref to an artifact"),
+            ("/user/12", "not a ref to an artifact"),
+            ("https://example.com/issues/12", "not a ref to an artifact"),
+            ("https://rally1.rallydev.com/#/detail/user/12", "artifact type"),
+            ("see #/foo/12", "expected"),
+            ("hptps://rm/7 Psl#/webservice/1490", "expected"),
             ("/defect/abc", "not a numeric"),
             ("/defect/123/tags", "not a ref"),
             ("/a/b/c/1", "not a ref"),

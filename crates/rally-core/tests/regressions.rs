@@ -118,7 +118,6 @@ fn list_numbered_from_zero_keeps_its_number() {
 /// `/webservice/1490`), though the ref form of the same id is refused. Such an id must be
 /// refused as input, before any request.
 #[tokio::test]
-#[ignore = "open defect in ids::parse_issue_id; run with --ignored"]
 async fn junk_before_a_hash_is_not_a_web_url() {
     for junk in ["hptps://rm/7 Psl#/webservice/1490", "see #/foo/12"] {
         let e = env().await;
