@@ -246,11 +246,17 @@ impl Settings {
             Some(p) => {
                 let u = Url::parse(p)
                     .map_err(|_| RallyError::invalid("proxy", "must be a URL such as http://proxy:3128"))?;
-                if !matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") || u.host().is_none() {
+                // The HTTP client is built without SOCKS support (its `socks` feature adds a
+                // dependency for a rare setup): a socks5:// proxy would never be contacted, and
+                // every call would fail as if the server were down. Say so up front.
+                if u.scheme().starts_with("socks") {
                     return Err(RallyError::invalid(
                         "proxy",
-                        "must be an http://, https:// or socks5:// URL with a host",
+                        "SOCKS proxies are not supported; use an http:// or https:// proxy URL",
                     ));
+                }
+                if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+                    return Err(RallyError::invalid("proxy", "must be an http:// or https:// URL with a host"));
                 }
                 Some(u)
             }

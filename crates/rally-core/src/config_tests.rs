@@ -83,6 +83,8 @@ fn invalid_options_name_their_field() {
         (TrackerConfig { server: Some("http://evil.example".into()), ..base.clone() }, "server"),
         (TrackerConfig { proxy: Some("::".into()), ..base.clone() }, "proxy"),
         (TrackerConfig { proxy: Some("ftp://p:1".into()), ..base.clone() }, "proxy"),
+        (TrackerConfig { proxy: Some("socks5://127.0.0.1:1080".into()), ..base.clone() }, "proxy"),
+        (TrackerConfig { proxy: Some("socks5h://p:1".into()), ..base.clone() }, "proxy"),
         (TrackerConfig { ca_certs: Some(vec!["garbage".into()]), ..base.clone() }, "caCerts[0]"),
         (TrackerConfig { artifact_types: Some(vec![]), ..base.clone() }, "artifactTypes"),
     ];

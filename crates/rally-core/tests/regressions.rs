@@ -143,7 +143,6 @@ fn tag_like_text_reads_the_same_after_a_save() {
 /// contacted and every call fails with "could not connect to <server>". Either refuse the
 /// scheme in the constructor (naming `proxy`) or support it.
 #[tokio::test]
-#[ignore = "open defect in config/http; run with --ignored"]
 async fn a_socks5_proxy_is_used_or_refused() {
     use tokio::io::AsyncReadExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
