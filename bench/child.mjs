@@ -65,7 +65,9 @@ function rounds(requests) {
   let waves = 1;
   let firstEnd = rs[0].end;
   for (const r of rs.slice(1)) {
-    if (r.start >= firstEnd) {
+    // startedMs has millisecond resolution: a request sent when another's answer arrived can
+    // appear to start a little before that one's end.
+    if (r.start >= firstEnd - 2) {
       waves += 1;
       firstEnd = r.end;
     } else {
