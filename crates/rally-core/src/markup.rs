@@ -31,6 +31,8 @@ thread_local! {
         .add_handler(vec!["pre"], pre_handler)
         .add_handler(vec!["em", "i"], em_handler)
         .add_handler(vec!["li"], li_handler)
+        .add_handler(vec!["ul", "ol"], list_handler)
+        .add_handler(vec!["a"], anchor_handler)
         .build();
 }
 
@@ -65,8 +67,12 @@ fn plain_paragraph(html: &str) -> Option<String> {
 fn convert(html: &str) -> String {
     let md = HTML2MD.with(|c| {
         let tree = c.html_to_tree(html)?;
-        trim_line_starts(&tree);
-        Ok::<_, std::io::Error>(c.tree_to_markdown(&tree))
+        // The placeholders must not occur in the input (they are Unicode noncharacters, so
+        // real text does not have them); if they do, convert as htmd alone would.
+        let marked = !html.contains([LT, AMP, MID]);
+        prepare_text(&tree, marked);
+        let md = c.tree_to_markdown(&tree);
+        Ok::<_, std::io::Error>(if marked { restore(&md) } else { md })
     });
     match md {
         Ok(md) => tidy(&md),
@@ -75,32 +81,100 @@ fn convert(html: &str) -> String {
     }
 }
 
+/// Placeholders for text characters whose escape depends on what surrounds them in the final
+/// Markdown, which htmd (escaping one text node at a time) cannot see: `<` and `&` (a tag or an
+/// entity may be completed by the next node: `1 &lt;<span>Fp&gt;</span>`), and `MID` before a
+/// node that starts with a block marker but usually sits mid-line (`[l](/x)# b`).
+const LT: char = '\u{fdd0}';
+const AMP: char = '\u{fdd1}';
+const MID: char = '\u{fdd2}';
+
 /// htmd escapes a text node by its first character, then trims the spaces a block starts with:
-/// `<p> &gt; x</p>` came out as `> x`, a quote. Trim first (HTML ignores that whitespace), so
-/// the escape sees the character that will start the line.
-fn trim_line_starts(node: &Rc<Node>) {
+/// `<p> &gt; x</p>` came out as `> x`, a quote. Trim first (HTML ignores that whitespace, and
+/// Markdown has no leading spaces), so the escape sees the character that will start the line.
+/// With `mark`, also put in the placeholders [`restore`] resolves.
+fn prepare_text(node: &Rc<Node>, mark: bool) {
     let children = node.children.borrow();
     let block = tag_name(node).is_none_or(|t| htmd_block(&t));
     let mut line_start = block;
     for child in children.iter() {
         match &child.data {
-            NodeData::Text { contents } if line_start => {
+            NodeData::Text { contents } => {
                 let mut text = contents.borrow_mut();
-                let lead = text.len() - text.trim_start_matches([' ', '\t', '\n', '\r', '\x0c']).len();
-                text.pop_front(u32::try_from(lead).unwrap_or(0));
-                line_start = text.is_empty();
+                if line_start {
+                    let lead = text.len() - text.trim_start_matches([' ', '\t', '\n', '\r', '\x0c', '\u{a0}']).len();
+                    text.pop_front(u32::try_from(lead).unwrap_or(0));
+                }
+                if mark && !text.is_empty() {
+                    let marker_first = text
+                        .starts_with(['=', '~', '>', '-', '+', '#', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+                    let mut new = String::with_capacity(text.len() + 4);
+                    if marker_first && !line_start {
+                        new.push(MID);
+                    }
+                    new.extend(text.chars().map(|c| match c {
+                        '<' => LT,
+                        '&' => AMP,
+                        c => c,
+                    }));
+                    text.clear();
+                    text.push_slice(&new);
+                }
+                line_start = line_start && text.is_empty();
             }
             NodeData::Element { .. } => {
                 let name = tag_name(child).unwrap_or_default();
-                // Whitespace is content in preformatted text.
+                // Whitespace and characters are content as they are in preformatted text.
                 if !matches!(name.as_str(), "pre" | "code" | "textarea") {
-                    trim_line_starts(child);
+                    prepare_text(child, mark);
                 }
                 line_start = name == "br" || htmd_block(&name);
             }
             _ => {}
         }
     }
+}
+
+/// Resolves the placeholders against the finished Markdown: `<` escaped where it would open a
+/// tag, `&` where it would start an entity, and a marker that ended up starting a line escaped.
+fn restore(md: &str) -> String {
+    let mut out = String::with_capacity(md.len() + 8);
+    for (i, line) in md.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut line = line.to_string();
+        let body_at = container_prefix_len(&line);
+        if line[body_at..].starts_with(MID) {
+            let rest = line[body_at + MID.len_utf8()..].to_string();
+            let escaped = escape_block_start(&rest).unwrap_or(rest);
+            line = format!("{}{escaped}", &line[..body_at]);
+        }
+        let chars: Vec<char> = line.chars().filter(|&c| c != MID).collect();
+        for (j, &c) in chars.iter().enumerate() {
+            let next = chars.get(j + 1).copied();
+            match c {
+                LT => {
+                    if next.is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) {
+                        out.push('\\');
+                    }
+                    out.push('<');
+                }
+                AMP => {
+                    let tail: String =
+                        chars[j + 1..].iter().take(40).map(|&c| if c == AMP { '&' } else { c }).collect();
+                    let name = tail.strip_prefix('#').unwrap_or(&tail);
+                    let len = name.len() - name.trim_start_matches(|c: char| c.is_ascii_alphanumeric()).len();
+                    if len > 0 && name[len..].starts_with(';') {
+                        out.push('\\');
+                    }
+                    out.push('&');
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out
 }
 
 fn htmd_block(tag: &str) -> bool {
@@ -167,7 +241,7 @@ fn tidy(md: &str) -> String {
             // After a hard break the line continues a paragraph: only quote markers and
             // indentation are structure, a leading `-`/`#`/`1.` is text and needs its escape.
             let prefix = if after_break { quote_prefix_len(&line) } else { container_prefix_len(&line) };
-            if after_break || nbsp_lead || rule_like(&line[prefix..]) {
+            if after_break || nbsp_lead || rule_like(&line[prefix..]) || paren_item(&line[prefix..]) {
                 if let Some(escaped) = escape_block_start(&line[prefix..]) {
                     line = format!("{}{escaped}", &line[..prefix]);
                 }
@@ -246,7 +320,8 @@ fn container_prefix_len(line: &str) -> usize {
             1
         } else if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
             2
-        } else if (1..=9).contains(&digits) && (t[digits..].starts_with(". ") || t[digits..].starts_with(") ")) {
+        } else if (1..=9).contains(&digits) && t[digits..].starts_with(". ") {
+            // htmd numbers items `1.`; a `1)` is the user's text.
             digits + 2
         } else {
             return line.len() - t.len();
@@ -265,6 +340,12 @@ fn quote_prefix_len(line: &str) -> usize {
 fn rule_like(body: &str) -> bool {
     let t = body.trim();
     !t.is_empty() && ['-', '=', '+'].iter().any(|&c| t.chars().all(|x| x == c || x == ' '))
+}
+
+/// `1)` or `1) x`: an ordered-list marker htmd leaves unescaped (it escapes only `1.`).
+fn paren_item(body: &str) -> bool {
+    let digits = body.len() - body.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    (1..=9).contains(&digits) && (body[digits..] == *")" || body[digits..].starts_with(") "))
 }
 
 /// `body` (a line after its container prefix) with a leading block marker escaped, if it has
@@ -297,15 +378,102 @@ fn li_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult
     let in_heading = ancestors(element.node)
         .any(|a| tag_name(&a).is_some_and(|t| matches!(t.as_str(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")));
     let result = handlers.fallback(element)?;
-    if in_list {
-        return Some(result);
+    // Text straight inside a nested list (`<ul>x</ul>`, no `<li>`) comes back unindented, a
+    // lazy continuation line that a save joins to the item's text: make it a paragraph of the
+    // item.
+    let mut content = String::with_capacity(result.content.len() + 8);
+    let bullet = result.content.trim_start_matches('\n').starts_with("- ");
+    // htmd writes no soft line breaks (text newlines become spaces, `<br>` a `\`), so inside
+    // an item one text line right under another is such a block.
+    let bullet = bullet && !result.content.contains("```");
+    let mut prev = "";
+    for (i, line) in result.content.split('\n').enumerate() {
+        if i > 0 {
+            content.push('\n');
+        }
+        let t = line.trim_start();
+        let structural = t.starts_with(['-', '|', '>']) || t.starts_with(|c: char| c.is_ascii_digit());
+        if bullet && !t.is_empty() && !prev.trim().is_empty() && !ends_with_hard_break(prev) && !structural {
+            // A paragraph of its own, as the HTML had it in its own block.
+            content.push('\n');
+            if !line.starts_with(' ') {
+                content.push_str("  ");
+            }
+        }
+        content.push_str(line);
+        prev = line;
     }
-    let content = result.content.trim_matches('\n');
+    if in_list {
+        return Some(content.into());
+    }
+    let content = content.trim_matches('\n');
     if in_heading {
         // A heading is one line: the item is text there, and its marker must stay text.
         return Some(format!(" \\{} ", content.trim()).into());
     }
     Some(format!("\n\n{content}\n\n").into())
+}
+
+/// Two fixes to htmd's lists. It numbers from 1 when `start="0"` (it takes 0 for "missing"),
+/// and Markdown can say `0.`. And text straight inside a list (`<ol>A<li>a`) comes out on the
+/// line above the first item, where a save joins them: give the items a blank line before.
+fn list_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    let from_zero = element.attrs.iter().any(|a| &a.name.local == "start" && a.value.trim() == "0");
+    let result = handlers.fallback(element)?;
+    let mut out = String::with_capacity(result.content.len() + 8);
+    let mut prev_item_or_blank = true;
+    for (i, line) in result.content.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        // Our own items sit at most two columns in (number alignment); nested ones deeper.
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let t = &line[indent..];
+        let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let numbered = digits > 0 && t[digits..].starts_with(". ");
+        let item = indent <= 2 && (numbered || t.starts_with("- ") || t == "-");
+        if item && !prev_item_or_blank {
+            out.push('\n');
+        }
+        prev_item_or_blank = item || t.is_empty() || indent > 0;
+        match t[..digits].parse::<u64>() {
+            Ok(n) if from_zero && item && numbered && n > 0 => {
+                out.push_str(&format!("{}{}{}", &line[..indent], n - 1, &t[digits..]));
+            }
+            _ => out.push_str(line),
+        }
+    }
+    Some(out.into())
+}
+
+/// A link around blocks (`<a href="/x">A<p>b</p></a>`, valid HTML5) would have its text span a
+/// blank line, which Markdown does not read as a link: keep the link, its text on one line.
+/// Link targets with spaces or angle brackets are percent-encoded first (htmd wraps spaces in
+/// `<...>`, where a `<` or `>` breaks the link).
+fn anchor_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    for attr in element.attrs.iter() {
+        if &attr.name.local == "href" && attr.value.contains([' ', '<', '>']) {
+            let encoded = attr.value.replace(' ', "%20").replace('<', "%3C").replace('>', "%3E");
+            // The attribute list is borrowed immutably here; rebuild the link text ourselves.
+            let content = handlers.walk_children(element.node).content;
+            let text = one_line(&content);
+            let encoded = encoded.replace('(', "\\(").replace(')', "\\)");
+            return Some(format!("[{text}]({encoded})").into());
+        }
+    }
+    let result = handlers.fallback(element)?;
+    let md = &result.content;
+    match md.rfind("](") {
+        Some(i) if md[..i].contains('\n') => {
+            let (text, target) = md.split_at(i);
+            Some(format!("{}{target}", one_line(text)).into())
+        }
+        _ => Some(result),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn ends_with_hard_break(line: &str) -> bool {

@@ -41,7 +41,6 @@ fn resaved(md: &str) -> String {
 /// CommonMark reads it as a setext heading (a save turns the line into `## $`); with text, the
 /// next save inserts the blank line.
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn empty_item_after_text_is_not_a_heading() {
     for html in ["Notes<li>", "Notes<li>more"] {
         let md = rally_core::markup::html_to_markdown(html);
@@ -53,7 +52,6 @@ fn empty_item_after_text_is_not_a_heading() {
 /// after a `<br>` or in its own block is left unescaped, so it becomes a heading underline, a
 /// rule or an empty list item.
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn dash_lines_stay_text() {
     for html in ["Totals<br>---", "<div>a</div><div>---</div>", "a<br>-", "<p>a</p><p>+</p>", "<p>a</p><p>1)</p>"] {
         let md = rally_core::markup::html_to_markdown(html);
@@ -64,7 +62,6 @@ fn dash_lines_stay_text() {
 /// A list marker after a `<br>` is escaped on the first read (`a\` + `\- b`) but the escape is
 /// lost on the next: three saves turn "a / - b" into a paragraph ending in `\` and a list.
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn marker_after_line_break_keeps_its_escape() {
     let md = rally_core::markup::html_to_markdown("a<br>- b");
     let once = resaved(&md);
@@ -76,7 +73,6 @@ fn marker_after_line_break_keeps_its_escape() {
 /// started a line, so a save adds a backslash to the Markdown (the rendered text is the same).
 /// Also a link whose text starts with a marker (`<a href="/x"><li>#</a>` reads as `[- #](/x)`).
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn marker_after_link_is_not_escaped() {
     for md in ["[l](/x)# [l](/y)", "[https://a.example](https://a.example)- [l](/y)"] {
         assert_eq!(resaved(md), md);
@@ -89,7 +85,6 @@ fn marker_after_link_is_not_escaped() {
 /// (`<a href="/x">A<p>b</p></a>`, valid HTML5) reads as `[A\n\nb](/x)`, which Markdown does not
 /// read as a link: after a save the link is gone and `[A` and `b](/x)` are literal text.
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn link_around_a_block_survives_a_save() {
     let md = rally_core::markup::html_to_markdown(r#"<a href="/x">A<p>b</p></a>"#);
     assert!(rally_core::markup::markdown_to_html(&md).contains("href=\"/x\""), "{md:?}");
@@ -99,7 +94,6 @@ fn link_around_a_block_survives_a_save() {
 /// `[x](<a b<c>)`, which is not a link in Markdown, so a save turns the link into plain text.
 /// (With spaces only, `[x](<file name.pdf>)` is a link and survives, percent-encoded.)
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn link_target_with_angle_bracket_survives_a_save() {
     let md = rally_core::markup::html_to_markdown(r#"<a href="a b<c">x</a>"#);
     assert!(rally_core::markup::markdown_to_html(&md).contains("<a href="), "{md:?}");
@@ -108,7 +102,6 @@ fn link_target_with_angle_bracket_survives_a_save() {
 /// Found by the `markdown_to_html` fuzz target: `0. zero` gives `<ol start="0">`, which reads
 /// back as `1. zero` (the start number 0 is dropped; other start numbers survive).
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn list_numbered_from_zero_keeps_its_number() {
     assert_eq!(resaved("0. zero"), "0. zero");
 }
@@ -132,7 +125,6 @@ async fn junk_before_a_hash_is_not_a_web_url() {
 /// unescaped; a save keeps it as text (raw HTML is escaped), and the next read escapes it
 /// (`1 \<Fp>`), so the Markdown changes on the second save.
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn tag_like_text_reads_the_same_after_a_save() {
     let md = rally_core::markup::html_to_markdown("<p>1 &lt;<span>Fp&gt;</span> it</p>");
     assert_eq!(resaved(&md), md);
@@ -175,7 +167,6 @@ async fn a_socks5_proxy_is_used_or_refused() {
 /// (`&amp;copy;` in Rally, i.e. the text `&copy;`) reads as `&copy;` unescaped, which Markdown
 /// decodes: after a save the description says `©`. (`&mp;` → `∓` was the fuzzer's case.)
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn entity_like_text_stays_literal() {
     let md = rally_core::markup::html_to_markdown("<p>write &amp;copy; or &amp;mp; literally</p>");
     let html = rally_core::markup::markdown_to_html(&md);
@@ -187,7 +178,6 @@ fn entity_like_text_stays_literal() {
 /// unescaped, so a save turns the text into a block quote; a lone `&nbsp;&gt;` reads as `>`
 /// and a save loses it altogether.
 #[test]
-#[ignore = "open defect in html_to_markdown; run with --ignored"]
 fn nbsp_before_a_quote_marker_keeps_the_text() {
     for html in ["<p>&nbsp;&gt; quoted</p>", "<p>&nbsp;&gt;</p>"] {
         let md = rally_core::markup::html_to_markdown(html);
