@@ -28,6 +28,8 @@ pub struct Request<'a> {
 pub struct CallError {
     pub error: RallyError,
     pub maybe_applied: bool,
+    /// Requests sent for this call, retries included.
+    pub attempts: u32,
 }
 
 impl From<CallError> for RallyError {
@@ -140,16 +142,30 @@ impl Http {
             attempt += 1;
             let (failure, status) = match self.once::<T>(op, &req, &url, attempt).await {
                 Attempt::Done(v) => return Ok((v, attempt)),
-                Attempt::Fatal(error) => return Err(CallError { error, maybe_applied: false }),
+                Attempt::Fatal(error) => return Err(CallError { error, maybe_applied: false, attempts: attempt }),
                 Attempt::Failed(f, status) => (f, status),
             };
             match self.settings.retry.decide(req.kind, &failure, attempt, first.elapsed(), self.random()) {
                 Decision::Retry(delay) => tokio::time::sleep(delay).await,
                 Decision::Stop => {
                     let maybe_applied = req.kind != OpKind::Read && !matches!(failure, Failure::Connect);
-                    return Err(CallError { error: self.final_error(op, failure, status, attempt), maybe_applied });
+                    return Err(CallError {
+                        error: self.final_error(op, failure, status, attempt),
+                        maybe_applied,
+                        attempts: attempt,
+                    });
                 }
             }
+        }
+    }
+
+    /// The wait before sending a create again once a lookup showed the earlier attempts did not
+    /// land (which makes the repeat as safe as a read's), or `None` when the policy's count or
+    /// time budget is spent. `sent` counts the create requests sent so far.
+    pub fn resend_delay(&self, sent: u32, elapsed: Duration) -> Option<Duration> {
+        match self.settings.retry.decide(OpKind::Read, &Failure::Dropped, sent, elapsed, self.random()) {
+            Decision::Retry(d) => Some(d),
+            Decision::Stop => None,
         }
     }
 

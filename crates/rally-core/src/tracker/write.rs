@@ -18,7 +18,8 @@ use crate::validate;
 use crate::wsapi::{classify_errors, classify_lookup_errors, CreateEnvelope, Op, OperationEnvelope, QueryResult};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How far back a reconciliation looks for a create that may have happened (allows for
 /// clock skew between this machine and Rally).
@@ -52,6 +53,17 @@ fn to_body(type_name: &str, fields: Map<String, Value>) -> Vec<u8> {
     outer.insert(type_name.to_string(), Value::Object(fields));
     // Serialising a Value tree cannot fail.
     serde_json::to_vec(&Value::Object(outer)).unwrap_or_default()
+}
+
+/// `e` with its attempt count replaced by the requests actually sent.
+pub(super) fn with_attempts(e: RallyError, sent: u32) -> RallyError {
+    match e {
+        RallyError::Unavailable { operation, last_status, detail, .. } => {
+            RallyError::Unavailable { operation, attempts: sent, last_status, detail }
+        }
+        RallyError::Timeout { operation, timeout_ms, .. } => RallyError::Timeout { operation, attempts: sent, timeout_ms },
+        other => other,
+    }
 }
 
 fn html_escape_attr(s: &str) -> String {
@@ -276,18 +288,14 @@ impl Tracker {
         fields.insert("Text".into(), Value::String(html.clone()));
         let body = to_body("ConversationPost", fields);
         let started = SystemTime::now();
-        let post = match self.create_once::<RallyPost>(op, "conversationpost/create", POST_FETCH, &body).await {
-            Ok(p) => p,
-            Err(e) if e.maybe_applied => match self.find_recent_post(op, l, &html, started).await {
-                Ok(Some(p)) => p,
-                Ok(None) => self
-                    .create_once::<RallyPost>(op, "conversationpost/create", POST_FETCH, &body)
-                    .await
-                    .map_err(|e2| self.unknown_outcome(op, "the comment", e2.error))?,
-                Err(_) => return Err(self.unknown_outcome(op, "the comment", e.error)),
-            },
-            Err(e) => return Err(e.error),
-        };
+        let post = self
+            .create_reconciled(
+                op,
+                "the comment",
+                || self.create_once::<RallyPost>(op, "conversationpost/create", POST_FETCH, &body),
+                || self.find_recent_post(op, l, &html, started),
+            )
+            .await?;
         comment_from_rally(&post, &l.formatted_id)
             .map_err(|m| RallyError::Protocol { operation: op.label(), excerpt: m })
     }
@@ -331,23 +339,65 @@ impl Tracker {
             body: Some(body.to_vec()),
             kind: OpKind::Create,
         };
-        let env: CreateEnvelope<T> = self.http.call(op, req).await?;
+        let (env, attempts): (CreateEnvelope<T>, u32) = self.http.call_counted(op, req).await?;
         let r = env.create_result;
         if !r.errors.is_empty() {
-            return Err(CallError { error: classify_lookup_errors(op, &r.errors), maybe_applied: false });
+            return Err(CallError { error: classify_lookup_errors(op, &r.errors), maybe_applied: false, attempts });
         }
         self.log_warnings(op, &r.warnings);
         r.object.ok_or_else(|| CallError {
             error: RallyError::Protocol { operation: op.label(), excerpt: "the create returned no Object".into() },
             maybe_applied: false,
+            attempts,
         })
     }
 
-    fn unknown_outcome(&self, op: &Op, what: &str, cause: RallyError) -> RallyError {
-        let (attempts, last_status) = match &cause {
-            RallyError::Unavailable { attempts, last_status, .. } => (*attempts, *last_status),
-            RallyError::Timeout { attempts, .. } => (*attempts, None),
-            _ => (1, None),
+    /// Sends a create until its outcome is known. After every unknown outcome `find` looks for
+    /// what it would have made (after the policy's backoff, so a late write has time to show);
+    /// only when that shows nothing is the create sent again. So at most one send can have
+    /// landed, and the repeats stay within the policy's retry count and time budget.
+    pub(super) async fn create_reconciled<T, S, SF, F, FF>(
+        &self,
+        op: &Op,
+        what: &str,
+        send: S,
+        find: F,
+    ) -> Result<T, RallyError>
+    where
+        S: Fn() -> SF,
+        SF: Future<Output = Result<T, CallError>>,
+        F: Fn() -> FF,
+        FF: Future<Output = Result<Option<T>, RallyError>>,
+    {
+        let first = Instant::now();
+        let mut sent = 0u32;
+        loop {
+            let e = match send().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            sent = sent.saturating_add(e.attempts.max(1));
+            if !e.maybe_applied {
+                return Err(with_attempts(e.error, sent));
+            }
+            let delay = self.http.resend_delay(sent, first.elapsed());
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            match find().await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) if delay.is_some() => {}
+                Ok(None) | Err(_) => return Err(self.unknown_outcome(op, what, e.error, sent)),
+            }
+        }
+    }
+
+    /// `attempts`: every create request sent, over all rounds of reconciliation.
+    pub(super) fn unknown_outcome(&self, op: &Op, what: &str, cause: RallyError, attempts: u32) -> RallyError {
+        let cause = with_attempts(cause, attempts);
+        let last_status = match &cause {
+            RallyError::Unavailable { last_status, .. } => *last_status,
+            _ => None,
         };
         RallyError::Unavailable {
             operation: op.label(),
@@ -417,24 +467,13 @@ impl Tracker {
         let body = to_body(t.type_name(), fields);
         let path = format!("{}/create", t.type_path());
         let started = SystemTime::now();
-        let create = async {
-            let stored: RallyArtifact = match self.create_once(&op, &path, ARTIFACT_FETCH, &body).await {
-                Ok(a) => a,
-                Err(e) if e.maybe_applied => match self.find_recent_artifact(&op, t, &title, &project, started).await {
-                    Ok(Some(a)) => a,
-                    Ok(None) => self.create_once(&op, &path, ARTIFACT_FETCH, &body).await.map_err(|e2| {
-                        if e2.maybe_applied {
-                            self.unknown_outcome(&op, &format!("{title:?}"), e2.error)
-                        } else {
-                            e2.error
-                        }
-                    })?,
-                    Err(_) => return Err(self.unknown_outcome(&op, &format!("{title:?}"), e.error)),
-                },
-                Err(e) => return Err(e.error),
-            };
-            Ok::<_, RallyError>(stored)
-        };
+        let what = format!("{title:?}");
+        let create = self.create_reconciled(
+            &op,
+            &what,
+            || self.create_once::<RallyArtifact>(&op, &path, ARTIFACT_FETCH, &body),
+            || self.find_recent_artifact(&op, t, &title, &project, started),
+        );
         // A new feature's state is read against the Feature order: look it up meanwhile.
         let (stored, ()) = futures_util::future::join(create, self.warm_orders(&op, Some(t))).await;
         let stored = stored?;
