@@ -4,7 +4,7 @@
 use super::{QuerySpec, Scope, Tracker};
 use crate::config::parse_container_ref;
 use crate::error::RallyError;
-use crate::http::Request;
+use crate::http::{CallError, Request};
 use crate::query::Query;
 use crate::rally_types::{RallyTag, RallyUser};
 use crate::retry::OpKind;
@@ -220,6 +220,9 @@ impl Tracker {
             .collect()
     }
 
+    /// `POST /tag/create`. Tags are unique by name, so an unknown outcome (or Rally saying the
+    /// name is taken) is settled by looking the name up; the create is repeated only when the
+    /// lookup shows nothing. Callers hold `tag_creation`, so one tracker never races itself.
     async fn create_tag(&self, op: &Op, name: &str) -> Result<String, RallyError> {
         let body = serde_json::to_vec(&serde_json::json!({ "Tag": { "Name": name } }))
             .map_err(|e| RallyError::invalid("labels", e.to_string()))?;
@@ -227,35 +230,51 @@ impl Tracker {
         if let Some(w) = &self.settings.workspace {
             params.push(("workspace", w.clone()));
         }
-        let req = Request { method: Method::POST, path: "tag/create", params, body: Some(body), kind: OpKind::Create };
-        let env = match self.http.call::<CreateEnvelope<RallyTag>>(op, req).await {
-            Ok(env) => env,
-            // A tag is found by name, so an unknown outcome is settled by looking again.
-            Err(e) if e.maybe_applied => {
-                let spec = QuerySpec {
-                    type_path: "tag",
-                    query: Some(Query::eq("Name", name).render()),
-                    fetch: "ObjectID,Name",
-                    order: Some("ObjectID"),
-                    scope: Scope::Configured,
-                    types: None,
-                };
-                let r: QueryResult<RallyTag> = self.query_page(op, &spec, 1, 20).await?;
-                return r
-                    .results
-                    .iter()
-                    .find_map(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id))
-                    .ok_or(e.error);
+        let send = || async {
+            let req = Request {
+                method: Method::POST,
+                path: "tag/create",
+                params: params.clone(),
+                body: Some(body.clone()),
+                kind: OpKind::Create,
+            };
+            let (env, attempts) = self.http.call_counted::<CreateEnvelope<RallyTag>>(op, req).await?;
+            let r = env.create_result;
+            let fail = |error| CallError { error, maybe_applied: false, attempts };
+            if !r.errors.is_empty() {
+                return Err(fail(classify_errors(op, &r.errors)));
             }
-            Err(e) => return Err(e.error),
+            r.object.and_then(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id)).ok_or_else(|| {
+                fail(RallyError::Protocol { operation: op.label(), excerpt: "tag create returned no object".into() })
+            })
         };
-        let r = env.create_result;
-        if !r.errors.is_empty() {
-            return Err(classify_errors(op, &r.errors));
+        let what = format!("the tag {name:?}");
+        match self.create_reconciled(op, &what, send, || self.find_tag(op, name)).await {
+            Err(RallyError::Rejected { operation, errors })
+                if errors.iter().any(|e| e.to_ascii_lowercase().contains("already exist")) =>
+            {
+                match self.find_tag(op, name).await {
+                    Ok(Some(r)) => Ok(r),
+                    _ => Err(RallyError::Rejected { operation, errors }),
+                }
+            }
+            other => other,
         }
-        r.object.and_then(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id)).ok_or_else(|| {
-            RallyError::Protocol { operation: op.label(), excerpt: "tag create returned no object".into() }
-        })
+    }
+
+    /// `/tag/<oid>` of the tag with exactly this name, if there is one.
+    async fn find_tag(&self, op: &Op, name: &str) -> Result<Option<String>, RallyError> {
+        let spec = QuerySpec {
+            type_path: "tag",
+            query: Some(Query::eq("Name", name).render()),
+            fetch: "ObjectID,Name",
+            order: Some("ObjectID"),
+            scope: Scope::Configured,
+            types: None,
+        };
+        let r: QueryResult<RallyTag> = self.query_page(op, &spec, 1, 20).await?;
+        // The oldest of any same-named tags, as the first lookup in `resolve_tags` picks it.
+        Ok(r.results.iter().find_map(|t| relative_ref(t.r#ref.as_deref(), "tag", t.object_id)))
     }
 
     /// `/state/<oid>` of a Feature state by name (the states are read once, in order).
