@@ -39,6 +39,16 @@ fn html_to_markdown_table() {
         ("<h2>a ##</h2><p>#</p>", "## a \\##\n\n\\#"),
         ("<ul><li>#</li></ul><blockquote><h1>b #</h1></blockquote>", "- \\#\n\n> # b \\#"),
         ("<h1>a#</h1><p>a #</p>", "# a#\n\na #"),
+        // Escapes decided on the finished Markdown, not per text node.
+        ("<p>&nbsp;&gt; quoted</p>", "\\> quoted"),
+        ("<p>1 &lt;<span>Fp&gt;</span> &amp;copy; &amp; 2 &lt; 3</p>", "1 \\<Fp> \\&copy; & 2 < 3"),
+        ("<p><a href=\"/x\">l</a># b</p>", "[l](/x)# b"),
+        ("a<br>- b", "a\\\n\\- b"),
+        ("<p>a</p><p>---</p><p>1) x</p>", "a\n\n\\---\n\n1\\) x"),
+        ("<ol start=\"0\"><li>z</li></ol>", "0. z"),
+        ("<a href=\"a b<c\">x</a>", "[x](a%20b%3Cc)"),
+        ("<a href=\"/x\">A<p>b</p></a>", "[A b](/x)"),
+        ("Notes<li>more", "Notes\n\n- more"),
     ];
     for (html, md) in cases {
         assert_eq!(html_to_markdown(html), *md, "{html:?}");
