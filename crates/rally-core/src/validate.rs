@@ -13,6 +13,10 @@ pub const TITLE_MAX_CHARS: usize = 256;
 pub const LABEL_MAX_CHARS: usize = 32;
 /// Description (and, as a sanity bound, comment) HTML: 32 KB.
 pub const RICH_TEXT_MAX_BYTES: usize = 32_768;
+/// Labels per call. A filter or create sends one comparison per label; the query nests
+/// ⌈log2 n⌉ deep, but it travels in a GET URL, which servers and proxies cap at a few KB, and
+/// no issue is tagged with hundreds of labels. Counted before de-duplication.
+pub const LABELS_MAX: usize = 100;
 /// Largest `limit` accepted: far beyond any real list, small enough to size buffers safely.
 pub const LIMIT_MAX: u32 = 1_000_000;
 const URL_MAX: usize = 2048;
@@ -90,6 +94,9 @@ pub fn id(v: &str, argument: &str) -> Result<IssueId, InputError> {
 /// result is a set, first occurrence kept); labels differing in case stay distinct because
 /// Rally values are case-sensitive.
 pub fn labels(v: &[String]) -> Result<Vec<String>, InputError> {
+    if v.len() > LABELS_MAX {
+        return Err(err("labels", format!("has {} labels; at most {LABELS_MAX} are accepted", v.len())));
+    }
     let mut out: Vec<String> = Vec::with_capacity(v.len());
     for (i, raw) in v.iter().enumerate() {
         let arg = format!("labels[{i}]");

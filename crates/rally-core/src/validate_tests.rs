@@ -70,6 +70,8 @@ fn rows() -> Vec<Row> {
         ("labels dedupe", Box::new(move || labels_of(&["a", "b", "a"])), Ok("a|b")),
         ("labels case kept", Box::new(move || labels_of(&["UI", "ui"])), Ok("UI|ui")),
         ("labels empty list", Box::new(move || labels_of(&[])), Ok("")),
+        ("labels 100", Box::new(move || labels_of(&["a"; 100])), Ok("a")),
+        ("labels 101", Box::new(move || labels_of(&["a"; 101])), Err(("labels", "at most 100"))),
         ("labels 32", Box::new(move || labels_of(&[&"y".repeat(32)]).map(|l| l.len().to_string())), Ok("32")),
         ("labels 33", Box::new(move || labels_of(&["a", "b", &"y".repeat(33)])), Err(("labels[2]", "limit is 32"))),
         ("labels amp counts 5", Box::new(move || labels_of(&[&format!("{}&", "y".repeat(27))])), Ok("yyyyyyyyyyyyyyyyyyyyyyyyyyy&")),
