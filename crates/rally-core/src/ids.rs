@@ -122,7 +122,7 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
     };
     let (type_path, object_id) = parse_ref_path(path).map_err(|m| err(format!("{m}: {shown}")))?;
     if !is_artifact_type(&type_path) {
-        return Err(err(format!("not a ref to an artifact (type \"{type_path}\"): {shown}")));
+        return Err(err(format!("not a ref to an artifact (type {}): {shown}", excerpt(&type_path))));
     }
     Ok(IssueId::Ref {
         type_path: Some(canonical_type_path(type_path)),

@@ -185,3 +185,13 @@ fn nbsp_before_a_quote_marker_keeps_the_text() {
         assert!(back.contains("&gt;") && !back.contains("blockquote"), "{html} → {md:?} → {back:?}");
     }
 }
+
+/// Found by the `issue_id` fuzz target: a refused ref quoted its whole type segment, so a
+/// 1,500-character id gave a 1,600-character message.
+#[test]
+fn refused_ref_quotes_only_an_excerpt() {
+    let id = format!("/{}/3", "N".repeat(1500));
+    let e = rally_core::ids::parse_issue_id(&id, "id").expect_err("not an artifact ref");
+    assert!(e.message.len() < 400, "{} chars: {}", e.message.len(), e.message);
+    assert_eq!(e.argument, "id");
+}
