@@ -47,9 +47,7 @@ impl IssueId {
     pub fn artifact_type(&self) -> Option<ArtifactType> {
         match self {
             IssueId::Formatted { prefix, .. } => prefix_type(prefix),
-            IssueId::Ref {
-                type_path: Some(p), ..
-            } => ArtifactType::from_type_name(p),
+            IssueId::Ref { type_path: Some(p), .. } => ArtifactType::from_type_name(p),
             _ => None,
         }
     }
@@ -73,10 +71,7 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
         return Err(err("must not be empty".into()));
     }
     if s.len() > MAX_ID_LEN {
-        return Err(err(format!(
-            "is too long to be an id ({} characters)",
-            s.len()
-        )));
+        return Err(err(format!("is too long to be an id ({} characters)", s.len())));
     }
     let shown = excerpt(s);
     let hint = "expected a FormattedID (US12), an ObjectID, a ref (/defect/123) or a Rally URL";
@@ -86,13 +81,8 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
         return Ok(IssueId::ObjectId(oid));
     }
     if let Some((prefix, digits)) = split_formatted(s) {
-        let number = digits
-            .parse::<u64>()
-            .map_err(|_| err(format!("FormattedID number is too large: {shown}")))?;
-        return Ok(IssueId::Formatted {
-            prefix: prefix.to_ascii_uppercase(),
-            number,
-        });
+        let number = digits.parse::<u64>().map_err(|_| err(format!("FormattedID number is too large: {shown}")))?;
+        return Ok(IssueId::Formatted { prefix: prefix.to_ascii_uppercase(), number });
     }
     if let Some((page, frag)) = s.split_once('#') {
         // A web URL, or its fragment alone (`#/123d/detail/defect/7`); with anything else
@@ -124,10 +114,7 @@ pub fn parse_issue_id(input: &str, argument: &str) -> Result<IssueId, InputError
     if !is_artifact_type(&type_path) {
         return Err(err(format!("not a ref to an artifact (type {}): {shown}", excerpt(&type_path))));
     }
-    Ok(IssueId::Ref {
-        type_path: Some(canonical_type_path(type_path)),
-        object_id,
-    })
+    Ok(IssueId::Ref { type_path: Some(canonical_type_path(type_path)), object_id })
 }
 
 /// Rally's work-item types: ours under any alias, the other artifact types a parent or a pasted
@@ -168,18 +155,12 @@ fn split_formatted(s: &str) -> Option<(&str, &str)> {
     if prefix.is_empty() || prefix.len() > 16 || digits.is_empty() {
         return None;
     }
-    digits
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then_some((prefix, digits))
+    digits.bytes().all(|b| b.is_ascii_digit()).then_some((prefix, digits))
 }
 
 fn strip_scheme(s: &str) -> Option<&str> {
-    let has = |scheme: &str| {
-        s.as_bytes()
-            .get(..scheme.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(scheme.as_bytes()))
-    };
+    let has =
+        |scheme: &str| s.as_bytes().get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme.as_bytes()));
     if has("https://") {
         s.get(8..)
     } else if has("http://") {
@@ -202,8 +183,7 @@ fn parse_oid(digits: &str) -> Result<u64, String> {
 
 fn is_type_segment(seg: &str) -> bool {
     let mut chars = seg.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn looks_like_uuid(seg: &str) -> bool {
@@ -268,21 +248,14 @@ fn parse_web_fragment(frag: &str) -> Result<IssueId, String> {
 /// `.../detail/<ui segment(s)>/<oid>[/more]`, or a bare `/<ui segment>/<oid>` from `detail=`.
 fn ui_path_to_id(path: &str) -> Result<IssueId, String> {
     let segs: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let start = segs
-        .iter()
-        .position(|s| s.eq_ignore_ascii_case("detail"))
-        .map_or(0, |i| i + 1);
+    let start = segs.iter().position(|s| s.eq_ignore_ascii_case("detail")).map_or(0, |i| i + 1);
     let rest = segs.get(start..).unwrap_or_default();
     let (ty, oid) = match rest {
         [pi, sub, oid, ..] if pi.eq_ignore_ascii_case("portfolioitem") => {
             (format!("portfolioitem/{}", sub.to_ascii_lowercase()), *oid)
         }
         [ty, oid, ..] => (ty.to_ascii_lowercase(), *oid),
-        _ => {
-            return Err(
-                "Rally URL does not name an artifact (expected #/detail/<type>/<ObjectID>)".into(),
-            )
-        }
+        _ => return Err("Rally URL does not name an artifact (expected #/detail/<type>/<ObjectID>)".into()),
     };
     if !is_type_segment(ty.trim_start_matches("portfolioitem/")) {
         return Err("Rally URL does not name an artifact type".into());
@@ -291,10 +264,7 @@ fn ui_path_to_id(path: &str) -> Result<IssueId, String> {
         return Err("UUID refs are not supported, use the ObjectID or FormattedID".into());
     }
     let object_id = parse_oid(oid)?;
-    Ok(IssueId::Ref {
-        type_path: Some(canonical_type_path(ty)),
-        object_id,
-    })
+    Ok(IssueId::Ref { type_path: Some(canonical_type_path(ty)), object_id })
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -338,16 +308,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn f(prefix: &str, number: u64) -> IssueId {
-        IssueId::Formatted {
-            prefix: prefix.into(),
-            number,
-        }
+        IssueId::Formatted { prefix: prefix.into(), number }
     }
     fn r(t: &str, oid: u64) -> IssueId {
-        IssueId::Ref {
-            type_path: Some(t.into()),
-            object_id: oid,
-        }
+        IssueId::Ref { type_path: Some(t.into()), object_id: oid }
     }
 
     #[test]
@@ -371,7 +335,10 @@ mod tests {
             ("/defect/123.js", r("defect", 123)),
             ("https://rally1.rallydev.com/slm/webservice/v2.0/defect/838568308171", r("defect", 838568308171)),
             ("http://127.0.0.1:4000/slm/webservice/v2.0/task/5", r("task", 5)),
-            ("https://rally1.rallydev.com/slm/webservice/v2.0/portfolioitem/feature/9?fetch=true", r("portfolioitem/feature", 9)),
+            (
+                "https://rally1.rallydev.com/slm/webservice/v2.0/portfolioitem/feature/9?fetch=true",
+                r("portfolioitem/feature", 9),
+            ),
             ("/slm/webservice/v2.0/defect/77", r("defect", 77)),
             ("https://rally1.rallydev.com/#/detail/userstory/123", r("hierarchicalrequirement", 123)),
             ("https://rally1.rallydev.com/#/detail/defect/123?fdp=true", r("defect", 123)),
@@ -380,7 +347,10 @@ mod tests {
             ("#/123456d/detail/defect/789", r("defect", 789)),
             ("https://rally1.rallydev.com/#/123ud/detail/portfolioitem/feature/55", r("portfolioitem/feature", 55)),
             ("https://rally1.rallydev.com/#/detail/task/31/discussion", r("task", 31)),
-            ("https://rally1.rallydev.com/#/123d/userstories?detail=%2Fuserstory%2F123", r("hierarchicalrequirement", 123)),
+            (
+                "https://rally1.rallydev.com/#/123d/userstories?detail=%2Fuserstory%2F123",
+                r("hierarchicalrequirement", 123),
+            ),
             ("https://rally1.rallydev.com/#/123d/custom/1?detail=%2Fdefect%2F8&x=1", r("defect", 8)),
             ("https://rally1.rallydev.com/#/?detail=/userstory/5&fdp=true", r("hierarchicalrequirement", 5)),
             ("/userstory/9", r("hierarchicalrequirement", 9)),
@@ -434,40 +404,20 @@ mod tests {
             assert!(e.message.contains(needle), "{input:?}: {}", e.message);
         }
         let long = "9".repeat(5000);
-        assert!(parse_issue_id(&long, "id")
-            .unwrap_err()
-            .message
-            .contains("too long"));
+        assert!(parse_issue_id(&long, "id").unwrap_err().message.contains("too long"));
     }
 
     #[test]
     fn formatted_and_types() {
-        assert_eq!(
-            parse_issue_id("us012", "id")
-                .unwrap()
-                .formatted()
-                .as_deref(),
-            Some("US12")
-        );
+        assert_eq!(parse_issue_id("us012", "id").unwrap().formatted().as_deref(), Some("US12"));
         assert_eq!(IssueId::ObjectId(1).formatted(), None);
+        assert_eq!(parse_issue_id("de3", "id").unwrap().artifact_type(), Some(ArtifactType::Defect));
         assert_eq!(
-            parse_issue_id("de3", "id").unwrap().artifact_type(),
-            Some(ArtifactType::Defect)
-        );
-        assert_eq!(
-            parse_issue_id("/portfolioitem/feature/3", "id")
-                .unwrap()
-                .artifact_type(),
+            parse_issue_id("/portfolioitem/feature/3", "id").unwrap().artifact_type(),
             Some(ArtifactType::Feature)
         );
-        assert_eq!(
-            parse_issue_id("/testcase/3", "id").unwrap().artifact_type(),
-            None
-        );
-        assert_eq!(
-            parse_issue_id("/testcase/3", "id").unwrap().object_id(),
-            Some(3)
-        );
+        assert_eq!(parse_issue_id("/testcase/3", "id").unwrap().artifact_type(), None);
+        assert_eq!(parse_issue_id("/testcase/3", "id").unwrap().object_id(), Some(3));
         for (p, t) in [
             ("US", Some(ArtifactType::UserStory)),
             ("s", Some(ArtifactType::UserStory)),
@@ -486,7 +436,10 @@ mod tests {
     fn object_refs_from_responses() {
         let cases: &[(&str, Option<(&str, u64)>)] = &[
             ("https://rally1.rallydev.com/slm/webservice/v2.0/user/33534209350", Some(("user", 33534209350))),
-            ("https://rally1.rallydev.com/slm/webservice/v2.0/portfolioitem/feature/1", Some(("portfolioitem/feature", 1))),
+            (
+                "https://rally1.rallydev.com/slm/webservice/v2.0/portfolioitem/feature/1",
+                Some(("portfolioitem/feature", 1)),
+            ),
             ("/tag/89908209336", Some(("tag", 89908209336))),
             ("http://127.0.0.1:9/slm/webservice/v2.0/HierarchicalRequirement/4", Some(("hierarchicalrequirement", 4))),
             ("https://rally1.rallydev.com/slm/webservice/v2.0/HierarchicalRequirement/75419335752/Tags", None),
@@ -496,11 +449,7 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = parse_object_ref(input);
-            assert_eq!(
-                got.as_ref().map(|(t, o)| (t.as_str(), *o)),
-                *want,
-                "{input}"
-            );
+            assert_eq!(got.as_ref().map(|(t, o)| (t.as_str(), *o)), *want, "{input}");
         }
     }
 

@@ -12,10 +12,7 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(argument: impl Into<String>, message: impl Into<String>) -> Self {
-        InputError {
-            argument: argument.into(),
-            message: message.into(),
-        }
+        InputError { argument: argument.into(), message: message.into() }
     }
 }
 

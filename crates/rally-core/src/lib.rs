@@ -9,8 +9,8 @@ pub mod ids;
 pub mod input;
 pub mod limiter;
 pub mod mapping;
-pub mod model;
 pub mod markup;
+pub mod model;
 pub mod normalize;
 pub mod paging;
 pub mod query;
@@ -21,7 +21,7 @@ pub mod tracker;
 pub mod validate;
 pub mod wsapi;
 
-pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
 pub use config::{LogEvent, Logger, TrackerConfig};
 pub use error::RallyError;
+pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
 pub use tracker::Tracker;

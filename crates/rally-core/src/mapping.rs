@@ -114,8 +114,7 @@ pub enum StateWrite {
 /// state name to be resolved to a ref.
 pub fn fields(writes: &[StateWrite]) -> Vec<(&'static str, String)> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
-    let mut set = |field: &'static str, value: &str| match out.iter_mut().find(|(f, _)| *f == field)
-    {
+    let mut set = |field: &'static str, value: &str| match out.iter_mut().find(|(f, _)| *f == field) {
         Some(slot) => slot.1 = value.to_string(),
         None => out.push((field, value.to_string())),
     };
@@ -159,21 +158,15 @@ pub fn write_state(
             let reopen = raw.state == Some(DEFECT_CLOSED) && target != IssueState::Closed;
             match (reopen, target) {
                 (true, IssueState::Open) => vec![StateWrite::DefectReopen],
-                (true, _) => vec![
-                    StateWrite::DefectReopen,
-                    StateWrite::ScheduleState(schedule_target(target)),
-                ],
+                (true, _) => vec![StateWrite::DefectReopen, StateWrite::ScheduleState(schedule_target(target))],
                 (false, _) => vec![StateWrite::ScheduleState(schedule_target(target))],
             }
         }
         ArtifactType::Task => vec![StateWrite::TaskState(schedule_target(target))],
         ArtifactType::Feature => {
             let defaults = StateOrders::default();
-            let names = if orders.feature_states.is_empty() {
-                &defaults.feature_states
-            } else {
-                &orders.feature_states
-            };
+            let names =
+                if orders.feature_states.is_empty() { &defaults.feature_states } else { &orders.feature_states };
             let pick = match target {
                 IssueState::Open => names.first(),
                 IssueState::InProgress => names.get(1).or(names.first()),
@@ -247,9 +240,7 @@ pub fn state_filter(t: ArtifactType, s: IssueState, orders: &StateOrders) -> Que
             let first = orders.feature_first().unwrap_or_default();
             let last = orders.feature_last().unwrap_or_default();
             match s {
-                IssueState::Open => {
-                    Query::is_null("State").or(Query::eq("State.Name", text(first)))
-                }
+                IssueState::Open => Query::is_null("State").or(Query::eq("State.Name", text(first))),
                 IssueState::Closed => Query::eq("State.Name", text(last)),
                 IssueState::InProgress => Query::not_null("State")
                     .and(Query::ne("State.Name", text(first)))

@@ -7,27 +7,15 @@ use crate::model::IssueState::{Closed, InProgress, Open};
 
 fn custom_orders() -> StateOrders {
     StateOrders {
-        schedule_states: [
-            "Idea",
-            "Defined",
-            "In-Progress",
-            "Completed",
-            "Accepted",
-            "Released",
-        ]
-        .map(String::from)
-        .to_vec(),
-        feature_states: ["Funnel", "Analyzing", "Implementing", "Live"]
+        schedule_states: ["Idea", "Defined", "In-Progress", "Completed", "Accepted", "Released"]
             .map(String::from)
             .to_vec(),
+        feature_states: ["Funnel", "Analyzing", "Implementing", "Live"].map(String::from).to_vec(),
     }
 }
 
 fn raw<'a>(schedule_state: Option<&'a str>, state: Option<&'a str>) -> RawState<'a> {
-    RawState {
-        schedule_state,
-        state,
-    }
+    RawState { schedule_state, state }
 }
 
 #[test]
@@ -72,11 +60,7 @@ fn read_every_state_of_every_type() {
         (Feature, None, Some(""), &d, Open),
     ];
     for (t, ss, st, orders, want) in cases {
-        assert_eq!(
-            read_state(t, &raw(ss, st), orders),
-            want,
-            "{t:?} {ss:?} {st:?}"
-        );
+        assert_eq!(read_state(t, &raw(ss, st), orders), want, "{t:?} {ss:?} {st:?}");
     }
 }
 
@@ -130,11 +114,7 @@ fn write_every_transition() {
                 Defect => raw(get("ScheduleState").or(ss), get("State").or(st)),
                 Task | Feature => raw(None, get("State")),
             };
-            assert_eq!(
-                read_state(t, &after, orders),
-                target,
-                "{t:?} {ss:?} {st:?} -> {target:?}"
-            );
+            assert_eq!(read_state(t, &after, orders), target, "{t:?} {ss:?} {st:?} -> {target:?}");
         }
     }
 }
@@ -144,36 +124,21 @@ fn fields_merge_later_writes() {
     use StateWrite::*;
     assert_eq!(
         fields(&[DefectReopen, ScheduleState("In-Progress")]),
-        vec![
-            ("ScheduleState", "In-Progress".to_string()),
-            ("State", "Open".to_string())
-        ]
+        vec![("ScheduleState", "In-Progress".to_string()), ("State", "Open".to_string())]
     );
-    assert_eq!(
-        fields(&[TaskState("Completed")]),
-        vec![("State", "Completed".to_string())]
-    );
-    assert_eq!(
-        fields(&[FeatureState("Done".into())]),
-        vec![("State", "Done".to_string())]
-    );
+    assert_eq!(fields(&[TaskState("Completed")]), vec![("State", "Completed".to_string())]);
+    assert_eq!(fields(&[FeatureState("Done".into())]), vec![("State", "Done".to_string())]);
     assert!(fields(&[]).is_empty());
 }
 
 #[test]
 fn feature_writes_with_short_orders() {
-    let empty = StateOrders {
-        feature_states: vec![],
-        ..StateOrders::default()
-    };
+    let empty = StateOrders { feature_states: vec![], ..StateOrders::default() };
     assert_eq!(
         write_state(Feature, Closed, &raw(None, None), &empty),
         Some(vec![StateWrite::FeatureState("Done".into())])
     );
-    let two = StateOrders {
-        feature_states: vec!["A".into(), "B".into()],
-        ..StateOrders::default()
-    };
+    let two = StateOrders { feature_states: vec!["A".into(), "B".into()], ..StateOrders::default() };
     assert_eq!(
         write_state(Feature, InProgress, &raw(None, None), &two),
         Some(vec![StateWrite::FeatureState("B".into())])
@@ -200,14 +165,7 @@ fn priorities_both_ways() {
     for (v, want) in from {
         assert_eq!(priority_from_rally(v), *want, "{v}");
     }
-    let to = [
-        (0, "None"),
-        (1, "Resolve Immediately"),
-        (2, "High Attention"),
-        (3, "Normal"),
-        (4, "Low"),
-        (9, "None"),
-    ];
+    let to = [(0, "None"), (1, "Resolve Immediately"), (2, "High Attention"), (3, "Normal"), (4, "Low"), (9, "None")];
     for (p, want) in to {
         assert_eq!(priority_to_rally(p), want);
         if (1..=4).contains(&p) {
@@ -222,11 +180,7 @@ fn open_filters() {
     let c = custom_orders();
     let cases = [
         (UserStory, &d, r#"(ScheduleState < "Completed")"#),
-        (
-            Defect,
-            &d,
-            r#"((ScheduleState < "Completed") AND (State != "Closed"))"#,
-        ),
+        (Defect, &d, r#"((ScheduleState < "Completed") AND (State != "Closed"))"#),
         (Task, &d, r#"(State != "Completed")"#),
         (Feature, &d, r#"((State = null) OR (State.Name != "Done"))"#),
         (Feature, &c, r#"((State = null) OR (State.Name != "Live"))"#),

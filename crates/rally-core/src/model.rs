@@ -37,12 +37,8 @@ pub enum ArtifactType {
 }
 
 impl ArtifactType {
-    pub const ALL: [ArtifactType; 4] = [
-        ArtifactType::UserStory,
-        ArtifactType::Defect,
-        ArtifactType::Task,
-        ArtifactType::Feature,
-    ];
+    pub const ALL: [ArtifactType; 4] =
+        [ArtifactType::UserStory, ArtifactType::Defect, ArtifactType::Task, ArtifactType::Feature];
 
     /// WSAPI URL segment (object refs use it lower-cased).
     pub fn type_path(self) -> &'static str {
@@ -199,21 +195,11 @@ mod tests {
         for t in ArtifactType::ALL {
             for s in [t.type_path(), t.type_name(), t.js_name(), t.ui_segment()] {
                 assert_eq!(ArtifactType::from_type_name(s), Some(t), "{s}");
-                assert_eq!(
-                    ArtifactType::from_type_name(&s.to_uppercase()),
-                    Some(t),
-                    "{s}"
-                );
+                assert_eq!(ArtifactType::from_type_name(&s.to_uppercase()), Some(t), "{s}");
             }
         }
-        assert_eq!(
-            ArtifactType::from_type_name("/portfolioitem/feature"),
-            Some(ArtifactType::Feature)
-        );
-        assert_eq!(
-            ArtifactType::from_type_name("PortfolioItem/Initiative"),
-            None
-        );
+        assert_eq!(ArtifactType::from_type_name("/portfolioitem/feature"), Some(ArtifactType::Feature));
+        assert_eq!(ArtifactType::from_type_name("PortfolioItem/Initiative"), None);
         assert_eq!(ArtifactType::from_type_name("testcase"), None);
         assert_eq!(ArtifactType::from_type_name(""), None);
     }

@@ -14,24 +14,15 @@ pub struct NormalizeCtx<'a> {
 
 /// The ObjectID of a nested ref: its own `ObjectID` when fetched, else parsed from `_ref`.
 pub fn ref_object_id(r: &RallyRef) -> Option<u64> {
-    r.object_id.or_else(|| {
-        r.r#ref
-            .as_deref()
-            .and_then(parse_object_ref)
-            .map(|(_, oid)| oid)
-    })
+    r.object_id.or_else(|| r.r#ref.as_deref().and_then(parse_object_ref).map(|(_, oid)| oid))
 }
 
 fn artifact_type(a: &RallyArtifact) -> Result<ArtifactType, String> {
     if let Some(t) = a.r#type.as_deref() {
-        return ArtifactType::from_type_name(t)
-            .ok_or_else(|| format!("unsupported artifact type {t}"));
+        return ArtifactType::from_type_name(t).ok_or_else(|| format!("unsupported artifact type {t}"));
     }
-    let (path, _) = a
-        .r#ref
-        .as_deref()
-        .and_then(parse_object_ref)
-        .ok_or("artifact has neither _type nor an object _ref")?;
+    let (path, _) =
+        a.r#ref.as_deref().and_then(parse_object_ref).ok_or("artifact has neither _type nor an object _ref")?;
     ArtifactType::from_type_name(&path).ok_or_else(|| format!("unsupported artifact type {path}"))
 }
 
@@ -39,17 +30,9 @@ pub fn issue_from_rally(a: &RallyArtifact, ctx: &NormalizeCtx) -> Result<Issue, 
     let t = artifact_type(a)?;
     let oid = a
         .object_id
-        .or_else(|| {
-            a.r#ref
-                .as_deref()
-                .and_then(parse_object_ref)
-                .map(|(_, oid)| oid)
-        })
+        .or_else(|| a.r#ref.as_deref().and_then(parse_object_ref).map(|(_, oid)| oid))
         .ok_or("artifact has no ObjectID")?;
-    let reference = a
-        .formatted_id
-        .clone()
-        .ok_or_else(|| format!("artifact {oid} has no FormattedID"))?;
+    let reference = a.formatted_id.clone().ok_or_else(|| format!("artifact {oid} has no FormattedID"))?;
 
     let state_name = a.state.as_ref().and_then(|s| s.name());
     let raw = RawState {
@@ -87,34 +70,18 @@ pub fn issue_from_rally(a: &RallyArtifact, ctx: &NormalizeCtx) -> Result<Issue, 
         ArtifactType::Defect => a.priority.as_deref().and_then(priority_from_rally),
         _ => None,
     };
-    let labels = a
-        .tags
-        .as_ref()
-        .map(|tags| tags.names.iter().filter_map(|n| n.name.clone()).collect())
-        .unwrap_or_default();
+    let labels =
+        a.tags.as_ref().map(|tags| tags.names.iter().filter_map(|n| n.name.clone()).collect()).unwrap_or_default();
 
     Ok(Issue {
         id: oid.to_string(),
         reference,
-        title: a
-            .name
-            .clone()
-            .or_else(|| a.ref_object_name.clone())
-            .unwrap_or_default(),
-        description: a
-            .description
-            .as_deref()
-            .map(html_to_markdown)
-            .unwrap_or_default(),
+        title: a.name.clone().or_else(|| a.ref_object_name.clone()).unwrap_or_default(),
+        description: a.description.as_deref().map(html_to_markdown).unwrap_or_default(),
         state,
         labels,
         assignee: a.owner.as_ref().and_then(|o| o.ref_object_name.clone()),
-        url: format!(
-            "{}/#/detail/{}/{}",
-            ctx.web_base.trim_end_matches('/'),
-            t.ui_segment(),
-            oid
-        ),
+        url: format!("{}/#/detail/{}/{}", ctx.web_base.trim_end_matches('/'), t.ui_segment(), oid),
         linked_issues: None,
         priority,
         due_date,
@@ -132,28 +99,16 @@ pub fn issue_from_rally(a: &RallyArtifact, ctx: &NormalizeCtx) -> Result<Issue, 
 pub fn comment_from_rally(p: &RallyPost, issue_ref: &str) -> Result<Comment, String> {
     let oid = p
         .object_id
-        .or_else(|| {
-            p.r#ref
-                .as_deref()
-                .and_then(parse_object_ref)
-                .map(|(_, oid)| oid)
-        })
+        .or_else(|| p.r#ref.as_deref().and_then(parse_object_ref).map(|(_, oid)| oid))
         .ok_or("conversation post has no ObjectID")?;
     let created_at = p.creation_date.clone().unwrap_or_default();
     Ok(Comment {
         id: oid.to_string(),
         issue_id: issue_ref.to_string(),
         body: p.text.as_deref().map(html_to_markdown).unwrap_or_default(),
-        author: p
-            .user
-            .as_ref()
-            .and_then(|u| u.ref_object_name.clone())
-            .unwrap_or_default(),
+        author: p.user.as_ref().and_then(|u| u.ref_object_name.clone()).unwrap_or_default(),
         // Posts are not edited through WSAPI; without LastUpdateDate the creation time stands.
-        updated_at: p
-            .last_update_date
-            .clone()
-            .unwrap_or_else(|| created_at.clone()),
+        updated_at: p.last_update_date.clone().unwrap_or_else(|| created_at.clone()),
         created_at,
     })
 }

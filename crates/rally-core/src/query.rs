@@ -80,11 +80,7 @@ enum Rhs {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
-    Cmp {
-        attr: &'static str,
-        op: Op,
-        rhs: Rhs,
-    },
+    Cmp { attr: &'static str, op: Op, rhs: Rhs },
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
 }
@@ -204,11 +200,7 @@ fn render_node(node: &Node, out: &mut String) {
             out.push(')');
         }
         Node::And(a, b) | Node::Or(a, b) => {
-            let joiner = if matches!(node, Node::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
+            let joiner = if matches!(node, Node::And(..)) { " AND " } else { " OR " };
             out.push('(');
             render_node(a, out);
             out.push_str(joiner);
@@ -221,8 +213,7 @@ fn render_node(node: &Node, out: &mut String) {
 /// A ref is rendered bare only when it cannot be mistaken for anything else in the grammar.
 fn is_plain_ref(r: &str) -> bool {
     (r.starts_with('/') || r.starts_with("http://") || r.starts_with("https://"))
-        && r.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'.' | b'-' | b'_'))
+        && r.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'.' | b'-' | b'_'))
 }
 
 fn render_value(v: &QValue, out: &mut String) {
@@ -264,64 +255,31 @@ mod tests {
         let cases: Vec<(Query, &str)> = vec![
             (Query::eq("Name", "a b"), r#"(Name = "a b")"#),
             (Query::ne("State", "Closed"), r#"(State != "Closed")"#),
-            (
-                Query::lt("ScheduleState", "Completed"),
-                r#"(ScheduleState < "Completed")"#,
-            ),
-            (
-                Query::le("ScheduleState", "Defined"),
-                r#"(ScheduleState <= "Defined")"#,
-            ),
+            (Query::lt("ScheduleState", "Completed"), r#"(ScheduleState < "Completed")"#),
+            (Query::le("ScheduleState", "Defined"), r#"(ScheduleState <= "Defined")"#),
             (Query::gt("ObjectID", 5i64), "(ObjectID > 5)"),
             (Query::ge("ObjectID", -5i64), "(ObjectID >= -5)"),
-            (
-                Query::contains("Description", "x"),
-                r#"(Description contains "x")"#,
-            ),
+            (Query::contains("Description", "x"), r#"(Description contains "x")"#),
             (Query::not_contains("Name", "y"), r#"(Name !contains "y")"#),
             (Query::is_null("State"), "(State = null)"),
             (Query::not_null("Parent"), "(Parent != null)"),
             (Query::eq("Blocked", true), "(Blocked = true)"),
             (Query::eq("Ready", false), "(Ready = false)"),
+            (Query::eq("Owner", QValue::Ref("/user/123".into())), "(Owner = /user/123)"),
             (
-                Query::eq("Owner", QValue::Ref("/user/123".into())),
-                "(Owner = /user/123)",
-            ),
-            (
-                Query::eq(
-                    "Artifact",
-                    QValue::Ref("https://h/slm/webservice/v2.0/defect/1".into()),
-                ),
+                Query::eq("Artifact", QValue::Ref("https://h/slm/webservice/v2.0/defect/1".into())),
                 "(Artifact = https://h/slm/webservice/v2.0/defect/1)",
             ),
-            (
-                Query::eq("Owner", QValue::Ref("/user/1) OR (x = 1".into())),
-                r#"(Owner = "/user/1) OR (x = 1")"#,
-            ),
-            (
-                Query::le("TargetDate", QValue::Today(0)),
-                "(TargetDate <= today)",
-            ),
-            (
-                Query::le("TargetDate", QValue::Today(3)),
-                "(TargetDate <= today+3)",
-            ),
-            (
-                Query::ge("TargetDate", QValue::Today(-2)),
-                "(TargetDate >= today-2)",
-            ),
+            (Query::eq("Owner", QValue::Ref("/user/1) OR (x = 1".into())), r#"(Owner = "/user/1) OR (x = 1")"#),
+            (Query::le("TargetDate", QValue::Today(0)), "(TargetDate <= today)"),
+            (Query::le("TargetDate", QValue::Today(3)), "(TargetDate <= today+3)"),
+            (Query::ge("TargetDate", QValue::Today(-2)), "(TargetDate >= today-2)"),
             (Query::eq("Name", "null"), r#"(Name = "null")"#),
             (Query::eq("Name", "today"), r#"(Name = "today")"#),
             (Query::eq("Name", "42"), r#"(Name = "42")"#),
             (Query::eq("Name", ""), r#"(Name = "")"#),
-            (
-                Query::eq("Owner.UserName", String::from("u@x.com")),
-                r#"(Owner.UserName = "u@x.com")"#,
-            ),
-            (
-                Query::eq("c_My_Field", &String::from("v")),
-                r#"(c_My_Field = "v")"#,
-            ),
+            (Query::eq("Owner.UserName", String::from("u@x.com")), r#"(Owner.UserName = "u@x.com")"#),
+            (Query::eq("c_My_Field", &String::from("v")), r#"(c_My_Field = "v")"#),
         ];
         for (q, want) in cases {
             assert_eq!(q.render(), want);
@@ -358,10 +316,7 @@ mod tests {
         for (n, want) in expected.iter().enumerate() {
             let parts: Vec<Query> = (1..=n + 1).map(t).collect();
             assert_eq!(Query::all(parts.clone()).unwrap().render(), *want);
-            assert_eq!(
-                Query::any(parts).unwrap().render(),
-                want.replace(" AND ", " OR ")
-            );
+            assert_eq!(Query::any(parts).unwrap().render(), want.replace(" AND ", " OR "));
         }
         // Depth grows as ⌈log2 n⌉: 1,000 parts nest 10 levels (plus the leaf's own parentheses).
         let big = Query::all((0..1000).map(t).collect()).unwrap().render();
@@ -378,10 +333,7 @@ mod tests {
         assert!(Query::all(vec![]).is_none());
         assert!(Query::any(vec![]).is_none());
         let mixed = t(1).or(t(2)).and(t(3).or(t(4)));
-        assert_eq!(
-            mixed.render(),
-            r#"(((Name = "v1") OR (Name = "v2")) AND ((Name = "v3") OR (Name = "v4")))"#
-        );
+        assert_eq!(mixed.render(), r#"(((Name = "v1") OR (Name = "v2")) AND ((Name = "v3") OR (Name = "v4")))"#);
     }
 
     #[test]
@@ -391,22 +343,12 @@ mod tests {
             Query::in_list("State", &["A", "B", "C"]).render(),
             r#"(((State = "A") OR (State = "B")) OR (State = "C"))"#
         );
-        assert_eq!(
-            Query::in_list("State", &[]).render(),
-            "((State = null) AND (State != null))"
-        );
+        assert_eq!(Query::in_list("State", &[]).render(), "((State = null) AND (State != null))");
     }
 
     #[test]
     fn attribute_names() {
-        for ok in [
-            "Name",
-            "Owner.UserName",
-            "c_X",
-            "State.Name",
-            "_x",
-            "Tags.Name",
-        ] {
+        for ok in ["Name", "Owner.UserName", "c_X", "State.Name", "_x", "Tags.Name"] {
             assert!(is_valid_attribute(ok), "{ok}");
         }
         for bad in ["", "a b", "a.", ".a", "a..b", "1a", "Name)", "a\"", "a=b"] {

@@ -13,8 +13,7 @@ TargetDate,PlannedEndDate,Owner,Tags,Parent,PortfolioItem,WorkProduct,Requiremen
 
 /// The fetch list for conversation posts. `FormattedID` lets a caller check the nested
 /// `Artifact` (FormattedID matches on the abstract artifact type compare numbers only).
-pub const POST_FETCH: &str =
-    "ObjectID,Text,User,Artifact,PostNumber,CreationDate,LastUpdateDate,FormattedID";
+pub const POST_FETCH: &str = "ObjectID,Text,User,Artifact,PostNumber,CreationDate,LastUpdateDate,FormattedID";
 
 /// A reference to another object, with whatever the fetch list added to it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -33,10 +33,7 @@ pub fn title(v: &str) -> Result<String, InputError> {
     }
     let n = t.chars().count();
     if n > TITLE_MAX_CHARS {
-        return Err(err(
-            "title",
-            format!("is {n} characters; Rally allows at most {TITLE_MAX_CHARS}"),
-        ));
+        return Err(err("title", format!("is {n} characters; Rally allows at most {TITLE_MAX_CHARS}")));
     }
     Ok(t.to_string())
 }
@@ -50,26 +47,13 @@ fn integer_in(argument: &str, v: f64, lo: f64, hi: f64, what: &str) -> Result<f6
 
 /// 0 (none) .. 4 (low), an integer.
 pub fn priority(v: f64) -> Result<u32, InputError> {
-    integer_in(
-        "priority",
-        v,
-        0.0,
-        4.0,
-        "an integer from 0 to 4 (1 urgent, 2 high, 3 normal, 4 low, 0 none)",
-    )
-    .map(|v| v as u32)
+    integer_in("priority", v, 0.0, 4.0, "an integer from 0 to 4 (1 urgent, 2 high, 3 normal, 4 low, 0 none)")
+        .map(|v| v as u32)
 }
 
 /// A positive integer, at most `LIMIT_MAX`.
 pub fn limit(v: f64) -> Result<u32, InputError> {
-    integer_in(
-        "limit",
-        v,
-        1.0,
-        LIMIT_MAX as f64,
-        &format!("a positive integer up to {LIMIT_MAX}"),
-    )
-    .map(|v| v as u32)
+    integer_in("limit", v, 1.0, LIMIT_MAX as f64, &format!("a positive integer up to {LIMIT_MAX}")).map(|v| v as u32)
 }
 
 /// `open` | `in_progress` | `closed`.
@@ -77,12 +61,7 @@ pub fn state(v: &str) -> Result<IssueState, InputError> {
     IssueState::ALL
         .into_iter()
         .find(|s| s.js_name() == v)
-        .ok_or_else(|| {
-            err(
-                "state",
-                format!("must be 'open', 'in_progress' or 'closed', got {v:?}"),
-            )
-        })
+        .ok_or_else(|| err("state", format!("must be 'open', 'in_progress' or 'closed', got {v:?}")))
 }
 
 /// Any id form `parse_issue_id` accepts.
@@ -130,10 +109,7 @@ fn rich_text(argument: &str, md: &str) -> Result<String, InputError> {
     if html.len() > RICH_TEXT_MAX_BYTES {
         return Err(err(
             argument,
-            format!(
-                "is {} bytes once converted to HTML; Rally's limit is {RICH_TEXT_MAX_BYTES}",
-                html.len()
-            ),
+            format!("is {} bytes once converted to HTML; Rally's limit is {RICH_TEXT_MAX_BYTES}", html.len()),
         ));
     }
     Ok(html)
@@ -167,19 +143,13 @@ pub fn pr_url(v: &str) -> Result<String, InputError> {
     } else {
         return Err(bad("it must start with http:// or https://"));
     };
-    if u.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
-    {
+    if u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>') {
         return Err(bad("it contains spaces or characters a URL cannot hold"));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit('@').next().unwrap_or_default();
     let host = if host_port.starts_with('[') {
-        host_port
-            .split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))
-            .unwrap_or_default()
+        host_port.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or_default()
     } else {
         let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
         if !port.bytes().all(|b| b.is_ascii_digit()) {
@@ -188,9 +158,7 @@ pub fn pr_url(v: &str) -> Result<String, InputError> {
         host
     };
     let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        && host.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
         && !host.starts_with('.')
         && !host.ends_with("..");
     if !host_ok {
@@ -203,10 +171,7 @@ pub fn pr_url(v: &str) -> Result<String, InputError> {
 pub fn team(v: &str) -> Result<String, InputError> {
     let t = v.trim();
     if t.is_empty() {
-        return Err(err(
-            "team",
-            "must not be empty (a project ref, ObjectID or name)",
-        ));
+        return Err(err("team", "must not be empty (a project ref, ObjectID or name)"));
     }
     Ok(t.to_string())
 }
@@ -222,24 +187,17 @@ pub fn search_text(v: &str) -> Result<Option<String>, InputError> {
 
 /// `priority` and `dueDate` exist only on some types; sending them elsewhere is an error, never
 /// a silent drop.
-pub fn fields_for_type(
-    t: ArtifactType,
-    has_priority: bool,
-    has_due_date: bool,
-) -> Result<(), InputError> {
+pub fn fields_for_type(t: ArtifactType, has_priority: bool, has_due_date: bool) -> Result<(), InputError> {
     if has_priority && t != ArtifactType::Defect {
-        return Err(err(
-            "priority",
-            format!(
-                "{} has no priority in Rally; only a Defect does",
-                t.js_name()
-            ),
-        ));
+        return Err(err("priority", format!("{} has no priority in Rally; only a Defect does", t.js_name())));
     }
     if has_due_date && !matches!(t, ArtifactType::Defect | ArtifactType::Feature) {
         return Err(err(
             "dueDate",
-            format!("{} has no due date in Rally; only a Defect (TargetDate) or Feature (PlannedEndDate) does", t.js_name()),
+            format!(
+                "{} has no due date in Rally; only a Defect (TargetDate) or Feature (PlannedEndDate) does",
+                t.js_name()
+            ),
         ));
     }
     Ok(())

@@ -5,10 +5,7 @@ use crate::input::InputError;
 
 fn bad(v: &str, why: &str) -> InputError {
     let shown: String = v.chars().take(40).collect();
-    InputError::new(
-        "dueDate",
-        format!("must be YYYY-MM-DD or an ISO date-time ({why}), got {shown:?}"),
-    )
+    InputError::new("dueDate", format!("must be YYYY-MM-DD or an ISO date-time ({why}), got {shown:?}"))
 }
 
 struct Cursor<'a> {
@@ -72,22 +69,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 pub fn due_date(v: &str) -> Result<String, InputError> {
     let t = v.trim();
-    let mut c = Cursor {
-        s: t.as_bytes(),
-        pos: 0,
-    };
-    let (Some(y), true, Some(mo), true, Some(d)) = (
-        c.digits(4),
-        c.eat(b'-'),
-        c.digits(2),
-        c.eat(b'-'),
-        c.digits(2),
-    ) else {
+    let mut c = Cursor { s: t.as_bytes(), pos: 0 };
+    let (Some(y), true, Some(mo), true, Some(d)) = (c.digits(4), c.eat(b'-'), c.digits(2), c.eat(b'-'), c.digits(2))
+    else {
         return Err(bad(t, "the date part must be YYYY-MM-DD"));
     };
     let y = i64::from(y);
-    if !(1000..=9999).contains(&y) || !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo)
-    {
+    if !(1000..=9999).contains(&y) || !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
         return Err(bad(t, "no such calendar date"));
     }
     let (mut hh, mut mi, mut ss, mut ms, mut offset_min) = (0u32, 0u32, 0u32, 0u32, 0i64);
@@ -100,9 +88,7 @@ pub fn due_date(v: &str) -> Result<String, InputError> {
         };
         (hh, mi) = (h, m);
         if c.eat(b':') {
-            ss = c
-                .digits(2)
-                .ok_or_else(|| bad(t, "seconds must be two digits"))?;
+            ss = c.digits(2).ok_or_else(|| bad(t, "seconds must be two digits"))?;
             if c.eat(b'.') {
                 let start = c.pos;
                 while c.s.get(c.pos).is_some_and(u8::is_ascii_digit) && c.pos - start < 9 {
@@ -140,7 +126,5 @@ pub fn due_date(v: &str) -> Result<String, InputError> {
     if !(1000..=9999).contains(&y) {
         return Err(bad(t, "year out of range"));
     }
-    Ok(format!(
-        "{y:04}-{mo:02}-{d:02}T{hh:02}:{mi:02}:{ss:02}.{ms:03}Z"
-    ))
+    Ok(format!("{y:04}-{mo:02}-{d:02}T{hh:02}:{mi:02}:{ss:02}.{ms:03}Z"))
 }

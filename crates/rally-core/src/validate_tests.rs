@@ -2,18 +2,13 @@ use super::*;
 use proptest::prelude::*;
 
 /// One row: the check to run, and Ok(normalised value) or Err((argument, message fragment)).
-type Row = (
-    &'static str,
-    Box<dyn Fn() -> Result<String, InputError>>,
-    Result<&'static str, (&'static str, &'static str)>,
-);
+type Row =
+    (&'static str, Box<dyn Fn() -> Result<String, InputError>>, Result<&'static str, (&'static str, &'static str)>);
 
 fn rows() -> Vec<Row> {
     let s = |v: &str| v.to_string();
     let long = |n: usize| "x".repeat(n);
-    let labels_of = |v: &[&str]| {
-        labels(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>()).map(|l| l.join("|"))
-    };
+    let labels_of = |v: &[&str]| labels(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>()).map(|l| l.join("|"));
     #[rustfmt::skip]
     let rows: Vec<Row> = vec![
         ("title plain", Box::new(move || title("Fix login")), Ok("Fix login")),
@@ -133,11 +128,7 @@ fn validation_table() {
             (Ok(got), Ok(want)) => assert_eq!(got, want, "{name}"),
             (Err(e), Err((arg, fragment))) => {
                 assert_eq!(e.argument, arg, "{name}");
-                assert!(
-                    e.message.contains(fragment),
-                    "{name}: {:?} lacks {fragment:?}",
-                    e.message
-                );
+                assert!(e.message.contains(fragment), "{name}: {:?} lacks {fragment:?}", e.message);
             }
             (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
         }
@@ -171,20 +162,7 @@ mod date_tests {
     /// The month table written out, independent of the code under test.
     pub fn days_in_month(y: i64, m: u32) -> u32 {
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let table = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
+        let table = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
         table.get(m as usize - 1).copied().unwrap_or(0)
     }
 }

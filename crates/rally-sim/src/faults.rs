@@ -45,12 +45,7 @@ struct Plan {
 impl Faults {
     /// `latency_ms` is added to every request (outside `/__sim/`) before it is handled.
     pub fn new(latency_ms: u64) -> Self {
-        Faults {
-            inner: Arc::new(Inner {
-                latency_ms,
-                rules: Mutex::new(Vec::new()),
-            }),
-        }
+        Faults { inner: Arc::new(Inner { latency_ms, rules: Mutex::new(Vec::new()) }) }
     }
 
     /// Replaces all rules (and their counters) with those of `spec`. On error nothing changes
@@ -110,10 +105,7 @@ impl Faults {
 
 impl fmt::Debug for Faults {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Faults")
-            .field("latency_ms", &self.inner.latency_ms)
-            .field("spec", &self.spec())
-            .finish()
+        f.debug_struct("Faults").field("latency_ms", &self.inner.latency_ms).field("spec", &self.spec()).finish()
     }
 }
 
@@ -134,8 +126,7 @@ pub async fn middleware(State(f): State<Faults>, req: Request, next: Next) -> Re
         Kind::Status(code) => html(status(code), &gateway_page(code, &path)),
         Kind::TooMany { retry_after_s } => {
             let mut resp = html(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_PAGE);
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
             resp
         }
         Kind::DropBefore => dropped(),
@@ -149,10 +140,8 @@ pub async fn middleware(State(f): State<Faults>, req: Request, next: Next) -> Re
         Kind::Errors(text) => {
             let body = error_envelope(req.method(), &path, &text);
             let mut resp = Response::new(Body::from(body.to_string()));
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
             resp
         }
     }
@@ -164,9 +153,10 @@ fn status(code: u16) -> StatusCode {
 
 /// A response whose body fails at once, so hyper aborts the connection without replying.
 fn dropped() -> Response {
-    let failing = futures_util::stream::once(std::future::ready(Err::<Bytes, std::io::Error>(
-        std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "connection dropped by fault rule"),
-    )));
+    let failing = futures_util::stream::once(std::future::ready(Err::<Bytes, std::io::Error>(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "connection dropped by fault rule",
+    ))));
     Response::new(Body::from_stream(failing))
 }
 
@@ -183,10 +173,7 @@ async fn truncated(resp: Response) -> Response {
 fn html(code: StatusCode, page: &str) -> Response {
     let mut resp = Response::new(Body::from(page.to_string()));
     *resp.status_mut() = code;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=UTF-8"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=UTF-8"));
     resp
 }
 
@@ -214,10 +201,7 @@ fn error_envelope(method: &Method, path: &str, text: &str) -> serde_json::Value 
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// What sits in front of Rally answers 502/504 (load balancer) and 524 (CDN); 503 comes from

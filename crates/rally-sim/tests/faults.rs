@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::routing::{get, post};
 use axum::http::header::CONTENT_TYPE;
+use axum::routing::{get, post};
 use axum::Router;
 use rally_sim::faults::{middleware, Faults};
 use serde_json::{json, Value};
@@ -47,12 +47,7 @@ impl Sim {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Sim {
-            base: format!("http://{addr}"),
-            faults,
-            calls,
-            http: reqwest::Client::new(),
-        }
+        Sim { base: format!("http://{addr}"), faults, calls, http: reqwest::Client::new() }
     }
 
     async fn get(&self, path: &str) -> Result<reqwest::Response, reqwest::Error> {
@@ -60,11 +55,7 @@ impl Sim {
     }
 
     async fn create(&self) -> Result<reqwest::Response, reqwest::Error> {
-        self.http
-            .post(format!("{}{DEFECTS}/create", self.base))
-            .json(&json!({"Defect": {"Name": "x"}}))
-            .send()
-            .await
+        self.http.post(format!("{}{DEFECTS}/create", self.base)).json(&json!({"Defect": {"Name": "x"}})).send().await
     }
 
     async fn status(&self, path: &str) -> u16 {
@@ -81,20 +72,14 @@ fn json_reply(v: Value) -> ([(axum::http::HeaderName, &'static str); 1], String)
 }
 
 fn page() -> Value {
-    let results: Vec<Value> = (1..=20)
-        .map(|i| json!({"_ref": format!("/defect/{i}"), "Name": format!("Defect number {i}")}))
-        .collect();
+    let results: Vec<Value> =
+        (1..=20).map(|i| json!({"_ref": format!("/defect/{i}"), "Name": format!("Defect number {i}")})).collect();
     json!({"QueryResult": {"Errors": [], "Warnings": [], "TotalResultCount": 20, "Results": results}})
 }
 
 async fn text(r: reqwest::Response) -> (u16, String, String) {
     let status = r.status().as_u16();
-    let ctype = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ctype = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     (status, ctype, r.text().await.expect("body"))
 }
 
@@ -222,10 +207,7 @@ async fn next_n_fires_exactly_n_times_and_counts_firings() {
     assert_eq!(statuses, [503, 503, 200, 200]);
     assert_eq!(
         sim.faults.fired(),
-        [
-            (format!("503@GET {DEFECTS}*#next=2"), 2),
-            ("drop-after@POST */create#next=1".to_string(), 0)
-        ]
+        [(format!("503@GET {DEFECTS}*#next=2"), 2), ("drop-after@POST */create#next=1".to_string(), 0)]
     );
 }
 

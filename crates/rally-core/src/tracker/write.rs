@@ -61,7 +61,9 @@ pub(super) fn with_attempts(e: RallyError, sent: u32) -> RallyError {
         RallyError::Unavailable { operation, last_status, detail, .. } => {
             RallyError::Unavailable { operation, attempts: sent, last_status, detail }
         }
-        RallyError::Timeout { operation, timeout_ms, .. } => RallyError::Timeout { operation, attempts: sent, timeout_ms },
+        RallyError::Timeout { operation, timeout_ms, .. } => {
+            RallyError::Timeout { operation, attempts: sent, timeout_ms }
+        }
         other => other,
     }
 }

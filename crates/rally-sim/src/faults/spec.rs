@@ -55,8 +55,7 @@ pub(crate) fn parse_spec(spec: &str) -> Result<Vec<Rule>, String> {
         if rules.len() == MAX_RULES {
             return Err(format!("a fault spec holds at most {MAX_RULES} rules"));
         }
-        let rule = parse_rule(text, i as u64 + 1)
-            .map_err(|why| format!("fault rule {} \"{text}\": {why}", i + 1))?;
+        let rule = parse_rule(text, i as u64 + 1).map_err(|why| format!("fault rule {} \"{text}\": {why}", i + 1))?;
         rules.push(rule);
     }
     Ok(rules)
@@ -100,9 +99,11 @@ fn parse_kind(k: &str) -> Result<Kind, String> {
         (code @ ("502" | "503" | "504" | "524"), None) => Kind::Status(code.parse().unwrap_or(503)),
         ("429", None) => Kind::TooMany { retry_after_s: 1 },
         ("429", Some(a)) => {
-            let s = a.parse().ok().filter(|s| *s <= MAX_RETRY_AFTER_S).ok_or_else(|| {
-                format!("429=SECONDS needs whole seconds up to {MAX_RETRY_AFTER_S}, got \"{a}\"")
-            })?;
+            let s = a
+                .parse()
+                .ok()
+                .filter(|s| *s <= MAX_RETRY_AFTER_S)
+                .ok_or_else(|| format!("429=SECONDS needs whole seconds up to {MAX_RETRY_AFTER_S}, got \"{a}\""))?;
             Kind::TooMany { retry_after_s: s }
         }
         ("drop-before", None) => Kind::DropBefore,
@@ -295,11 +296,7 @@ mod tests {
         let shown: Vec<String> = rules.iter().map(Rule::to_string).collect();
         assert_eq!(
             shown,
-            [
-                "503@GET /slm/webservice/v2.0/defect*#next=2",
-                "drop-after@POST */create#next=1",
-                "latency=20..80@*"
-            ]
+            ["503@GET /slm/webservice/v2.0/defect*#next=2", "drop-after@POST */create#next=1", "latency=20..80@*"]
         );
     }
 

@@ -134,10 +134,7 @@ impl fmt::Display for Value {
             Value::Today { offset_days } => write!(f, "today{offset_days:+}"),
             Value::List(items) => {
                 let bare = items.iter().all(|i| {
-                    !i.is_empty()
-                        && !i
-                            .chars()
-                            .any(|c| c.is_whitespace() || matches!(c, '(' | ')' | '"' | ','))
+                    !i.is_empty() && !i.chars().any(|c| c.is_whitespace() || matches!(c, '(' | ')' | '"' | ','))
                 });
                 if bare {
                     f.write_str(&items.join(","))

@@ -50,15 +50,8 @@ impl Parser {
                 next.pos,
                 w.to_ascii_uppercase()
             )),
-            Kind::Close => Err(format!(
-                "unbalanced \")\" at position {}: it closes no \"(\"",
-                next.pos
-            )),
-            _ => Err(format!(
-                "unexpected {} at position {} after the end of the query",
-                q(&next),
-                next.pos
-            )),
+            Kind::Close => Err(format!("unbalanced \")\" at position {}: it closes no \"(\"", next.pos)),
+            _ => Err(format!("unexpected {} at position {} after the end of the query", q(&next), next.pos)),
         }
     }
 
@@ -114,13 +107,7 @@ impl Parser {
         let is_or = match &kw.kind {
             Kind::Word(w) => match keyword(w) {
                 Some(is_or) => is_or,
-                None => {
-                    return Err(format!(
-                        "expected AND or OR at position {} but found {}",
-                        kw.pos,
-                        q(&kw)
-                    ))
-                }
+                None => return Err(format!("expected AND or OR at position {} but found {}", kw.pos, q(&kw))),
             },
             Kind::Close => {
                 return Err(format!(
@@ -130,13 +117,7 @@ impl Parser {
                 ))
             }
             Kind::End => return Err(unclosed(open)),
-            _ => {
-                return Err(format!(
-                    "expected AND or OR at position {} but found {}",
-                    kw.pos,
-                    q(&kw)
-                ))
-            }
+            _ => return Err(format!("expected AND or OR at position {} but found {}", kw.pos, q(&kw))),
         };
         let right_open = self.peek().clone();
         if right_open.kind != Kind::Open {
@@ -175,11 +156,7 @@ impl Parser {
                 "expected \")\" at position {} but found {}{}",
                 t.pos,
                 q(&t),
-                if after_value {
-                    "; quote values that contain spaces"
-                } else {
-                    ""
-                }
+                if after_value { "; quote values that contain spaces" } else { "" }
             )),
         }
     }
@@ -199,11 +176,7 @@ impl Parser {
                     name_tok.pos
                 )
             } else {
-                format!(
-                    "{} at position {} is not a valid attribute name ({why})",
-                    q(&name_tok),
-                    name_tok.pos
-                )
+                format!("{} at position {} is not a valid attribute name ({why})", q(&name_tok), name_tok.pos)
             }
         })?;
 
@@ -241,9 +214,7 @@ impl Parser {
                 }
                 Value::List(list_items(w, false, &val_tok)?)
             }
-            Kind::Quoted(s) if matches!(op, Op::In | Op::NotIn) => {
-                Value::List(list_items(s, true, &val_tok)?)
-            }
+            Kind::Quoted(s) if matches!(op, Op::In | Op::NotIn) => Value::List(list_items(s, true, &val_tok)?),
             Kind::Quoted(s) => Value::Text(s.clone()),
             Kind::Word(w) => bare_value(w, &val_tok)?,
             Kind::Open => {
@@ -254,11 +225,7 @@ impl Parser {
                 ))
             }
             Kind::Close | Kind::End => {
-                return Err(format!(
-                    "missing value after the operator {} at position {}",
-                    q(&op_tok),
-                    op_tok.pos
-                ))
+                return Err(format!("missing value after the operator {} at position {}", q(&op_tok), op_tok.pos))
             }
         };
         Ok(Cmp { path, op, value })
@@ -275,10 +242,7 @@ fn q(t: &Token) -> String {
 }
 
 fn unclosed(open: &Token) -> String {
-    format!(
-        "unbalanced parentheses: the \"(\" at position {} is never closed",
-        open.pos
-    )
+    format!("unbalanced parentheses: the \"(\" at position {} is never closed", open.pos)
 }
 
 /// Guards a branch that the lexer makes impossible, without panicking if that ever changes.
@@ -315,9 +279,7 @@ fn operator(w: &str) -> Option<Op> {
 
 fn bad_op(w: &str, t: &Token) -> String {
     let glued = SYMBOLIC_OPS.iter().find(|op| {
-        w.strip_prefix(**op)
-            .and_then(|rest| rest.chars().next())
-            .is_some_and(|c| !matches!(c, '=' | '<' | '>' | '!'))
+        w.strip_prefix(**op).and_then(|rest| rest.chars().next()).is_some_and(|c| !matches!(c, '=' | '<' | '>' | '!'))
     });
     match glued {
         Some(op) => format!(
@@ -347,16 +309,9 @@ fn attribute_path(name: &str) -> Result<Vec<String>, &'static str> {
 }
 
 fn list_items(raw: &str, quoted: bool, t: &Token) -> Result<Vec<String>, String> {
-    let items: Vec<String> = raw
-        .split(',')
-        .map(|s| if quoted { s.trim() } else { s }.to_string())
-        .collect();
+    let items: Vec<String> = raw.split(',').map(|s| if quoted { s.trim() } else { s }.to_string()).collect();
     if items.iter().any(String::is_empty) {
-        return Err(format!(
-            "empty item in the list {} at position {}",
-            q(t),
-            t.pos
-        ));
+        return Err(format!("empty item in the list {} at position {}", q(t), t.pos));
     }
     Ok(items)
 }
@@ -391,7 +346,5 @@ fn bare_value(w: &str, t: &Token) -> Result<Value, String> {
     if n > MAX_TODAY_OFFSET {
         return Err(bad());
     }
-    Ok(Value::Today {
-        offset_days: sign * n,
-    })
+    Ok(Value::Today { offset_days: sign * n })
 }

@@ -26,10 +26,7 @@ fn op() -> impl Strategy<Value = Op> {
 fn list_item() -> impl Strategy<Value = String> {
     prop_oneof![
         "[A-Za-z0-9_-]{1,10}".boxed(),
-        "[^,]{1,10}"
-            .prop_map(|s| s.trim().to_string())
-            .prop_filter("non-empty after trim", |s| !s.is_empty())
-            .boxed(),
+        "[^,]{1,10}".prop_map(|s| s.trim().to_string()).prop_filter("non-empty after trim", |s| !s.is_empty()).boxed(),
     ]
 }
 
@@ -51,13 +48,7 @@ fn comparison() -> impl Strategy<Value = Expr> {
         } else {
             scalar().boxed()
         };
-        value.prop_map(move |value| {
-            Expr::Cmp(Cmp {
-                path: path.clone(),
-                op,
-                value,
-            })
-        })
+        value.prop_map(move |value| Expr::Cmp(Cmp { path: path.clone(), op, value }))
     })
 }
 
@@ -73,9 +64,36 @@ fn tree() -> impl Strategy<Value = Expr> {
 /// Text made of the language's own pieces, so random input often gets deep into the parser.
 fn query_soup() -> impl Strategy<Value = String> {
     let pieces = vec![
-        "(", ")", "((", "))", " ", "  ", "AND", "or", "=", "!=", "<=", ">", "contains", "!in", "in",
-        "\"", "\\", "\\\"", "x", "Owner.UserName", "null", "today+3", "today-", ",", "A,B", "\"a b\"",
-        ".", "9", "é", "\n",
+        "(",
+        ")",
+        "((",
+        "))",
+        " ",
+        "  ",
+        "AND",
+        "or",
+        "=",
+        "!=",
+        "<=",
+        ">",
+        "contains",
+        "!in",
+        "in",
+        "\"",
+        "\\",
+        "\\\"",
+        "x",
+        "Owner.UserName",
+        "null",
+        "today+3",
+        "today-",
+        ",",
+        "A,B",
+        "\"a b\"",
+        ".",
+        "9",
+        "é",
+        "\n",
     ];
     prop::collection::vec(prop::sample::select(pieces), 0..40).prop_map(|v| v.concat())
 }

@@ -1,11 +1,7 @@
 use super::*;
 
 fn cmp(path: &str, op: Op, value: Value) -> Expr {
-    Expr::Cmp(Cmp {
-        path: path.split('.').map(str::to_string).collect(),
-        op,
-        value,
-    })
+    Expr::Cmp(Cmp { path: path.split('.').map(str::to_string).collect(), op, value })
 }
 
 fn text(s: &str) -> Value {
@@ -113,14 +109,8 @@ fn in_lists_bare_and_quoted() {
 
 #[test]
 fn dot_paths_and_identifiers() {
-    assert_eq!(
-        parse(r#"(Owner.UserName = "a@b.com")"#),
-        Ok(cmp("Owner.UserName", Op::Eq, text("a@b.com")))
-    );
-    assert_eq!(
-        parse("(Artifact.Parent.FormattedID = F3)"),
-        Ok(cmp("Artifact.Parent.FormattedID", Op::Eq, text("F3")))
-    );
+    assert_eq!(parse(r#"(Owner.UserName = "a@b.com")"#), Ok(cmp("Owner.UserName", Op::Eq, text("a@b.com"))));
+    assert_eq!(parse("(Artifact.Parent.FormattedID = F3)"), Ok(cmp("Artifact.Parent.FormattedID", Op::Eq, text("F3"))));
     assert!(parse("(c_My_Field2 = x)").is_ok());
     assert!(parse("(_private = x)").is_ok());
     err("(1Name = x)", &["\"1Name\"", "not a valid attribute name"]);
