@@ -15,24 +15,9 @@ pub enum Node {
     Cmp(Compiled),
 }
 
-/// The parser's operator, copied so compiled queries own everything they need.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum O {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Contains,
-    NotContains,
-    In,
-    NotIn,
-}
-
 pub struct Compiled {
     path: Vec<String>,
-    op: O,
+    op: Op,
     operand: Operand,
     /// FormattedID on the abstract artifact type: compare the number only.
     number_only: bool,
@@ -82,7 +67,7 @@ fn resolve(target: &Target, path: &[String]) -> Result<(FK, Vec<Kind>), String> 
     Ok((fk, owners))
 }
 
-fn convert(st: &Store, text: &str, fk: FK, op: O) -> Result<Operand, String> {
+fn convert(st: &Store, text: &str, fk: FK, op: Op) -> Result<Operand, String> {
     Ok(match fk {
         FK::Date => {
             let p = dates::parse(text).ok_or_else(|| {
@@ -100,7 +85,7 @@ fn convert(st: &Store, text: &str, fk: FK, op: O) -> Result<Operand, String> {
             _ => return Err(format!("Could not parse: Cannot convert \"{text}\" into a boolean.")),
         },
         FK::Ref(_) | FK::Refs(_) | FK::Coll(..)
-            if !matches!(op, O::Contains | O::NotContains) || text.starts_with('/') || text.contains("://") =>
+            if !matches!(op, Op::Contains | Op::NotContains) || text.starts_with('/') || text.contains("://") =>
         {
             let r = refs::parse(text)
                 .ok_or_else(|| format!("Could not parse: Cannot parse object reference from \"{text}\""))?;
@@ -126,25 +111,14 @@ fn compile_cmp(target: &Target, c: &Cmp, st: &Store) -> Result<Compiled, String>
     let (fk, owners) = resolve(target, &c.path)?;
     let last = c.path.last().map(String::as_str).unwrap_or("");
     let number_only = last == "FormattedID" && owners.len() > 1 && owners.iter().all(|k| ARTIFACTS.contains(k));
-    let op = match c.op {
-        Op::Eq => O::Eq,
-        Op::Ne => O::Ne,
-        Op::Lt => O::Lt,
-        Op::Le => O::Le,
-        Op::Gt => O::Gt,
-        Op::Ge => O::Ge,
-        Op::Contains => O::Contains,
-        Op::NotContains => O::NotContains,
-        Op::In => O::In,
-        Op::NotIn => O::NotIn,
-    };
+    let op = c.op;
     let operand = match &c.value {
         Value::Null => Operand::Null,
         Value::Today { offset_days } => {
             Operand::Date { ms: dates::today_start() + offset_days * DAY_MS, day_only: true }
         }
         Value::List(items) => {
-            Operand::List(items.iter().map(|t| convert(st, t, fk, O::Eq)).collect::<Result<Vec<_>, _>>()?)
+            Operand::List(items.iter().map(|t| convert(st, t, fk, Op::Eq)).collect::<Result<Vec<_>, _>>()?)
         }
         Value::Text(t) => convert(st, t, fk, op)?,
     };
@@ -225,16 +199,16 @@ impl Compiled {
     fn order(&self, st: &Store, v: &FVal, fk: FK) -> Option<bool> {
         let op = &self.op;
         let test = |o: Ordering| match op {
-            O::Lt => o == Ordering::Less,
-            O::Le => o != Ordering::Greater,
-            O::Gt => o == Ordering::Greater,
+            Op::Lt => o == Ordering::Less,
+            Op::Le => o != Ordering::Greater,
+            Op::Gt => o == Ordering::Greater,
             _ => o != Ordering::Less,
         };
         Some(match (&self.operand, v) {
             (Operand::Date { ms, day_only: true }, FVal::Date(d)) => match op {
-                O::Lt => *d < *ms,
-                O::Le => *d < ms + DAY_MS,
-                O::Gt => *d >= ms + DAY_MS,
+                Op::Lt => *d < *ms,
+                Op::Le => *d < ms + DAY_MS,
+                Op::Gt => *d >= ms + DAY_MS,
                 _ => *d >= *ms,
             },
             (Operand::Date { ms, .. }, FVal::Date(d)) => test(d.cmp(ms)),
@@ -264,11 +238,11 @@ impl Compiled {
         }
         let any = |f: &dyn Fn(&FVal, FK) -> bool| vals.iter().any(|(v, k)| f(v, *k));
         match self.op {
-            O::Eq | O::In => any(&|v, _| self.eq(v, &self.operand)),
-            O::Ne | O::NotIn => !any(&|v, _| self.eq(v, &self.operand)),
-            O::Contains => any(&|v, _| self.contains(v)),
-            O::NotContains => !any(&|v, _| self.contains(v)),
-            O::Lt | O::Le | O::Gt | O::Ge => any(&|v, k| self.order(st, v, k).unwrap_or(false)),
+            Op::Eq | Op::In => any(&|v, _| self.eq(v, &self.operand)),
+            Op::Ne | Op::NotIn => !any(&|v, _| self.eq(v, &self.operand)),
+            Op::Contains => any(&|v, _| self.contains(v)),
+            Op::NotContains => !any(&|v, _| self.contains(v)),
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => any(&|v, k| self.order(st, v, k).unwrap_or(false)),
         }
     }
 }
