@@ -355,11 +355,10 @@ fn escape_block_start(body: &str) -> Option<String> {
     let next_is_gap = |n: usize| t[n..].is_empty() || t[n..].starts_with([' ', '\t']);
     let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     let hashes = t.len() - t.trim_start_matches('#').len();
-    let at = if t.starts_with(['>', '=']) || t.starts_with("~~~") || t.starts_with("```") {
-        0
-    } else if t.starts_with(['-', '+', '*']) && (next_is_gap(1) || rule_like(t)) {
-        0
-    } else if (1..=6).contains(&hashes) && next_is_gap(hashes) {
+    let quote_fence_or_underline = t.starts_with(['>', '=']) || t.starts_with("~~~") || t.starts_with("```");
+    let bullet_or_rule = t.starts_with(['-', '+', '*']) && (next_is_gap(1) || rule_like(t));
+    let heading = (1..=6).contains(&hashes) && next_is_gap(hashes);
+    let at = if quote_fence_or_underline || bullet_or_rule || heading {
         0
     } else if (1..=9).contains(&digits) && t[digits..].starts_with(['.', ')']) && next_is_gap(digits + 1) {
         digits
