@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { startSim } from './helpers/sim.mjs'
-import { RallyError, RallyTracker } from '../rally.mjs'
-import { rejection, trackerFor } from './helpers/tracker.mjs'
+import { RallyTracker } from '../rally.mjs'
+import { assertInvalidInput, rejection, trackerFor } from './helpers/tracker.mjs'
 
 let sim
 let tracker
@@ -114,9 +114,7 @@ describe('bad input is refused before any request, naming the argument', () => {
     test(name, async () => {
       const before = (await sim.stats()).total
       const err = await rejection(call(tracker))
-      assert.ok(err instanceof RallyError, `${err.name}: ${err.message}`)
-      assert.equal(err.code, 'RALLY_INVALID_INPUT', err.message)
-      assert.equal(err.argument, argument, err.message)
+      assertInvalidInput(err, argument)
       assert.ok(err.message.includes(argument), `the message names ${argument}: ${err.message}`)
       assert.ok(err.message.length < 400, `${err.message.length} characters`)
       assert.equal((await sim.stats()).total, before, 'no request was made')
@@ -130,9 +128,7 @@ describe('bad input is refused before any request, naming the argument', () => {
       assert.throws(
         () => new RallyTracker(full),
         (err) => {
-          assert.ok(err instanceof RallyError, err.message)
-          assert.equal(err.code, 'RALLY_INVALID_INPUT', err.message)
-          assert.equal(err.argument, argument, err.message)
+          assertInvalidInput(err, argument)
           assert.ok(err.message.includes(argument), err.message)
           assert.ok(!err.message.includes(sim.apiKey), 'the key is not in the message')
           return true

@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test'
 import { startSim } from './helpers/sim.mjs'
 import * as esm from '../rally.mjs'
 import { IssueNotFoundError, RallyError, RallyTracker, TrackerAuthError } from '../rally.mjs'
-import { rejection, trackerFor } from './helpers/tracker.mjs'
+import { assertInvalidInput, rejection, trackerFor } from './helpers/tracker.mjs'
 
 let sim
 let tracker
@@ -184,9 +184,7 @@ describe('RALLY_INVALID_INPUT: refused before any request, naming the argument',
     test(name, async () => {
       await sim.reset()
       const err = await rejection(call(tracker))
-      assert.ok(err instanceof RallyError, err.message)
-      assert.equal(err.code, 'RALLY_INVALID_INPUT', err.message)
-      assert.equal(err.argument, argument, err.message)
+      assertInvalidInput(err, argument)
       assert.ok(err.message.startsWith(`Invalid ${argument}: `), err.message)
       assert.equal((await sim.stats()).total, 0, 'no request was made')
     })
@@ -214,9 +212,7 @@ describe('RALLY_INVALID_INPUT: refused before any request, naming the argument',
       assert.throws(
         () => new RallyTracker(full),
         (err) => {
-          assert.ok(err instanceof RallyError, err.message)
-          assert.equal(err.code, 'RALLY_INVALID_INPUT', err.message)
-          assert.equal(err.argument, argument, err.message)
+          assertInvalidInput(err, argument)
           assert.ok(err.message.startsWith(`Invalid ${argument}: `), err.message)
           return true
         },

@@ -105,9 +105,12 @@ test('unknown ids of each form are not found; malformed ids are invalid input', 
 })
 
 test('refs and URLs of types that are not work items are refused', async () => {
+  await sim.reset()
   for (const id of ['/foo/12', 'https://example.com/issues/12']) {
     const err = await rejection(tracker.getIssue(id))
     assert.ok(err instanceof RallyError && !(err instanceof IssueNotFoundError), `${id}: ${err.message}`)
-    assert.ok(['RALLY_INVALID_INPUT', 'RALLY_REJECTED'].includes(err.code), `${id}: ${err.code}`)
+    assert.equal(err.code, 'RALLY_INVALID_INPUT', `${id}: ${err.message}`)
+    assert.equal(err.argument, 'id')
   }
+  assert.equal((await sim.stats()).total, 0, 'refused ids make no request')
 })

@@ -1,5 +1,6 @@
 // A tracker pointed at a running simulator, through the package's ESM entry.
-import { RallyTracker } from '../../rally.mjs'
+import assert from 'node:assert/strict'
+import { RallyError, RallyTracker } from '../../rally.mjs'
 
 /** @param {{url: string, apiKey: string, workspace: string, project: string}} sim */
 export function trackerFor(sim, options = {}) {
@@ -33,4 +34,11 @@ export async function rawQuery(sim, typeAndParams) {
     out.push(...q.Results)
     if (start + 2000 > q.TotalResultCount) return out
   }
+}
+
+/** What every refused argument has in common: a RallyError coded RALLY_INVALID_INPUT naming it. */
+export function assertInvalidInput(err, argument) {
+  assert.ok(err instanceof RallyError, `${err.name}: ${err.message}`)
+  assert.equal(err.code, 'RALLY_INVALID_INPUT', err.message)
+  assert.equal(err.argument, argument, err.message)
 }
