@@ -137,7 +137,10 @@ function words(html, n) {
 // ---------------------------------------------------------------------------------------------
 // Panopticon: checkout, dependencies, its own checks
 
-function suiteSummary(out) {
+const stripAnsi = (text) => text.replace(/\u001b\[[0-9;]*m/g, '')
+
+function suiteSummary(raw) {
+  const out = stripAnsi(raw)
   const files = /Test Files\s+(.*)\((\d+)\)/.exec(out)
   const tests = /\n\s+Tests\s+(.*)\((\d+)\)/.exec(out)
   const failing = new Set()
@@ -155,14 +158,22 @@ function tscErrors(out) {
 
 function panopticonChecks(checkout, env) {
   const bin = (name) => join(checkout, 'node_modules', '.bin', name)
+  env = { ...env, NO_COLOR: '1', FORCE_COLOR: '0' }
   const tsc = run(bin('tsc'), ['--noEmit'], { cwd: checkout, env })
   const tscServer = run(bin('tsc'), ['--noEmit', '-p', 'src/dashboard/server'], { cwd: checkout, env })
   const vitest = run(bin('vitest'), ['--run', '--no-file-parallelism'], { cwd: checkout, env })
+  // The board's own package: its typecheck (part of its build) and its tests (part of npm test)
+  const frontend = join(checkout, 'src', 'dashboard', 'frontend')
+  const frontendBin = (name) => (existsSync(join(frontend, 'node_modules', '.bin', name)) ? join(frontend, 'node_modules', '.bin', name) : bin(name))
+  const tscFrontend = run(frontendBin('tsc'), ['--noEmit', '-p', '.'], { cwd: frontend, env })
+  const vitestFrontend = run(frontendBin('vitest'), ['run'], { cwd: frontend, env })
   return {
     tsc: tscErrors(tsc.stdout + tsc.stderr),
     tscServer: tscErrors(tscServer.stdout + tscServer.stderr),
+    tscFrontend: tscErrors(tscFrontend.stdout + tscFrontend.stderr),
     suite: suiteSummary(vitest.stdout + vitest.stderr),
-    vitestOutput: vitest.stdout + vitest.stderr,
+    frontendSuite: suiteSummary(vitestFrontend.stdout + vitestFrontend.stderr),
+    vitestOutput: stripAnsi(vitest.stdout + vitest.stderr),
   }
 }
 
@@ -288,13 +299,20 @@ async function main() {
     const before = panopticonChecks(checkout, baseEnv)
     console.log(`tsc --noEmit: ${before.tsc.length} errors; tsc -p src/dashboard/server: ${before.tscServer.length} errors (TS6059 aside)`)
     console.log(`vitest: files ${before.suite.files}; tests ${before.suite.tests}`)
+    console.log(`dashboard frontend: tsc ${before.tscFrontend.length} errors; vitest files ${before.frontendSuite.files}; tests ${before.frontendSuite.tests}`)
 
     section('apply.mjs')
     const applied = run(process.execPath, [join(here, 'apply.mjs'), checkout, '--addon', tarball])
     console.log(applied.stdout.trim())
-    check('the series applies and the addon installs', applied.status === 0 && /Applied \d+ patches/.test(applied.stdout), applied.stderr.trim())
+    check('the series applies and the addon installs', applied.status === 0 && /Applied \d+ patches/.test(applied.stdout), applied.status === 0 ? '' : applied.stderr.trim())
     const again = run(process.execPath, [join(here, 'apply.mjs'), checkout, '--addon', tarball])
     check('a second run says it is already applied', again.status === 0 && /already applied/.test(again.stdout), again.stdout.trim())
+    {
+      const skill = readFileSync(join(checkout, 'skills', 'pan-tracker', 'SKILL.md'), 'utf8')
+      const block = readFileSync(join(repoRoot, 'docs', 'pan-tracker-rally.md'), 'utf8').split('\n---\n')[1].trim()
+      check('the pan-tracker skill documents Rally setup (docs/pan-tracker-rally.md, word for word)',
+        skill.includes(block) && !/rally-api|rally\.ts/.test(skill), `${skill.split('\n').filter((l) => /^#+ .*Rally/.test(l)).join(' | ')}`)
+    }
     check('Panopticon\'s own Rally client is gone', !existsSync(join(checkout, 'src/lib/tracker/rally.ts')) && !existsSync(join(checkout, 'src/lib/tracker/rally-api.ts')))
 
     section('rally-sim')
@@ -482,6 +500,11 @@ async function main() {
     })
     console.log(`tsc --noEmit: ${after.tsc.length} errors; tsc -p src/dashboard/server: ${after.tscServer.length} errors (TS6059 aside)`)
     console.log(`vitest: files ${after.suite.files}; tests ${after.suite.tests}`)
+    console.log(`dashboard frontend: tsc ${after.tscFrontend.length} errors; vitest files ${after.frontendSuite.files}; tests ${after.frontendSuite.tests}`)
+    const newFrontendTsc = after.tscFrontend.filter((e) => !before.tscFrontend.includes(e))
+    const newFrontendFailures = [...after.frontendSuite.failing].filter((f) => !before.frontendSuite.failing.has(f))
+    check(`the dashboard frontend (KanbanBoard) typechecks and its tests pass as before (${after.frontendSuite.tests})`,
+      newFrontendTsc.length === 0 && newFrontendFailures.length === 0 && after.frontendSuite.files !== 'no summary', [...newFrontendTsc, ...newFrontendFailures].join('\n'))
     const newTsc = after.tsc.filter((e) => !before.tsc.includes(e))
     const newServer = after.tscServer.filter((e) => !before.tscServer.includes(e))
     check('tsc --noEmit gains no errors', newTsc.length === 0, newTsc.join('\n'))
