@@ -381,6 +381,13 @@ async function main() {
     mustRun('git', ['-C', project, 'add', '.'])
     mustRun('git', ['-C', project, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'init'])
     {
+      const webUrl = `${sim.url}/#/detail/userstory/${target.oid}`
+      const dry = pan(['work', 'issue', webUrl, '--dry-run'], { cwd: project })
+      check('pan work issue <Rally web URL> --dry-run resolves the item through the tracker',
+        dry.status === 0 && dry.stdout.includes(`agent-${target.ref.toLowerCase()}`) && dry.stdout.includes(`Issue:      ${target.ref} ${target.title} (Rally, open)`),
+        `exit ${dry.status}; ${dry.stdout.trim().split('\n').filter((l) => /Agent ID|Issue:/.test(l)).join(' | ')}`)
+    }
+    {
       const res = pan(['work', 'issue', target.ref.toLowerCase()], { cwd: project })
       console.log(res.stdout.trim().split('\n').slice(-12).join('\n'))
       const promptFile = join(home, '.panopticon', 'agents', `agent-${target.ref.toLowerCase()}`, 'initial-prompt.md')
