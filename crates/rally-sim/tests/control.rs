@@ -28,6 +28,8 @@ async fn at_most_twelve_requests_per_key_run_at_once() {
     }
     let s = t.control(Method::GET, "/__sim/stats").await;
     assert_eq!(s["maxInFlight"], 12, "{s}");
+    // Counted from arrival, the queued ones show: what the client had in flight.
+    assert!(s["maxOpen"].as_u64().unwrap() > 12, "{s}");
     assert_eq!(s["inFlight"], 0);
     assert_eq!(s["total"], 40);
     assert_eq!(s["maxInFlightByUser"][&t.sim.owner_user_name], 12);
