@@ -266,7 +266,10 @@ mod tests {
             ("<div>hi</div>", "<div>hi</div>"),
             ("<u>x</u> &amp; <sub>2</sub>", "<u>x</u> &amp; <sub>2</sub>"),
             ("<div style=\"color:red\" onclick=\"x()\">a</div>", "<div>a</div>"),
-            ("<a href=\"https://x.example/?a=1&amp;b=2\" target=_blank>l</a>", "<a href=\"https://x.example/?a=1&amp;b=2\">l</a>"),
+            (
+                "<a href=\"https://x.example/?a=1&amp;b=2\" target=_blank>l</a>",
+                "<a href=\"https://x.example/?a=1&amp;b=2\">l</a>",
+            ),
             ("<a href='jav&#x61;script:alert(1)'>l</a>", "<a href=\"#\">l</a>"),
             ("<img src=x onerror=alert(1)>", "<img src=\"x\">"),
             ("<br/>", "<br>"),

@@ -29,7 +29,7 @@ pub struct Rule {
     pub times: Option<u64>,
 }
 
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct Done {
     pub triggers: u64,
     pub edited: Vec<i64>,
@@ -57,10 +57,9 @@ impl Churn {
         *lock(&self.rule) = None;
     }
 
-    pub fn report(&self) -> (Option<Rule>, Vec<(&'static str, Vec<i64>)>, u64) {
-        let d = lock(&self.done);
-        let lists = vec![("edited", d.edited.clone()), ("deleted", d.deleted.clone()), ("created", d.created.clone())];
-        (lock(&self.rule).clone(), lists, d.triggers)
+    /// Whether a rule is armed, and what was done since it was.
+    pub fn report(&self) -> (bool, Done) {
+        (lock(&self.rule).is_some(), lock(&self.done).clone())
     }
 
     /// Called after a WSAPI request was answered: churns if the armed rule matches it.

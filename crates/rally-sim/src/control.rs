@@ -134,10 +134,13 @@ pub async fn disarm_churn(State(app): State<Arc<App>>) -> Response {
 }
 
 pub async fn churn_report(State(app): State<Arc<App>>) -> Response {
-    let (rule, lists, triggers) = app.churn.report();
-    let mut j = J::obj().with("armed", J::Bool(rule.is_some())).with("triggers", J::Int(triggers as i64));
-    for (name, oids) in lists {
-        j = j.with(name, J::Arr(oids.into_iter().map(J::Int).collect()));
-    }
+    let (armed, done) = app.churn.report();
+    let oids = |v: Vec<i64>| J::Arr(v.into_iter().map(J::Int).collect());
+    let j = J::obj()
+        .with("armed", J::Bool(armed))
+        .with("triggers", J::Int(done.triggers as i64))
+        .with("edited", oids(done.edited))
+        .with("deleted", oids(done.deleted))
+        .with("created", oids(done.created));
     json_response(StatusCode::OK, &j)
 }
