@@ -4,10 +4,15 @@
 //! Paging by offset over a newest-first order loses items: an edit moves an item to the top (a
 //! page already read) and a delete moves every later item up by one, so a page read afterwards
 //! starts one item late. Here:
-//! - **Keyset pages.** After the first page, each page asks for the items *after the last one
-//!   read* in the order `LastUpdateDate desc, ObjectID` (`LastUpdateDate < d OR (= d AND
-//!   ObjectID > o)`), never for an offset. A delete or an edit elsewhere cannot shift what the
-//!   next page starts with. Pages are sequential (each needs the previous one's last item).
+//! - **Overlapping pages, checked at every seam.** After the first page (which gives the
+//!   total), the other pages are read at once by offset, each starting on the previous page's
+//!   last item (stride 1,999). Where that item is on the next page, nothing before the seam
+//!   moved out meanwhile (an edit only moves an item up, a create adds at the top: both shift
+//!   the page down, into the overlap). Where it is not, a delete or an edit out of the filter
+//!   shifted the page up: the items between the seam and the page's first item are read by
+//!   keyset (`LastUpdateDate < d OR (= d AND ObjectID > o)`, in the order `LastUpdateDate desc,
+//!   ObjectID`, bounded by the page's first item), never by offset. If the last page is full,
+//!   keyset pages follow it (items pushed past the end by creates).
 //! - **A catch-up query.** An item edited while the list pages moves above the cursor and
 //!   would never be reached; so once the pages are read, one more query asks for everything
 //!   updated after the first page's newest item (`LastUpdateDate > t0`, keyset-paged too if
@@ -33,6 +38,7 @@ use crate::paging::{Fetched, MAX_PAGE_SIZE};
 use crate::query::{QValue, Query};
 use crate::rally_types::{RallyArtifact, ARTIFACT_FETCH};
 use crate::wsapi::Op;
+use futures_util::future::try_join_all;
 use std::collections::HashMap;
 
 /// The list order: newest first, ties by the immutable ObjectID.
@@ -47,6 +53,12 @@ fn key(a: &RallyArtifact) -> Option<(&str, u64)> {
 fn after(date: &str, oid: u64) -> Query {
     let oid = QValue::Int(i64::try_from(oid).unwrap_or(i64::MAX));
     Query::lt("LastUpdateDate", date).or(Query::eq("LastUpdateDate", date).and(Query::gt("ObjectID", oid)))
+}
+
+/// Items up to `(date, oid)` included in `LIST_ORDER`.
+fn up_to(date: &str, oid: u64) -> Query {
+    let oid = QValue::Int(i64::try_from(oid).unwrap_or(i64::MAX));
+    Query::gt("LastUpdateDate", date).or(Query::eq("LastUpdateDate", date).and(Query::le("ObjectID", oid)))
 }
 
 fn with(base: &Option<Query>, extra: Option<Query>) -> Option<Query> {
@@ -112,7 +124,32 @@ impl Tracker {
             return Ok(Fetched { items, total });
         }
         let since = items.iter().find_map(|a| a.last_update_date.clone());
-        self.walk(op, &spec, &base, &mut items, page_size, limit).await?;
+        // The other pages at once, each starting on the previous one's last item, so every
+        // seam can be checked.
+        let wanted = total.min(limit);
+        let stride = page_size - 1;
+        let starts: Vec<usize> = (1..).map(|k| 1 + k * stride).take_while(|s| *s <= wanted).collect();
+        let all = spec(base.clone());
+        let pages =
+            try_join_all(starts.iter().map(|&s| self.query_page::<RallyArtifact>(op, &all, s, page_size))).await?;
+        let mut last_full = true;
+        for page in pages {
+            let page = page.results;
+            let seam = items.iter().rev().find_map(key).map(|(d, o)| (d.to_string(), o));
+            let Some((date, oid)) = seam else { break };
+            // The seam item is on this page: nothing before it moved out meanwhile. Else a
+            // delete (or an edit out of the filter) shifted the page: read what lies between.
+            if !page.iter().any(|a| a.object_id == Some(oid)) {
+                let upto = page.first().and_then(key).map(|(d, o)| (d.to_string(), o));
+                self.fill(op, &spec, &base, (date, oid), upto, &mut items, page_size).await?;
+            }
+            last_full = page.len() >= page_size;
+            items.extend(page);
+        }
+        // The last page was full: items pushed past it (creates meanwhile) follow it.
+        if last_full {
+            self.walk(op, &spec, &base, &mut items, page_size, limit).await?;
+        }
         // Everything updated since the first page: edits that moved above the cursor.
         if let Some(t0) = since {
             let recent = with(&base, Some(Query::gt("LastUpdateDate", t0.as_str())));
@@ -123,6 +160,40 @@ impl Tracker {
             items.extend(caught);
         }
         Ok(Fetched { items: merge_newest(items, limit), total })
+    }
+
+    /// Keyset pages strictly after `from` and up to `upto` included (or to the end), appended
+    /// to `items`: what a shifted page skipped.
+    #[allow(clippy::too_many_arguments)]
+    async fn fill<'a>(
+        &self,
+        op: &Op,
+        spec: &impl Fn(Option<Query>) -> QuerySpec<'a>,
+        base: &Option<Query>,
+        from: (String, u64),
+        upto: Option<(String, u64)>,
+        items: &mut Vec<RallyArtifact>,
+        page_size: usize,
+    ) -> Result<(), RallyError> {
+        let bounded = match &upto {
+            Some((d, o)) => with(base, Some(up_to(d, *o))),
+            None => base.clone(),
+        };
+        let mut gap = Vec::new();
+        let mut cursor = from;
+        loop {
+            let q = with(&bounded, Some(after(&cursor.0, cursor.1)));
+            let page = self.query_page::<RallyArtifact>(op, &spec(q), 1, page_size).await?.results;
+            let n = page.len();
+            let next = page.iter().rev().find_map(key).map(|(d, o)| (d.to_string(), o));
+            gap.extend(page);
+            match next {
+                Some(c) if n >= page_size => cursor = c,
+                _ => break,
+            }
+        }
+        items.extend(gap);
+        Ok(())
     }
 
     /// Keyset pages after the last item of `items` until a short page or `limit` items.
