@@ -81,10 +81,43 @@ function fromNative(err) {
 
 function describe(v) {
   if (v === null) return 'null'
+  if (v === undefined) return 'undefined'
   if (Array.isArray(v)) return 'an array'
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `the ${typeof v} ${String(v)}`
-  return `a ${typeof v}`
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`
+}
+
+// How far a typed key is from a valid one, for "did you mean": the edit distance, ignoring
+// case; a valid key that contains the typed one or the reverse (`type` → `artifactType`) is 1.
+function distance(a, b) {
+  a = a.toLowerCase()
+  b = b.toLowerCase()
+  if (a !== b && a.length >= 3 && b.length >= 3 && (a.includes(b) || b.includes(a))) return 1
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = row
+  }
+  return prev[b.length]
+}
+
+/** Refuses a key `known` does not list: a typo (`timeOutMs`) must not be ignored silently. */
+function refuseUnknownKeys(what, obj, known) {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue
+    const shown = key.length > 40 ? key.slice(0, 40) + '…' : key
+    let nearest = known[0]
+    for (const k of known) if (distance(key, k) < distance(key, nearest)) nearest = k
+    const close = distance(key, nearest) <= Math.max(2, Math.floor(nearest.length / 3))
+    const hint = close ? `did you mean \`${nearest}\`?` : `valid ${what}s are ${known.map((k) => `\`${k}\``).join(', ')}`
+    throw new RallyError(`Invalid ${shown}: unknown ${what} \`${shown}\`; ${hint}`, 'RALLY_INVALID_INPUT', {
+      argument: shown,
+    })
+  }
 }
 
 function invalid(argument, expected, got) {
@@ -147,13 +180,17 @@ check.artifactTypes = (arg, v) => {
 }
 check.stringOrStrings = (arg, v) => (typeof v === 'string' ? [v] : check.stringArray(arg, v))
 
-/** Copies the known fields of `obj` through their checkers; nulls become absent keys. */
-function shape(argument, obj, fields, { required = false } = {}) {
+/**
+ * Copies the fields of `obj` through their checkers; nulls become absent keys, and a key no
+ * checker (nor `extra`) knows is refused, naming the nearest valid one.
+ */
+function shape(argument, obj, fields, { required = false, what = 'field', extra = [] } = {}) {
   if (isAbsent(obj)) {
     if (required) throw invalid(argument, 'an object', obj)
     return {}
   }
   if (!isPlainObject(obj)) throw invalid(argument, 'an object', obj)
+  refuseUnknownKeys(what, obj, [...extra, ...Object.keys(fields)])
   const out = {}
   for (const [key, checker] of Object.entries(fields)) {
     const v = checker(key, obj[key])
@@ -218,7 +255,7 @@ function nativeConfig(config) {
   // A missing key is the same mistake as an empty one: the core reports it as an auth error.
   const apiKey = isAbsent(config.apiKey) ? '' : config.apiKey
   if (typeof apiKey !== 'string') throw invalid('apiKey', 'a string', apiKey)
-  const out = { apiKey, ...shape('config', config, CONFIG_FIELDS) }
+  const out = { apiKey, ...shape('config', config, CONFIG_FIELDS, { what: 'option', extra: ['apiKey'] }) }
   if (out.logger) {
     const user = out.logger
     // A throwing logger must not take down the request that logged.
@@ -253,7 +290,7 @@ class RallyTracker {
   }
 
   async listIssues(filters) {
-    const f = shape('filters', filters, FILTER_FIELDS)
+    const f = shape('filters', filters, FILTER_FIELDS, { what: 'filter' })
     return call(() => this.#native.listIssues(f))
   }
 

@@ -34,6 +34,7 @@ for (const maxConcurrency of [undefined, 3, 12]) {
       const stats = await sim.stats()
       assert.ok(stats.total >= 100, `${stats.total} requests`)
       assert.ok(stats.maxInFlight <= cap, `maxInFlight ${stats.maxInFlight} > ${cap}`)
+      assert.ok(stats.maxOpen <= cap, `maxOpen ${stats.maxOpen} > ${cap}`)
       assert.ok(stats.maxInFlight >= Math.min(cap, 2), `calls ran concurrently (${stats.maxInFlight})`)
     } finally {
       await sim.clearFaults()
@@ -41,15 +42,38 @@ for (const maxConcurrency of [undefined, 3, 12]) {
   })
 }
 
-test('two trackers on one key each keep to their own cap', async () => {
+test('two trackers on one key share their cap', async () => {
   const a = trackerFor(sim, { maxConcurrency: 2 })
   const b = trackerFor(sim, { maxConcurrency: 2 })
   await sim.setFaults('latency=20@GET *')
   await sim.reset()
   try {
     await Promise.all(refs.slice(0, 40).flatMap((ref) => [a.getIssue(ref), b.getIssue(ref)]))
-    assert.ok((await sim.stats()).maxInFlight <= 4)
+    const stats = await sim.stats()
+    assert.ok(stats.maxOpen <= 2, `maxOpen ${stats.maxOpen} > 2`)
   } finally {
     await sim.clearFaults()
   }
 })
+
+// Issue 10, item 11: three trackers with the same key put 37 requests in flight. The limit is
+// per server and key across the process; `maxOpen` counts requests from their arrival at the
+// simulator, queued behind its own per-key cap of 12 or running, so it sees what was sent.
+for (const maxConcurrency of [undefined, 12]) {
+  const cap = maxConcurrency ?? 8
+  test(`three trackers with one key and maxConcurrency ${maxConcurrency ?? 'default (8)'} stay within ${cap}`, async () => {
+    const trackers = [0, 1, 2].map(() => trackerFor(sim, maxConcurrency ? { maxConcurrency } : {}))
+    await sim.setFaults('latency=20..40@GET *')
+    await sim.reset()
+    try {
+      const calls = Array.from({ length: 150 }, (_, k) => trackers[k % 3].getIssue(refs[k % refs.length]))
+      const results = await Promise.all(calls)
+      results.forEach((r, k) => assert.equal(r.ref, refs[k % refs.length]))
+      const stats = await sim.stats()
+      assert.ok(stats.maxOpen <= cap, `maxOpen ${stats.maxOpen} > ${cap} (maxInFlight ${stats.maxInFlight})`)
+      assert.ok(stats.maxOpen >= Math.min(cap, 4), `calls ran concurrently (${stats.maxOpen})`)
+    } finally {
+      await sim.clearFaults()
+    }
+  })
+}

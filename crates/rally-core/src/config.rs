@@ -129,7 +129,10 @@ fn int_in(argument: &str, v: Option<f64>, min: f64, max: f64) -> Result<Option<u
     match v {
         None => Ok(None),
         Some(x) if x.is_finite() && x.fract() == 0.0 && x >= min && x <= max => Ok(Some(x as u64)),
-        Some(x) => Err(RallyError::invalid(argument, format!("must be an integer from {min} to {max}, got {x}"))),
+        Some(x) => Err(RallyError::invalid(
+            argument,
+            format!("must be an integer from {min} to {max}, got {}", crate::input::js_number(x)),
+        )),
     }
 }
 

@@ -106,7 +106,7 @@ impl Http {
             .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
             | 1;
         Ok(Http {
-            limiter: Limiter::new(settings.max_concurrency),
+            limiter: Limiter::shared(&settings.origin, &settings.key, settings.max_concurrency),
             client,
             settings,
             rng: AtomicU64::new(seed),

@@ -24,6 +24,18 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// A number as the JS caller wrote it, for "got …" in messages: `Infinity`, `-Infinity` and
+/// `NaN` as JS spells them (Rust's `Display` says `inf`), integers without a fraction.
+pub fn js_number(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        format!("{x}")
+    }
+}
+
 /// Property-test settings shared by the pure modules: 256 cases keep `cargo test` fast;
 /// `PROPTEST_CASES=200000 cargo test -p rally-core --lib` runs a longer search by hand.
 #[cfg(test)]

@@ -16,6 +16,10 @@ const DEFECT_OPEN: &str = "Open";
 pub struct StateOrders {
     pub schedule_states: Vec<String>,
     pub feature_states: Vec<String>,
+    /// Custom ScheduleState values missing from `schedule_states` (its lookup failed) whose
+    /// state Rally's own comparisons told us: the same `<= Defined` / `>= Completed` tests the
+    /// state filters send, so a value reads as the state whose filter matches it.
+    pub classified: Vec<(String, IssueState)>,
 }
 
 impl Default for StateOrders {
@@ -24,6 +28,7 @@ impl Default for StateOrders {
         StateOrders {
             schedule_states: v(&[DEFINED, IN_PROGRESS, COMPLETED, "Accepted"]),
             feature_states: v(&["Discovering", "Developing", "Measuring", "Done"]),
+            classified: Vec::new(),
         }
     }
 }
@@ -54,9 +59,10 @@ pub struct RawState<'a> {
     pub state: Option<&'a str>,
 }
 
-/// ScheduleState → IssueState. A value missing from the workspace's order (a custom state we
-/// were not told about) reads as open: it keeps the item in the default not-closed listing
-/// instead of hiding work that might not be done.
+/// ScheduleState → IssueState, by the same value order the state filters use (Rally compares
+/// drop-down values by their order): before `In-Progress` → open, after → closed. A value
+/// missing from the workspace's order reads as `classified` says (Rally's answer to the
+/// filters' own comparisons), and, failing that too, as open.
 fn read_schedule_state(s: Option<&str>, orders: &StateOrders) -> IssueState {
     let Some(s) = s.filter(|s| !s.is_empty()) else {
         return IssueState::Open;
@@ -69,7 +75,8 @@ fn read_schedule_state(s: Option<&str>, orders: &StateOrders) -> IssueState {
     }
     match (orders.schedule_rank(s), orders.schedule_rank(IN_PROGRESS)) {
         (Some(rank), Some(ip)) if rank > ip => IssueState::Closed,
-        _ => IssueState::Open,
+        (Some(_), _) => IssueState::Open,
+        (None, _) => orders.classified.iter().find(|(v, _)| v == s).map_or(IssueState::Open, |(_, st)| *st),
     }
 }
 
@@ -220,6 +227,18 @@ pub fn open_filter(t: ArtifactType, orders: &StateOrders) -> Query {
             None => Query::is_null("State").or(Query::not_null("State")),
         },
     }
+}
+
+/// The comparisons that place a custom ScheduleState value when the workspace's order could not
+/// be read: `(value, state)` for the open and closed branches of `state_filter`. A value
+/// matching neither (Rally puts custom values only before `Defined` or after `Accepted`) stays
+/// unclassified.
+pub fn schedule_state_probes(value: &str) -> [(Query, IssueState); 2] {
+    let is = || Query::eq("ScheduleState", text(value));
+    [
+        (is().and(Query::le("ScheduleState", text(DEFINED))), IssueState::Open),
+        (is().and(Query::ge("ScheduleState", text(COMPLETED))), IssueState::Closed),
+    ]
 }
 
 /// Exactly the artifacts `read_state` maps to `s`.

@@ -11,6 +11,7 @@ fn custom_orders() -> StateOrders {
             .map(String::from)
             .to_vec(),
         feature_states: ["Funnel", "Analyzing", "Implementing", "Live"].map(String::from).to_vec(),
+        classified: Vec::new(),
     }
 }
 

@@ -1,11 +1,15 @@
 //! Rich text: Rally stores HTML, Panopticon speaks Markdown.
 //!
 //! HTML → Markdown uses `htmd` (a turndown port on html5ever, so Rally's `<div>`-heavy and
-//! sloppy HTML parses like a browser would; it converts tables to GFM). Markdown → HTML uses
-//! `pulldown-cmark` with GFM tables and strikethrough. Raw HTML inside Markdown is ESCAPED,
-//! not passed through: Rally rejects non-whitelisted HTML for the whole write, and escaping
-//! keeps the user's text visible instead of silently dropping it. Link targets with script
-//! schemes (`javascript:`, `vbscript:`, `data:`) are neutralised.
+//! sloppy HTML parses like a browser would; it converts tables to GFM, column alignment
+//! included). Markdown → HTML uses `pulldown-cmark` with GFM tables, strikethrough and task
+//! lists. Raw HTML inside Markdown passes through when every tag is one Rally's editor writes
+//! (`markup_raw.rs`: `<div>`, `<u>`, `<sub>`, tables …, harmless attributes only); any other
+//! tag is ESCAPED: Rally rejects non-whitelisted HTML for the whole write, and escaping keeps
+//! the user's text visible instead of silently dropping it. Link targets with script schemes
+//! (`javascript:`, `vbscript:`, `data:`) are neutralised. Task-list items (`- [ ] todo`) are
+//! stored as the text `[ ] todo` (Rally has no checkbox) and read back as task items;
+//! underline, sub- and superscript (no Markdown syntax) come back as inline HTML.
 
 use std::rc::Rc;
 
@@ -33,6 +37,7 @@ thread_local! {
         .add_handler(vec!["li"], li_handler)
         .add_handler(vec!["ul", "ol"], list_handler)
         .add_handler(vec!["a"], anchor_handler)
+        .add_handler(vec!["u", "sub", "sup"], inline_html_handler)
         .build();
 }
 
@@ -413,6 +418,46 @@ fn li_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult
     Some(format!("\n\n{content}\n\n").into())
 }
 
+/// A task-list item (`- [ ] todo`, stored as the text `[ ] todo`): htmd escapes the brackets
+/// (`- \[ \] todo`), which reads back as literal text. Unescape a `[ ]`, `[x]` or `[X]` that
+/// opens an item's first line and is followed by text: Markdown reads it as the task marker.
+fn unescape_task_marker(item: &str) -> Option<String> {
+    let lead = item.len() - item.trim_start_matches('\n').len();
+    let body = &item[lead..];
+    let indent = body.len() - body.trim_start_matches(' ').len();
+    let t = &body[indent..];
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let marker = if t.starts_with("- ") {
+        2
+    } else if (1..=9).contains(&digits) && t[digits..].starts_with(". ") {
+        digits + 2
+    } else {
+        return None;
+    };
+    let rest = &t[marker..];
+    let state = ["\\[ \\] ", "\\[x\\] ", "\\[X\\] "].iter().find(|m| rest.starts_with(**m))?;
+    let text = &rest[state.len()..];
+    if text.trim().is_empty() {
+        return None;
+    }
+    let unescaped = state.replace('\\', "");
+    Some(format!("{}{}{unescaped}{text}", &item[..lead + indent], &t[..marker]))
+}
+
+/// `<u>`, `<sub>`, `<sup>` have no Markdown syntax: keep them as inline HTML around their
+/// Markdown content (it goes back to Rally as the same tags).
+fn inline_html_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    let content = handlers.walk_children(element.node).content;
+    let inner = content.trim();
+    if inner.is_empty() || inner.contains('\n') {
+        return (!content.is_empty()).then(|| content.clone().into());
+    }
+    let tag = tag_name(element.node)?;
+    let lead = content.get(..content.len() - content.trim_start().len()).unwrap_or_default();
+    let trail = content.get(content.trim_end().len()..).unwrap_or_default();
+    Some(format!("{lead}<{tag}>{inner}</{tag}>{trail}").into())
+}
+
 /// Two fixes to htmd's lists. It numbers from 1 when `start="0"` (it takes 0 for "missing"),
 /// and Markdown can say `0.`. And text straight inside a list (`<ol>A<li>a`) comes out on the
 /// line above the first item, where a save joins them: give the items a blank line before.
@@ -435,9 +480,11 @@ fn list_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResu
             out.push('\n');
         }
         prev_item_or_blank = item || t.is_empty() || indent > 0;
+        let task = if item { unescape_task_marker(line) } else { None };
+        let line = task.as_deref().unwrap_or(line);
         match t[..digits].parse::<u64>() {
             Ok(n) if from_zero && item && numbered && n > 0 => {
-                out.push_str(&format!("{}{}{}", &line[..indent], n - 1, &t[digits..]));
+                out.push_str(&format!("{}{}{}", &line[..indent], n - 1, &line[indent + digits..]));
             }
             _ => out.push_str(line),
         }
@@ -516,6 +563,15 @@ fn table_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerRes
         .filter(|row: &Vec<String>| !row.is_empty())
         .collect();
     let columns = cells.iter().map(Vec::len).max().unwrap_or(0);
+    // GFM keeps one alignment per column: the first cell of the column that states one.
+    let align: Vec<&str> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|tr| element_children(tr, &["td", "th"]).get(c).and_then(cell_alignment))
+                .next()
+                .unwrap_or(" --- |")
+        })
+        .collect();
     if columns == 0 {
         let content = handlers.walk_children(element.node).content;
         let content = content.trim_matches('\n');
@@ -532,12 +588,35 @@ fn table_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerRes
         md.push('\n');
         if i == 0 {
             md.push('|');
-            md.push_str(&" --- |".repeat(columns));
+            md.push_str(&align.concat());
             md.push('\n');
         }
     }
     md.push('\n');
     Some(md.into())
+}
+
+/// A cell's alignment as a GFM delimiter cell: from `align="…"` or a `text-align` style (what
+/// pulldown-cmark and Rally's editor write), `None` when it states none.
+fn cell_alignment(cell: &Rc<Node>) -> Option<&'static str> {
+    let NodeData::Element { attrs, .. } = &cell.data else { return None };
+    let attrs = attrs.borrow();
+    let stated = attrs.iter().find_map(|a| match a.name.local.as_ref() {
+        "align" => Some(a.value.trim().to_ascii_lowercase()),
+        "style" => {
+            let style = a.value.to_ascii_lowercase();
+            let at = style.find("text-align")?;
+            let value = style[at + "text-align".len()..].trim_start().strip_prefix(':')?;
+            Some(value.split(';').next().unwrap_or_default().trim().to_string())
+        }
+        _ => None,
+    })?;
+    match stated.as_str() {
+        "left" => Some(" :--- |"),
+        "right" => Some(" ---: |"),
+        "center" => Some(" :---: |"),
+        _ => None,
+    }
 }
 
 /// A cell is one line in GFM: inner line breaks become spaces, pipes are escaped.
@@ -577,9 +656,11 @@ pub fn markdown_to_html(md: &str) -> String {
     if md.trim().is_empty() {
         return String::new();
     }
-    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = Parser::new_ext(md, opts).map(|ev| match ev {
-        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::InlineHtml(raw::raw_html(&raw).into()),
+        // Rally has no checkbox: the marker is stored as text, and read back as the marker.
+        Event::TaskListMarker(done) => Event::Text(if done { "[x] " } else { "[ ] " }.into()),
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
             Event::Start(Tag::Link { link_type, dest_url: safe_url(dest_url), title, id })
         }
@@ -597,6 +678,14 @@ pub fn markdown_to_html(md: &str) -> String {
 #[cfg(test)]
 #[path = "markup_tests.rs"]
 mod tests;
+
+#[path = "markup_raw.rs"]
+mod raw;
+
+/// The tags raw HTML in Markdown may keep on its way to Rally (for the fuzz targets' checks).
+pub fn raw_html_tags() -> impl Iterator<Item = &'static str> {
+    raw::allowed_tags()
+}
 
 /// `<pre>` without `<code>` inside (htmd only fences `<pre><code>`) is still a code block.
 fn pre_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {

@@ -68,10 +68,16 @@ fn markdown_to_html_table() {
         ("`x<y`", "<p><code>x&lt;y</code></p>"),
         ("~~d~~", "<p><del>d</del></p>"),
         ("a\\\nb", "<p>a<br />\nb</p>"),
-        // Raw HTML is escaped, never passed through (Rally's whitelist would reject the write).
+        // Raw HTML: tags Rally's editor writes pass with harmless attributes only; any other
+        // tag is escaped (Rally's whitelist would reject the whole write).
         ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-        ("hi <b>y</b> <img src=x onerror=alert(1)>", "<p>hi &lt;b&gt;y&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;</p>"),
+        ("hi <b>y</b> <img src=x onerror=alert(1)>", "<p>hi <b>y</b> <img src=\"x\"></p>"),
         ("<style>p{}</style>", "&lt;style&gt;p{}&lt;/style&gt;"),
+        ("<div onclick=\"x()\">note</div>", "<div>note</div>"),
+        ("<iframe src=\"https://x\"></iframe>", "&lt;iframe src=\"https://x\"&gt;&lt;/iframe&gt;"),
+        ("H<sub>2</sub>O <a href=\"javascript:x\">l</a>", "<p>H<sub>2</sub>O <a href=\"#\">l</a></p>"),
+        // Task lists: Rally has no checkbox, the marker is text.
+        ("- [ ] todo\n- [x] done", "<ul>\n<li>[ ] todo</li>\n<li>[x] done</li>\n</ul>"),
         ("[x](javascript:alert(1))", "<p><a href=\"#\">x</a></p>"),
         ("[x]( JavaScript:alert(1))", "<p><a href=\"#\">x</a></p>"),
         ("![i](data:text/html;base64,AAAA)", "<p><img src=\"#\" alt=\"i\" /></p>"),
@@ -175,4 +181,48 @@ proptest! {
         let twice = html_to_markdown(&markdown_to_html(&once));
         prop_assert_eq!(&twice, &once, "from {:?}", md);
     }
+}
+
+/// Issue 10, item 9: a raw HTML block in Markdown goes to Rally as HTML (not escaped text) and
+/// comes back as what it shows; unsafe tags stay visible text.
+#[test]
+fn raw_html_blocks_keep_their_meaning() {
+    let cases = [
+        ("<div>Heads up: the build is red</div>", "Heads up: the build is red"),
+        ("before\n\n<div>\n<b>bold</b> inside\n</div>\n\nafter", "before\n\n**bold** inside\n\nafter"),
+        ("<p align=\"center\">centred</p>", "centred"),
+        ("<table><tr><td>a</td><td>b</td></tr></table>", "| a | b |\n| --- | --- |"),
+        ("<script>x()</script>", "\\<script>x()\\</script>"),
+    ];
+    for (md, want) in cases {
+        let html = markdown_to_html(md);
+        assert!(!html.contains("&lt;div") && !html.contains("&lt;b&gt;"), "{md:?} escaped: {html:?}");
+        assert_eq!(html_to_markdown(&html), want, "{md:?} via {html:?}");
+    }
+}
+
+/// Issue 10, item 9: GFM task lists, table column alignment and inline HTML survive
+/// Markdown → Rally HTML → Markdown, and the HTML is a fixed point.
+#[test]
+fn task_lists_alignment_and_inline_html_round_trip() {
+    let cases = [
+        "- [ ] todo\n- [x] done\n- plain",
+        "1. [ ] first\n2. [x] second",
+        "- a\n  - [ ] nested task",
+        "| L | C | R | N |\n| :--- | :---: | ---: | --- |\n| 1 | 2 | 3 | 4 |",
+        "H<sub>2</sub>O is <u>water</u>, x<sup>2</sup>",
+    ];
+    let mut failures = Vec::new();
+    for md in cases {
+        let html = markdown_to_html(md);
+        let back = html_to_markdown(&html);
+        if back != md {
+            failures.push(format!("{md:?} came back as {back:?} (via {html:?})"));
+        } else if markdown_to_html(&back) != html {
+            failures.push(format!("{md:?}: the HTML is not a fixed point"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // A `[ ]` that is not at the start of an item stays escaped text.
+    assert_eq!(html_to_markdown("<p>[ ] not a task</p>"), "\\[ \\] not a task");
 }

@@ -3,7 +3,28 @@
 //! Every field is optional and unknown fields are ignored: what comes back depends on the fetch
 //! list, 2013-era data lacks fields that later data has, and `null` is Rally's "unset".
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// `ObjectID` of an artifact, post or nested ref: Rally sends any integer (built-in metadata
+/// objects have negative ObjectIDs, and some producers write `123.0`). Work items are always
+/// positive; anything else reads as absent (the `_ref` then stands in) instead of failing the
+/// whole response as "could not be understood".
+fn positive_oid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let n = Option::<serde_json::Number>::deserialize(d)?;
+    Ok(n.and_then(|n| {
+        n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 9.0e15).map(|f| f as u64))
+    }))
+}
+
+/// `ObjectID` of a metadata object (type and attribute definitions, states, users, tags): any
+/// integer. Rally's built-in attribute definitions have negative ones
+/// (`/attributedefinition/-12345`).
+pub fn any_oid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let n = Option::<serde_json::Number>::deserialize(d)?;
+    Ok(n.and_then(|n| {
+        n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+    }))
+}
 
 /// The fetch list for artifacts: only what normalisation reads. `ObjectID` and `FormattedID`
 /// are in it so nested refs (Parent, WorkProduct, ...) carry them too — a fetch list applies to
@@ -15,7 +36,9 @@ TargetDate,PlannedEndDate,Owner,Tags,Parent,PortfolioItem,WorkProduct,Requiremen
 /// `Artifact` (FormattedID matches on the abstract artifact type compare numbers only).
 pub const POST_FETCH: &str = "ObjectID,Text,User,Artifact,PostNumber,CreationDate,LastUpdateDate,FormattedID";
 
-/// A reference to another object, with whatever the fetch list added to it.
+/// A reference to another object, with whatever the fetch list added to it. The core only
+/// reads the ObjectID of nested artifacts (parents), which are positive; a negative one (a
+/// built-in metadata object) reads as absent instead of failing the response.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct RallyRef {
     #[serde(rename = "_ref")]
@@ -24,7 +47,7 @@ pub struct RallyRef {
     pub ref_object_name: Option<String>,
     #[serde(rename = "_type")]
     pub r#type: Option<String>,
-    #[serde(rename = "ObjectID")]
+    #[serde(rename = "ObjectID", default, deserialize_with = "positive_oid")]
     pub object_id: Option<u64>,
     #[serde(rename = "FormattedID")]
     pub formatted_id: Option<String>,
@@ -83,7 +106,7 @@ pub struct RallyArtifact {
     pub r#type: Option<String>,
     #[serde(rename = "_refObjectName")]
     pub ref_object_name: Option<String>,
-    #[serde(rename = "ObjectID")]
+    #[serde(rename = "ObjectID", default, deserialize_with = "positive_oid")]
     pub object_id: Option<u64>,
     #[serde(rename = "FormattedID")]
     pub formatted_id: Option<String>,
@@ -109,7 +132,7 @@ pub struct RallyArtifact {
 pub struct RallyPost {
     #[serde(rename = "_ref")]
     pub r#ref: Option<String>,
-    #[serde(rename = "ObjectID")]
+    #[serde(rename = "ObjectID", default, deserialize_with = "positive_oid")]
     pub object_id: Option<u64>,
     pub text: Option<String>,
     pub user: Option<RallyRef>,
@@ -126,8 +149,8 @@ pub struct RallyUser {
     pub r#ref: Option<String>,
     #[serde(rename = "_refObjectName")]
     pub ref_object_name: Option<String>,
-    #[serde(rename = "ObjectID")]
-    pub object_id: Option<u64>,
+    #[serde(rename = "ObjectID", default, deserialize_with = "any_oid")]
+    pub object_id: Option<i64>,
     pub user_name: Option<String>,
     pub display_name: Option<String>,
     pub email_address: Option<String>,
@@ -140,8 +163,8 @@ pub struct RallyUser {
 pub struct RallyTag {
     #[serde(rename = "_ref")]
     pub r#ref: Option<String>,
-    #[serde(rename = "ObjectID")]
-    pub object_id: Option<u64>,
+    #[serde(rename = "ObjectID", default, deserialize_with = "any_oid")]
+    pub object_id: Option<i64>,
     pub name: Option<String>,
 }
 
@@ -151,8 +174,8 @@ pub struct RallyTag {
 pub struct RallyState {
     #[serde(rename = "_ref")]
     pub r#ref: Option<String>,
-    #[serde(rename = "ObjectID")]
-    pub object_id: Option<u64>,
+    #[serde(rename = "ObjectID", default, deserialize_with = "any_oid")]
+    pub object_id: Option<i64>,
     pub name: Option<String>,
     pub order_index: Option<f64>,
 }

@@ -24,6 +24,12 @@ impl ApiKey {
         Some(v)
     }
 
+    /// Feeds the key to a hasher (the process-wide limiter registry keys on a seeded hash of
+    /// server and key, so it never holds the key itself).
+    pub fn hash_secret<H: std::hash::Hasher>(&self, h: &mut H) {
+        std::hash::Hash::hash(&self.0, h);
+    }
+
     /// Lets a caller check that some text does not contain the key (used by tests and the
     /// error path), without handing the key out.
     pub fn appears_in(&self, text: &str) -> bool {

@@ -20,6 +20,7 @@
 //!   defect carries a value outside the standard four.
 
 mod resolve;
+mod snapshot;
 mod states;
 mod write;
 
@@ -390,7 +391,7 @@ impl Tracker {
             None => Scope::Configured,
         };
         let include_closed = f.include_closed.unwrap_or(false);
-        let spec_for = |t: ArtifactType, orders: &StateOrders| {
+        let query_for = |t: ArtifactType, orders: &StateOrders| {
             let mut parts = Vec::new();
             match f.state {
                 Some(s) => parts.push(state_filter(t, s, orders)),
@@ -406,35 +407,29 @@ impl Tracker {
             if let Some(q) = &text {
                 parts.push(Query::contains("Name", q.as_str()).or(Query::contains("Description", q.as_str())));
             }
-            QuerySpec {
-                type_path: t.type_path(),
-                query: Query::all(parts).map(|q| q.render()),
-                fetch: ARTIFACT_FETCH,
-                order: Some("LastUpdateDate desc,ObjectID"),
-                scope,
-                types: None,
-            }
+            Query::all(parts)
         };
         let defaults = StateOrders::default();
         // A Feature state filter names the first/last states of the type's order, so the
         // feature query waits for that lookup (once per tracker); the other types do not.
         let filtered = f.state.is_some() || !include_closed;
+        // Each type is a consistent snapshot of its own (`snapshot.rs`); the types run at once.
         let per_type = join_all(self.settings.artifact_types.iter().map(|&t| {
-            let (op, spec_for, defaults) = (&op, &spec_for, &defaults);
+            let (op, query_for, defaults) = (&op, &query_for, &defaults);
             async move {
+                let list = |q| self.list_snapshot(op, t.type_path(), q, scope, limit);
                 match t {
                     ArtifactType::Feature if filtered => {
                         let orders = self.orders(op, states::Need::FEATURE).await;
-                        self.query_all::<RallyArtifact>(op, &spec_for(t, &orders), limit).await
+                        list(query_for(t, &orders)).await
                     }
                     ArtifactType::Feature => {
-                        let spec = spec_for(t, defaults);
                         let (r, ()) =
-                            futures_util::future::join(self.query_all(op, &spec, limit), self.warm_orders(op, Some(t)))
+                            futures_util::future::join(list(query_for(t, defaults)), self.warm_orders(op, Some(t)))
                                 .await;
                         r
                     }
-                    _ => self.query_all::<RallyArtifact>(op, &spec_for(t, defaults), limit).await,
+                    _ => list(query_for(t, defaults)).await,
                 }
             }
         }))
@@ -446,7 +441,7 @@ impl Tracker {
             total += fetched.total;
             all.extend(fetched.items);
         }
-        // An item updated while later pages were read moves up and can come back twice.
+        // Each type's snapshot holds an item once; kept as a guard across types.
         let mut seen = std::collections::HashSet::with_capacity(all.len());
         all.retain(|a| a.object_id.is_none_or(|oid| seen.insert(oid)));
         // Newest first across types; ties by ObjectID. ISO-8601 UTC strings sort as text.

@@ -40,7 +40,7 @@ pub fn title(v: &str) -> Result<String, InputError> {
 
 fn integer_in(argument: &str, v: f64, lo: f64, hi: f64, what: &str) -> Result<f64, InputError> {
     if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
-        return Err(err(argument, format!("must be {what}, got {v}")));
+        return Err(err(argument, format!("must be {what}, got {}", crate::input::js_number(v))));
     }
     Ok(v)
 }

@@ -131,6 +131,36 @@ async fn custom_schedule_states_read_by_the_workspace_order_discovered_once() {
     assert_eq!(e.total().await, 24 + 3);
 }
 
+/// Rally gives built-in attribute definitions negative ObjectIDs
+/// (`/attributedefinition/-12345`); the discovery must read them (issue 10, item 12).
+#[tokio::test]
+async fn schedule_state_discovery_reads_negative_attribute_object_ids() {
+    let e = custom_env().await;
+    let released = story_in(&e, &e.tracker(), "Shipped", "Released").await;
+    // The simulator answers as Rally does: the built-in ScheduleState attribute is negative.
+    let td = e.raw_get("typedefinition?query=(TypePath%20%3D%20%22HierarchicalRequirement%22)&fetch=ObjectID").await;
+    let td_oid = td["QueryResult"]["Results"][0]["ObjectID"].as_i64().expect("typedef oid");
+    let attrs =
+        e.raw_get(&format!("typedefinition/{td_oid}/Attributes?fetch=ObjectID,ElementName&pagesize=2000")).await;
+    let schedule = attrs["QueryResult"]["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["ElementName"] == "ScheduleState")
+        .cloned()
+        .expect("ScheduleState attribute");
+    let attr_oid = schedule["ObjectID"].as_i64().unwrap();
+    assert!(attr_oid < 0, "built-in attribute with a positive ObjectID: {schedule}");
+    assert!(schedule["_ref"].as_str().unwrap().ends_with(&format!("/attributedefinition/{attr_oid}")), "{schedule}");
+
+    let t = e.tracker();
+    let got = t.get_issue(&released.reference).await.unwrap();
+    assert_eq!((got.state, got.rally_state.as_deref()), (IssueState::Closed, Some("Released")));
+    let warnings: Vec<String> =
+        e.logs.lock().unwrap().iter().filter(|l| l.level == "warn").map(|l| l.message.clone()).collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
 #[tokio::test]
 async fn failed_schedule_state_discovery_falls_back_to_the_defaults() {
     let e = custom_env().await;
@@ -141,8 +171,10 @@ async fn failed_schedule_state_discovery_falls_back_to_the_defaults() {
     e.faults("errors@GET /slm/webservice/v2.0/typedefinition*").await;
     e.reset_stats().await;
     let got = t.get_issue(&released.reference).await.unwrap();
-    // Unknown custom values read as open by the defaults (never hidden as closed).
-    assert_eq!((got.state, got.rally_state.as_deref()), (IssueState::Open, Some("Released")));
+    // The order is unknown, so Rally's own comparisons place the value (the ones the state
+    // filters send): Released is after Completed, so closed, as `state: 'closed'` finds it.
+    assert_eq!((got.state, got.rally_state.as_deref()), (IssueState::Closed, Some("Released")));
+    assert_eq!(e.total().await, 1 + 1 + 2, "read, lookup, two comparisons: {:?}", e.routes().await);
     let warned = |logs: &[rally_core::LogEvent]| {
         logs.iter().filter(|l| l.level == "warn" && l.message.contains("ScheduleState values")).count()
     };
@@ -154,9 +186,52 @@ async fn failed_schedule_state_discovery_falls_back_to_the_defaults() {
     // A transient failure is not kept: once Rally is back, the next read discovers.
     let t = Tracker::new(TrackerConfig { max_retries: Some(0.0), ..e.config() }).unwrap();
     e.faults("503@GET /slm/webservice/v2.0/typedefinition*").await;
-    assert_eq!(t.get_issue(&released.reference).await.unwrap().state, IssueState::Open);
+    assert_eq!(t.get_issue(&released.reference).await.unwrap().state, IssueState::Closed);
     e.clear_faults().await;
     assert_eq!(t.get_issue(&released.reference).await.unwrap().state, IssueState::Closed);
+}
+
+/// Issue 10, item 8: with the ScheduleState lookup failing, `state: 'closed'` returned items
+/// labelled `open` (`rallyState` `Released`). Every state filter must return exactly the items
+/// labelled with that state, and every item exactly one of them.
+#[tokio::test]
+async fn filter_and_label_agree_when_the_order_lookup_fails() {
+    let e = custom_env().await;
+    let setup = e.tracker();
+    let idea = story_in(&e, &setup, "An idea", "Idea").await;
+    let released = story_in(&e, &setup, "Shipped", "Released").await;
+    for fault in ["errors", "html", "503"] {
+        e.faults(&format!("{fault}@GET /slm/webservice/v2.0/typedefinition*")).await;
+        let t = Tracker::new(TrackerConfig {
+            artifact_types: Some(vec![ArtifactType::UserStory, ArtifactType::Defect]),
+            max_retries: Some(0.0),
+            ..e.config()
+        })
+        .unwrap();
+        let mut by_filter: Vec<(String, IssueState)> = Vec::new();
+        for s in [IssueState::Open, IssueState::InProgress, IssueState::Closed] {
+            let list = t.list_issues(IssueFilters { state: Some(s), ..Default::default() }).await.unwrap();
+            for i in &list {
+                assert_eq!(
+                    i.state, s,
+                    "{fault}: filter {s:?} returned {} labelled {:?} ({:?})",
+                    i.reference, i.state, i.rally_state
+                );
+                by_filter.push((i.reference.clone(), s));
+            }
+        }
+        let all = t.list_issues(IssueFilters { include_closed: Some(true), ..Default::default() }).await.unwrap();
+        let mut labels: Vec<(String, IssueState)> = all.iter().map(|i| (i.reference.clone(), i.state)).collect();
+        labels.sort_by(|a, b| a.0.cmp(&b.0));
+        by_filter.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(labels, by_filter, "{fault}: every item in exactly the filter of its label");
+        let open = t.list_issues(IssueFilters::default()).await.unwrap();
+        assert!(open.iter().all(|i| i.state != IssueState::Closed), "{fault}");
+        assert!(open.iter().any(|i| i.reference == idea.reference), "{fault}");
+        assert_eq!(t.get_issue(&released.reference).await.unwrap().state, IssueState::Closed, "{fault}");
+        assert_eq!(t.get_issue(&idea.reference).await.unwrap().state, IssueState::Open, "{fault}");
+        e.clear_faults().await;
+    }
 }
 
 #[tokio::test]

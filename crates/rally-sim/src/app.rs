@@ -29,6 +29,10 @@ pub struct Stats {
     pub by_route: BTreeMap<String, u64>,
     pub in_flight: usize,
     pub max_in_flight: usize,
+    /// Requests received and not yet answered, counted from arrival: queued behind the per-key
+    /// cap or running. What a client put in flight, which the cap hides from `max_in_flight`.
+    pub open: usize,
+    pub max_open: usize,
     pub user_in_flight: HashMap<String, usize>,
     pub user_max: BTreeMap<String, usize>,
     pub log: VecDeque<LogEntry>,
@@ -54,6 +58,8 @@ pub struct App {
     pub faults: Faults,
     stats: Mutex<Stats>,
     limiters: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Edits between a client's page requests (`/__sim/churn`).
+    pub churn: crate::churn::Churn,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -82,6 +88,7 @@ impl App {
             faults,
             stats: Mutex::new(Stats::default()),
             limiters: Mutex::new(HashMap::new()),
+            churn: Default::default(),
         };
         Ok((app, seeded.owner))
     }

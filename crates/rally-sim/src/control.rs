@@ -18,6 +18,7 @@ pub async fn stats(State(app): State<Arc<App>>) -> Response {
         .with("byRoute", J::Obj(routes))
         .with("maxInFlight", J::Int(s.max_in_flight as i64))
         .with("inFlight", J::Int(s.in_flight as i64))
+        .with("maxOpen", J::Int(s.max_open as i64))
         .with("maxInFlightByUser", J::Obj(users));
     json_response(StatusCode::OK, &j)
 }
@@ -44,9 +45,10 @@ pub async fn reset(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Respon
     let p = parse_params(q.as_deref());
     {
         let mut s = app.stats();
-        let (in_flight, user_in) = (s.in_flight, std::mem::take(&mut s.user_in_flight));
+        let (in_flight, open, user_in) = (s.in_flight, s.open, std::mem::take(&mut s.user_in_flight));
         *s = Default::default();
         s.in_flight = in_flight;
+        s.open = open;
         s.user_in_flight = user_in;
     }
     let data = p.get("data").is_some_and(|v| v == "true");
@@ -106,4 +108,39 @@ pub async fn bulk(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Respons
         ),
         Err(e) => json_response(StatusCode::BAD_REQUEST, &J::obj().with("error", J::s(e))),
     }
+}
+
+/// `POST /__sim/churn?type=hierarchicalrequirement&edit=5&delete=2&create=2&times=10` (see
+/// `churn.rs`).
+pub async fn arm_churn(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let p = parse_params(q.as_deref());
+    let num = |k: &str| p.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0).min(MAX_BULK);
+    let kind = match p.get("type").map(|t| target_by_path(t)) {
+        None => Some(crate::schema::Kind::HierarchicalRequirement),
+        Some(Some(Target::One(k))) if crate::schema::is_artifact(k) => Some(k),
+        Some(_) => None,
+    };
+    let Some(kind) = kind else {
+        return json_response(StatusCode::BAD_REQUEST, &J::obj().with("error", J::s("type must be one artifact type")));
+    };
+    let times = p.get("times").and_then(|v| v.parse::<u64>().ok());
+    app.churn.arm(crate::churn::Rule { kind, edit: num("edit"), delete: num("delete"), create: num("create"), times });
+    churn_report(State(app)).await
+}
+
+pub async fn disarm_churn(State(app): State<Arc<App>>) -> Response {
+    app.churn.disarm();
+    churn_report(State(app)).await
+}
+
+pub async fn churn_report(State(app): State<Arc<App>>) -> Response {
+    let (armed, done) = app.churn.report();
+    let oids = |v: Vec<i64>| J::Arr(v.into_iter().map(J::Int).collect());
+    let j = J::obj()
+        .with("armed", J::Bool(armed))
+        .with("triggers", J::Int(done.triggers as i64))
+        .with("edited", oids(done.edited))
+        .with("deleted", oids(done.deleted))
+        .with("created", oids(done.created));
+    json_response(StatusCode::OK, &j)
 }

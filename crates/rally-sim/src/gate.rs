@@ -17,7 +17,7 @@ pub fn route_key(method: &str, path: &str) -> String {
         .map(|s| {
             let bare = s.strip_suffix(".js").unwrap_or(s);
             let is_uuid = bare.len() >= 32 && bare.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-            if (!bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit())) || is_uuid {
+            if crate::store::parse_oid(bare).is_some() || is_uuid {
                 "{oid}".to_string()
             } else {
                 s.to_string()
@@ -44,6 +44,28 @@ pub fn unauthorized(path: &str) -> Response {
 
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Counts a request from arrival (queued or running) until it is answered or abandoned.
+struct Open {
+    app: Arc<App>,
+}
+
+impl Open {
+    fn enter(app: Arc<App>) -> Open {
+        let mut s = app.stats();
+        s.open += 1;
+        s.max_open = s.max_open.max(s.open);
+        drop(s);
+        Open { app }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let mut s = self.app.stats();
+        s.open = s.open.saturating_sub(1);
+    }
 }
 
 /// Lowers the in-flight counters even when the client goes away mid-request.
@@ -94,14 +116,19 @@ pub async fn gate(State(app): State<Arc<App>>, mut req: Request, next: Next) -> 
     let caller = key.as_deref().and_then(|k| app.caller(k));
     let (response, user) = match (caller, key) {
         (Some(caller), Some(key)) => {
+            let open = Open::enter(app.clone());
             let limiter = app.limiter(&key);
             let permit = limiter.acquire_owned().await;
             let user = caller.user_name.clone();
             let guard = InFlight::enter(app.clone(), user.clone());
             req.extensions_mut().insert(caller);
             let response = next.run(req).await;
+            // The answer is rendered: edits armed with `/__sim/churn` land before the client
+            // has it, so between its page requests.
+            app.churn.after(&app, &method, &path);
             drop(guard);
             drop(permit);
+            drop(open);
             (response, Some(user))
         }
         _ => (unauthorized(&path), None),

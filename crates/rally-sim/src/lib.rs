@@ -2,6 +2,7 @@
 //! benchmarks and demos. Start it in-process with [`start`] or run the `rally-sim` binary.
 
 mod app;
+mod churn;
 mod collect;
 mod control;
 mod dates;
@@ -150,6 +151,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/__sim/reset", post(control::reset))
         .route("/__sim/faults", post(control::set_faults).delete(control::clear_faults).get(control::get_faults))
         .route("/__sim/bulk", post(control::bulk))
+        .route("/__sim/churn", post(control::arm_churn).delete(control::disarm_churn).get(control::churn_report))
         .with_state(app)
         .fallback_service(api)
 }

@@ -28,6 +28,8 @@ async fn at_most_twelve_requests_per_key_run_at_once() {
     }
     let s = t.control(Method::GET, "/__sim/stats").await;
     assert_eq!(s["maxInFlight"], 12, "{s}");
+    // Counted from arrival, the queued ones show: what the client had in flight.
+    assert!(s["maxOpen"].as_u64().unwrap() > 12, "{s}");
     assert_eq!(s["inFlight"], 0);
     assert_eq!(s["total"], 40);
     assert_eq!(s["maxInFlightByUser"][&t.sim.owner_user_name], 12);
@@ -221,4 +223,51 @@ fn blocking_helper_serves_without_an_async_test() {
     conn.read_to_string(&mut text).unwrap();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(text.contains(&format!("\"UserName\":\"{}\"", sim.handle.owner_user_name)));
+}
+
+/// `/__sim/churn`: after each answered query on the armed type, the oldest items are edited
+/// (they become the newest), the newest deleted and new ones created; `times` bounds it.
+#[tokio::test]
+async fn churn_edits_deletes_and_creates_between_queries() {
+    let t = sim().await;
+    let oldest = |q: &Value| q["Results"][0]["ObjectID"].as_i64().unwrap();
+    let q0 = t.query("/hierarchicalrequirement?fetch=ObjectID,Name&order=LastUpdateDate,ObjectID&pagesize=1").await;
+    let total0 = t.query("/hierarchicalrequirement?pagesize=1").await["TotalResultCount"].as_u64().unwrap();
+    let armed =
+        t.control(Method::POST, "/__sim/churn?type=hierarchicalrequirement&edit=1&delete=1&create=2&times=1").await;
+    assert_eq!(armed["armed"], true, "{armed}");
+    // This query triggers the churn once (its own answer is from before it).
+    let q1 = t.query("/hierarchicalrequirement?fetch=ObjectID&pagesize=1").await;
+    assert_eq!(q1["TotalResultCount"].as_u64(), Some(total0));
+    let done = t.control(Method::GET, "/__sim/churn").await;
+    assert_eq!(done["triggers"], 1, "{done}");
+    assert_eq!(done["edited"], json!([oldest(&q0)]), "{done}");
+    assert_eq!(done["deleted"].as_array().unwrap().len(), 1);
+    assert_eq!(done["created"].as_array().unwrap().len(), 2);
+    let newest =
+        t.query("/hierarchicalrequirement?fetch=ObjectID,Name&order=LastUpdateDate%20desc,ObjectID&pagesize=3").await;
+    let names: Vec<&str> = newest["Results"].as_array().unwrap().iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert!(names.iter().any(|n| n.ends_with("(edited)")), "{names:?}");
+    // times=1: no more churn; other types never churn.
+    t.query("/defect?pagesize=1").await;
+    let total2 = t.query("/hierarchicalrequirement?pagesize=1").await["TotalResultCount"].as_u64().unwrap();
+    assert_eq!(total2, total0 + 1);
+    assert_eq!(t.control(Method::DELETE, "/__sim/churn").await["armed"], false);
+}
+
+/// Built-in attribute definitions have negative ObjectIDs, readable by ref and by query.
+#[tokio::test]
+async fn built_in_attribute_definitions_have_negative_object_ids() {
+    let t = sim().await;
+    let q = t
+        .query("/attributedefinition?fetch=ObjectID,ElementName&query=(ElementName%20%3D%20%22ScheduleState%22)")
+        .await;
+    let oid = q["Results"][0]["ObjectID"].as_i64().unwrap();
+    assert!(oid < 0, "{q}");
+    let one = t.get(&format!("/attributedefinition/{oid}?fetch=ObjectID,ElementName")).await;
+    assert_eq!(one["AttributeDefinition"]["ObjectID"].as_i64(), Some(oid), "{one}");
+    let values = t.query(&format!("/AttributeDefinition/{oid}/AllowedValues?fetch=StringValue")).await;
+    assert_eq!(values["TotalResultCount"], 4, "{values}");
+    let by_id = t.query(&format!("/attributedefinition?fetch=ObjectID&query=(ObjectID%20%3D%20{oid})")).await;
+    assert_eq!(by_id["TotalResultCount"], 1, "{by_id}");
 }

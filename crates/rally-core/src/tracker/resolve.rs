@@ -20,6 +20,9 @@ pub(super) struct Resolved {
     pub(super) feature_states: OnceCell<super::states::Discovered<(String, String)>>,
     /// ScheduleState values in order (see `states.rs`).
     pub(super) schedule_states: OnceCell<super::states::Discovered<String>>,
+    /// Custom ScheduleState values placed by Rally's comparisons when the order could not be
+    /// read (see `states.rs`, `classify`).
+    pub(super) classified: std::sync::Mutex<std::collections::HashMap<String, crate::model::IssueState>>,
     /// Serialises tag creation so two concurrent writes with a new label make one tag.
     tag_creation: tokio::sync::Mutex<()>,
 }
@@ -34,12 +37,13 @@ struct TypeDef {
 struct Named {
     #[serde(rename = "_ref")]
     r#ref: Option<String>,
-    #[serde(rename = "ObjectID")]
-    object_id: Option<u64>,
+    #[serde(rename = "ObjectID", default, deserialize_with = "crate::rally_types::any_oid")]
+    object_id: Option<i64>,
 }
 
-/// A ref from a fetched object: relative, as requests prefer.
-pub(super) fn relative_ref(r: Option<&str>, kind: &str, oid: Option<u64>) -> Option<String> {
+/// A ref from a fetched object: relative, as requests prefer. Any integer ObjectID is taken
+/// (Rally's built-in objects have negative ones).
+pub(super) fn relative_ref(r: Option<&str>, kind: &str, oid: Option<i64>) -> Option<String> {
     if let Some(oid) = oid {
         return Some(format!("/{kind}/{oid}"));
     }

@@ -8,40 +8,53 @@
 use super::{located_of, QuerySpec, Scope, Tracker};
 use crate::cache::Located;
 use crate::error::RallyError;
-use crate::mapping::{is_custom_schedule_state, StateOrders};
-use crate::model::ArtifactType;
+use crate::mapping::{is_custom_schedule_state, schedule_state_probes, StateOrders};
+use crate::model::{ArtifactType, IssueState};
 use crate::query::Query;
 use crate::rally_types::{RallyArtifact, RallyState};
 use crate::wsapi::{Op, QueryResult};
+use futures_util::future::join_all;
 use serde::Deserialize;
 
 /// What mapping some artifacts needs beyond the default orders.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Need {
-    pub schedule: bool,
+    /// The custom ScheduleState values seen, each with a type that carries it (where to ask
+    /// Rally about it if the order cannot be read). Empty: no ScheduleState lookup.
+    pub schedule: Vec<(ArtifactType, String)>,
     pub feature: bool,
 }
 
 impl Need {
-    pub const FEATURE: Need = Need { schedule: false, feature: true };
+    pub const FEATURE: Need = Need { schedule: Vec::new(), feature: true };
 
     pub fn of_located(l: &Located) -> Need {
-        Need::of_state(l.artifact_type, l.schedule_state.as_deref(), l.state.as_deref())
+        let mut need = Need::default();
+        need.add(l.artifact_type, l.schedule_state.as_deref(), l.state.as_deref());
+        need
     }
 
-    fn of_state(t: ArtifactType, schedule_state: Option<&str>, state: Option<&str>) -> Need {
-        let custom = schedule_state.is_some_and(is_custom_schedule_state);
-        match t {
-            ArtifactType::UserStory => Need { schedule: custom, feature: false },
+    fn add(&mut self, t: ArtifactType, schedule_state: Option<&str>, state: Option<&str>) {
+        let custom = schedule_state.filter(|s| is_custom_schedule_state(s));
+        let custom = match t {
+            ArtifactType::UserStory => custom,
             // A Closed defect is closed whatever its ScheduleState.
-            ArtifactType::Defect => Need { schedule: custom && state != Some("Closed"), feature: false },
-            ArtifactType::Task => Need::default(),
-            ArtifactType::Feature => Need::FEATURE,
+            ArtifactType::Defect if state != Some("Closed") => custom,
+            ArtifactType::Feature => {
+                self.feature = true;
+                None
+            }
+            _ => None,
+        };
+        if let Some(v) = custom {
+            if !self.schedule.iter().any(|(_, seen)| seen == v) {
+                self.schedule.push((t, v.to_string()));
+            }
         }
     }
 
     /// Runs over every item of a list before it is normalised, so it allocates nothing
-    /// unless an item lacks `_type`.
+    /// unless an item lacks `_type` or carries a custom ScheduleState.
     pub fn of<'a>(artifacts: impl IntoIterator<Item = &'a RallyArtifact>) -> Need {
         let mut need = Need::default();
         for a in artifacts {
@@ -50,12 +63,7 @@ impl Need {
                 None => located_of(a).map(|l| l.artifact_type),
             };
             let Some(t) = t else { continue };
-            let n = Need::of_state(t, a.schedule_state.as_deref(), a.state.as_ref().and_then(|s| s.name()));
-            need.schedule |= n.schedule;
-            need.feature |= n.feature;
-            if need.schedule && need.feature {
-                break;
-            }
+            need.add(t, a.schedule_state.as_deref(), a.state.as_ref().and_then(|s| s.name()));
         }
         need
     }
@@ -66,10 +74,12 @@ impl Need {
 /// repeat the same answer). Transient failures are not kept, so a later call tries again.
 pub(super) type Discovered<T> = Option<Vec<T>>;
 
+/// A type or attribute definition. Built-in attribute definitions have negative ObjectIDs in
+/// Rally (`/attributedefinition/-12345`), so the id is signed.
 #[derive(Deserialize)]
 struct Def {
-    #[serde(rename = "ObjectID")]
-    object_id: Option<u64>,
+    #[serde(rename = "ObjectID", default, deserialize_with = "crate::rally_types::any_oid")]
+    object_id: Option<i64>,
     #[serde(rename = "ElementName")]
     element_name: Option<String>,
 }
@@ -90,9 +100,12 @@ impl Tracker {
     /// The orders for mapping: the defaults, with the parts `need` names discovered.
     pub(super) async fn orders(&self, op: &Op, need: Need) -> StateOrders {
         let mut orders = StateOrders::default();
-        if need.schedule {
-            if let Some(v) = self.schedule_states(op).await {
-                orders.schedule_states = v.to_vec();
+        if !need.schedule.is_empty() {
+            match self.schedule_states(op).await {
+                Some(v) => orders.schedule_states = v.to_vec(),
+                // Without the order, the labels must still agree with the state filters: ask
+                // Rally the filters' own comparisons about each value (`classify`).
+                None => orders.classified = self.classify(op, &need.schedule).await,
             }
         }
         if need.feature {
@@ -101,6 +114,54 @@ impl Tracker {
             }
         }
         orders
+    }
+
+    /// Places custom ScheduleState values whose order is unknown by Rally's own comparisons:
+    /// for each value, the open and closed tests of `state_filter` (`<= Defined`,
+    /// `>= Completed`), restricted to items with that value, asked as one-item queries over
+    /// the workspace. A value is then exactly in the state whose filter matches it. Answers
+    /// are kept for the tracker's life; a value no query matches (its items were edited away)
+    /// or a failed query is not kept and reads as open this time.
+    async fn classify(&self, op: &Op, values: &[(ArtifactType, String)]) -> Vec<(String, IssueState)> {
+        let known: Vec<(String, IssueState)> = {
+            let cache = self.resolved.classified.lock().unwrap_or_else(|p| p.into_inner());
+            values.iter().filter_map(|(_, v)| cache.get(v).map(|s| (v.clone(), *s))).collect()
+        };
+        let unknown: Vec<&(ArtifactType, String)> =
+            values.iter().filter(|(_, v)| !known.iter().any(|(k, _)| k == v)).collect();
+        let lookup = Op::new(op.name, None);
+        let asks = unknown
+            .iter()
+            .flat_map(|(t, v)| schedule_state_probes(v).into_iter().map(move |(q, state)| (*t, v.clone(), q, state)));
+        let answers = join_all(asks.map(|(t, v, q, state)| {
+            let lookup = &lookup;
+            async move {
+                let spec = QuerySpec {
+                    type_path: t.type_path(),
+                    query: Some(q.render()),
+                    fetch: "ObjectID",
+                    order: None,
+                    scope: Scope::Workspace,
+                    types: None,
+                };
+                let r = self.query_page::<serde::de::IgnoredAny>(lookup, &spec, 1, 1).await;
+                (v, state, r.map(|r| r.total() > 0))
+            }
+        }))
+        .await;
+        let mut out = known;
+        let mut cache = self.resolved.classified.lock().unwrap_or_else(|p| p.into_inner());
+        for (v, state, matched) in answers {
+            match matched {
+                Ok(true) => {
+                    cache.insert(v.clone(), state);
+                    out.push((v, state));
+                }
+                Ok(false) => {}
+                Err(e) => self.discovery_failed(op, &format!("the state of ScheduleState {v:?}"), &e),
+            }
+        }
+        out
     }
 
     fn discovery_failed(&self, op: &Op, what: &str, e: &RallyError) {
