@@ -53,8 +53,8 @@ pub(super) fn with_attempts(e: RallyError, sent: u32) -> RallyError {
         RallyError::Unavailable { operation, last_status, detail, .. } => {
             RallyError::Unavailable { operation, attempts: sent, last_status, detail }
         }
-        RallyError::Timeout { operation, timeout_ms, .. } => {
-            RallyError::Timeout { operation, attempts: sent, timeout_ms }
+        RallyError::Timeout { operation, timeout_ms, detail, .. } => {
+            RallyError::Timeout { operation, attempts: sent, timeout_ms, detail }
         }
         other => other,
     }
