@@ -785,9 +785,12 @@ impl Tracker {
         let url = validate::pr_url(pr_url)?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("linkPR", Some(&shown));
+        let target = crate::pr_links::normalise(&url)
+            .ok_or_else(|| RallyError::invalid("prUrl", "must be an http(s) URL (it could not be read as one)"))?;
         let stored_url = html_escape_attr(&url);
-        let cached = self.cached(&parsed, &shown);
-        let artifact_q = match (&cached, &parsed) {
+        // Posts that may hold the link: each is then checked for the exact URL.
+        let needle = html_escape_attr(&crate::pr_links::needle(&url));
+        let by_artifact = |l: Option<&Located>| match (l, &parsed) {
             (Some(l), _) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
             (None, IssueId::Formatted { .. }) => Query::eq("Artifact.FormattedID", shown.as_str()),
             (None, _) => Query::eq(
@@ -795,31 +798,52 @@ impl Tracker {
                 QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
             ),
         };
-        let spec = QuerySpec {
-            type_path: "conversationpost",
-            query: Some(artifact_q.and(Query::contains("Text", stored_url.as_str())).render()),
-            fetch: POST_FETCH,
-            order: Some("PostNumber"),
-            scope: Scope::Workspace,
-            types: None,
+        let spec_for = |l: Option<&Located>| {
+            let q = by_artifact(l);
+            let q = if needle.is_empty() { q } else { q.and(Query::contains("Text", needle.as_str())) };
+            QuerySpec {
+                type_path: "conversationpost",
+                query: Some(q.render()),
+                fetch: POST_FETCH,
+                order: Some("PostNumber,ObjectID"),
+                scope: Scope::Workspace,
+                types: None,
+            }
+        };
+        let linked = |posts: &[RallyPost], l: &Located| {
+            posts.iter().any(|p| {
+                let a = p.artifact.as_ref();
+                let on_issue =
+                    a.and_then(|a| a.formatted_id.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case(&l.formatted_id))
+                        || a.and_then(|a| a.object_id) == Some(l.object_id);
+                on_issue && p.text.as_deref().is_some_and(|t| crate::pr_links::urls_in(t).contains(&target))
+            })
         };
         // The existing-link lookup and the artifact lookup do not depend on each other.
+        let posted_before = crate::pr_links::posts_so_far(&self.settings.origin);
+        let cached = self.cached(&parsed, &shown);
+        let first_spec = spec_for(cached.as_ref());
         let (existing, located) = futures_util::future::join(
-            self.query_page::<RallyPost>(&op, &spec, 1, 200),
+            self.query_all::<RallyPost>(&op, &first_spec, self.settings.max_results),
             self.locate(&op, &parsed, &shown, false),
         )
         .await;
         let l = located?;
-        let already = existing?.results.iter().any(|p| {
-            let a = p.artifact.as_ref();
-            a.and_then(|a| a.formatted_id.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case(&l.formatted_id))
-                || a.and_then(|a| a.object_id) == Some(l.object_id)
-        });
-        if already {
+        // One linkPR per issue at a time in this process, whichever tracker makes it: the
+        // second one looks again once the first has posted, and finds its link.
+        let _one_at_a_time = crate::pr_links::lock_issue(&format!("{}|{}", self.settings.origin, l.object_id)).await;
+        let posts = if crate::pr_links::posts_so_far(&self.settings.origin) == posted_before {
+            existing?.items
+        } else {
+            self.query_all::<RallyPost>(&op, &spec_for(Some(&l)), self.settings.max_results).await?.items
+        };
+        if linked(&posts, &l) {
             return Ok(());
         }
         let html = format!("<p>Pull request: <a href=\"{stored_url}\">{stored_url}</a></p>");
-        self.create_post(&op, &l, html).await.map(|_| ())
+        let made = self.create_post(&op, &l, html).await;
+        crate::pr_links::note_post(&self.settings.origin);
+        made.map(drop)
     }
 }
 
