@@ -499,11 +499,12 @@ impl Tracker {
     /// lets the create be sent again, within the policy's retry count. So at most one send can
     /// have landed.
     ///
-    /// Time is bounded like a read's: a send starts only if it can time out before
-    /// `(maxRetries + 1) × timeoutMs` from the start, and each lookup gets what is left of
-    /// that, at least one `timeoutMs`. The error says what is known: refused every time and
-    /// found nothing → not created; otherwise it MAY have been, with RALLY_TIMEOUT when the
-    /// last thing that happened was no answer in time.
+    /// Time is bounded: each send may take `timeoutMs`, each lookup (with its own retries) gets
+    /// one `timeoutMs` in all, and a lookup that gets no answer ends the create. So a Rally that
+    /// stops answering costs two timeouts (the create, one lookup), and the worst case is
+    /// `(maxRetries + 2) × timeoutMs` plus backoff. The error says what is known: refused every
+    /// time and found nothing → not created; otherwise it MAY have been, with RALLY_TIMEOUT when
+    /// what happened last was no answer in time.
     pub(super) async fn create_reconciled<T, S, SF, F, FF>(
         &self,
         op: &Op,
@@ -518,9 +519,7 @@ impl Tracker {
         FF: Future<Output = Result<Found<T>, RallyError>>,
     {
         let first = Instant::now();
-        let settings = self.http.settings();
-        let timeout = settings.timeout;
-        let deadline = first + timeout.saturating_mul(settings.retry.max_retries.saturating_add(1));
+        let timeout = self.http.settings().timeout;
         let mut sent = 0u32;
         // Every failure so far was Rally answering 503, and the lookup after it found nothing.
         let mut refused_only = true;
@@ -538,8 +537,7 @@ impl Tracker {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
-            let until = deadline.max(Instant::now() + timeout);
-            let looked = match tokio::time::timeout_at(until.into(), find()).await {
+            let looked = match tokio::time::timeout(timeout, find()).await {
                 Ok(found) => found,
                 Err(_) => Err(RallyError::Timeout {
                     operation: op.label(),
@@ -551,7 +549,7 @@ impl Tracker {
             let settled = match looked {
                 Ok(Found::One(v)) => return Ok(v),
                 Ok(Found::Many(refs)) => Settled::Ambiguous(refs),
-                Ok(Found::Nothing) if delay.is_some() && Instant::now() + timeout < deadline => continue,
+                Ok(Found::Nothing) if delay.is_some() => continue,
                 Ok(Found::Nothing) => Settled::NotFound,
                 Err(lookup) => Settled::LookupFailed(lookup),
             };
