@@ -573,11 +573,12 @@ impl Tracker {
             RallyError::Unavailable { last_status, .. } => *last_status,
             _ => None,
         };
-        // A timeout says "no answer in time" itself; other causes are named in the detail.
         let happened = match &cause {
             RallyError::Timeout { .. } => "no answer in time".to_string(),
             other => what_happened(other),
         };
+        // A timeout's own message already says "no answer in time"; other causes lead the detail.
+        let lead = if matches!(cause, RallyError::Timeout { .. }) { String::new() } else { format!("{happened}; ") };
         let timed_out = matches!(cause, RallyError::Timeout { .. })
             || matches!(&settled, Settled::LookupFailed(RallyError::Timeout { .. }));
         let operation = op.label();
@@ -594,17 +595,17 @@ impl Tracker {
             Settled::NotFound if refused_only => {
                 let detail = format!(
                     "Rally answered 503 (service unavailable) to each of the {attempts} create request(s), and a \
-                     lookup after each found no {what}: it was not created; try again later"
+                     lookup after each did not find {what}: it was not created; try again later"
                 );
                 return RallyError::Unavailable { operation, attempts, last_status, detail };
             }
             Settled::NotFound => format!(
-                "{happened}; the request had been sent, so {what} MAY have been created although a lookup did \
-                 not find it; check Rally before retrying"
+                "{lead}the request had been sent, so {what} MAY have been created although a lookup did not \
+                 find it; check Rally before retrying"
             ),
             Settled::LookupFailed(lookup) => format!(
-                "{happened}; the request had been sent, so {what} MAY have been created, and the lookup that \
-                 would tell failed ({}); check Rally before retrying",
+                "{lead}the request had been sent, so {what} MAY have been created, and the lookup that would \
+                 tell failed ({}); check Rally before retrying",
                 what_happened(&lookup)
             ),
         };
