@@ -31,20 +31,15 @@ pub fn normalise(u: &str) -> Option<String> {
     Some(out)
 }
 
-/// The part of a URL a post holding it must contain, whatever the case of its scheme and host
-/// or a trailing slash: the path (without its trailing `/`), query and fragment, as written.
-/// Empty when the URL has nothing after the host.
+/// Text a post holding the URL must contain, whatever the case of its scheme and host or a
+/// trailing slash: the path, without its trailing `/`, as written (the query and fragment are
+/// left to the exact comparison). Empty when the URL has no path.
 pub fn needle(u: &str) -> String {
     let u = u.trim();
     let after_scheme = u.find("://").map_or(u, |i| &u[i + 3..]);
     let rest = after_scheme.find(['/', '?', '#']).map_or("", |i| &after_scheme[i..]);
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    let (path, tail) = rest.split_at(end);
-    if tail.is_empty() {
-        path.strip_suffix('/').unwrap_or(path).to_string()
-    } else {
-        rest.to_string()
-    }
+    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    path.strip_suffix('/').unwrap_or(path).to_string()
 }
 
 /// Every http(s) URL in a post's HTML, in `href`s and in the text, entities decoded and
@@ -123,7 +118,8 @@ mod tests {
     #[test]
     fn needles_and_urls_in_posts() {
         assert_eq!(needle("https://github.com/acme/shop/pull/4/"), "/acme/shop/pull/4");
-        assert_eq!(needle("https://github.com/a/pull/4?x=1&y=2"), "/a/pull/4?x=1&y=2");
+        assert_eq!(needle("https://github.com/a/pull/4?x=1&y=2"), "/a/pull/4");
+        assert_eq!(needle("https://github.com/a/pull/4/?x=1#files"), "/a/pull/4");
         assert_eq!(needle("https://github.com"), "");
         let html = "<p>Pull request: <a href=\"https://github.com/a/pull/42?x=1&amp;y=2\">https://github.com/a/pull/42?x=1&amp;y=2</a></p> see HTTPS://GITHUB.com/a/pull/4/ too";
         let found = urls_in(html);

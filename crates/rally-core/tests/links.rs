@@ -64,8 +64,11 @@ async fn link_pr_matches_the_exact_url_never_a_substring() {
         e.tracker().link_pr(&oid, u).await.unwrap();
     }
     assert_eq!(hrefs(&e, &oid).await.len(), 2);
-    // The path, query and fragment are compared as given.
+    // The path, query and fragment are compared as given; a trailing slash before a query is
+    // still just a trailing slash.
     t.link_pr(&id, "https://github.com/acme/shop/pull/4?tab=files").await.unwrap();
+    assert_eq!(hrefs(&e, &oid).await.len(), 3);
+    e.tracker().link_pr(&id, "https://github.com/acme/shop/pull/4/?tab=files").await.unwrap();
     assert_eq!(hrefs(&e, &oid).await.len(), 3);
 }
 
