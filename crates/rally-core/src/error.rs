@@ -10,13 +10,37 @@ pub const EXCERPT_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RallyError {
-    Auth { detail: String },
-    NotFound { id: String },
-    InvalidInput { argument: String, message: String },
-    Rejected { operation: String, errors: Vec<String> },
-    Unavailable { operation: String, attempts: u32, last_status: Option<u16>, detail: String },
-    Timeout { operation: String, attempts: u32, timeout_ms: u64 },
-    Protocol { operation: String, excerpt: String },
+    Auth {
+        detail: String,
+    },
+    NotFound {
+        id: String,
+    },
+    InvalidInput {
+        argument: String,
+        message: String,
+    },
+    Rejected {
+        operation: String,
+        errors: Vec<String>,
+    },
+    Unavailable {
+        operation: String,
+        attempts: u32,
+        last_status: Option<u16>,
+        detail: String,
+    },
+    /// `detail`: what is known beyond "no answer in time" (a create that MAY have been made).
+    Timeout {
+        operation: String,
+        attempts: u32,
+        timeout_ms: u64,
+        detail: String,
+    },
+    Protocol {
+        operation: String,
+        excerpt: String,
+    },
 }
 
 impl RallyError {
@@ -58,7 +82,7 @@ impl RallyError {
             RallyError::Unavailable { operation, attempts, last_status, .. } => {
                 json!({ "operation": operation, "attempts": attempts, "status": last_status })
             }
-            RallyError::Timeout { operation, attempts, timeout_ms } => {
+            RallyError::Timeout { operation, attempts, timeout_ms, .. } => {
                 json!({ "operation": operation, "attempts": attempts, "timeoutMs": timeout_ms })
             }
             RallyError::Protocol { operation, .. } => json!({ "operation": operation }),
@@ -85,11 +109,14 @@ impl fmt::Display for RallyError {
                 }
                 Ok(())
             }
-            RallyError::Timeout { operation, attempts, timeout_ms } => write!(
+            RallyError::Timeout { operation, attempts, timeout_ms, detail } if detail.is_empty() => write!(
                 f,
                 "Rally did not answer {operation} within {timeout_ms} ms ({attempts} attempt(s)); \
                  raise timeoutMs or narrow the request"
             ),
+            RallyError::Timeout { operation, attempts, timeout_ms, detail } => {
+                write!(f, "Rally did not answer {operation} within {timeout_ms} ms ({attempts} attempt(s)): {detail}")
+            }
             RallyError::Protocol { operation, excerpt } => {
                 write!(f, "Rally sent a response to {operation} that could not be understood: {excerpt}")
             }

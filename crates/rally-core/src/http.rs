@@ -10,9 +10,9 @@ use crate::wsapi::Op;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub struct Request<'a> {
     pub method: Method,
@@ -43,8 +43,11 @@ pub struct Http {
     settings: Arc<Settings>,
     limiter: Limiter,
     rng: AtomicU64,
-    /// The reason of the last TLS failure, for the error message.
-    last_tls: std::sync::Mutex<Option<String>>,
+    /// Rally's clock minus ours, in ms, from the `Date` header of the latest response (a lower
+    /// bound: the header has whole seconds and the reply took time to arrive). Reconciliation
+    /// uses it to look only at what was created after a create was first sent.
+    clock_offset_ms: AtomicI64,
+    clock_known: AtomicBool,
 }
 
 fn login_like(location: &str) -> bool {
@@ -110,12 +113,37 @@ impl Http {
             client,
             settings,
             rng: AtomicU64::new(seed),
-            last_tls: std::sync::Mutex::new(None),
+            clock_offset_ms: AtomicI64::new(0),
+            clock_known: AtomicBool::new(false),
         })
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// `local` on Rally's clock, as far as the responses so far tell (never later than the
+    /// truth, up to clock drift); `None` before any response carried a `Date`.
+    pub fn on_server_clock(&self, local: SystemTime) -> Option<SystemTime> {
+        if !self.clock_known.load(Ordering::Acquire) {
+            return None;
+        }
+        let offset = self.clock_offset_ms.load(Ordering::Acquire);
+        let delta = Duration::from_millis(offset.unsigned_abs());
+        if offset >= 0 {
+            local.checked_add(delta)
+        } else {
+            local.checked_sub(delta)
+        }
+    }
+
+    fn note_server_date(&self, date: &str) {
+        let (Some(server_ms), Ok(now)) = (parse_http_date(date), SystemTime::now().duration_since(UNIX_EPOCH)) else {
+            return;
+        };
+        let local_ms = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
+        self.clock_offset_ms.store(server_ms.saturating_sub(local_ms), Ordering::Release);
+        self.clock_known.store(true, Ordering::Release);
     }
 
     fn random(&self) -> f64 {
@@ -140,17 +168,20 @@ impl Http {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let (failure, status) = match self.once::<T>(op, &req, &url, attempt).await {
+            let (failure, status, note) = match self.once::<T>(op, &req, &url, attempt).await {
                 Attempt::Done(v) => return Ok((v, attempt)),
                 Attempt::Fatal(error) => return Err(CallError { error, maybe_applied: false, attempts: attempt }),
-                Attempt::Failed(f, status) => (f, status),
+                Attempt::Failed(f, status, note) => (f, status, note),
             };
             match self.settings.retry.decide(req.kind, &failure, attempt, first.elapsed(), self.random()) {
                 Decision::Retry(delay) => tokio::time::sleep(delay).await,
                 Decision::Stop => {
-                    let maybe_applied = req.kind != OpKind::Read && !matches!(failure, Failure::Connect);
+                    // Never sent (no connection, no TLS session) or refused before any work (429).
+                    let surely_not_applied =
+                        matches!(failure, Failure::Connect | Failure::Tls | Failure::Status { status: 429, .. });
+                    let maybe_applied = req.kind != OpKind::Read && !surely_not_applied;
                     return Err(CallError {
-                        error: self.final_error(op, failure, status, attempt),
+                        error: self.final_error(op, failure, status, attempt, note),
                         maybe_applied,
                         attempts: attempt,
                     });
@@ -169,12 +200,23 @@ impl Http {
         }
     }
 
-    fn final_error(&self, op: &Op, failure: Failure, status: Option<u16>, attempts: u32) -> RallyError {
+    /// `note`: this request's own TLS failure reason, or the `Errors` text of a 5xx JSON body.
+    fn final_error(
+        &self,
+        op: &Op,
+        failure: Failure,
+        status: Option<u16>,
+        attempts: u32,
+        note: Option<String>,
+    ) -> RallyError {
         let operation = op.label();
         match failure {
-            Failure::Timeout => {
-                RallyError::Timeout { operation, attempts, timeout_ms: self.settings.timeout.as_millis() as u64 }
-            }
+            Failure::Timeout => RallyError::Timeout {
+                operation,
+                attempts,
+                timeout_ms: self.settings.timeout.as_millis() as u64,
+                detail: String::new(),
+            },
             Failure::Connect => RallyError::Unavailable {
                 operation,
                 attempts,
@@ -189,7 +231,7 @@ impl Http {
             },
             Failure::Truncated => RallyError::Protocol { operation, excerpt: "the response body was cut short".into() },
             Failure::Tls => {
-                let why = self.last_tls.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
+                let why = note.unwrap_or_default();
                 RallyError::Unavailable {
                     operation,
                     attempts,
@@ -205,7 +247,10 @@ impl Http {
                 operation,
                 attempts,
                 last_status: Some(status),
-                detail: status_text(status).into(),
+                detail: match note {
+                    Some(errors) => format!("{}: {errors}", status_text(status)),
+                    None => status_text(status).into(),
+                },
             },
         }
     }
@@ -222,24 +267,28 @@ impl Http {
             Ok(r) => r,
             Err(e) => {
                 drop(permit);
-                let f = if e.is_timeout() {
-                    Failure::Timeout
+                // The reason travels with this request's failure: concurrent requests each
+                // report their own.
+                let (f, note) = if e.is_timeout() {
+                    (Failure::Timeout, None)
                 } else if let Some(why) = tls_problem(&e) {
-                    self.last_tls.lock().unwrap_or_else(|p| p.into_inner()).replace(why);
-                    Failure::Tls
+                    (Failure::Tls, Some(why))
                 } else if e.is_connect() {
-                    Failure::Connect
+                    (Failure::Connect, None)
                 } else {
-                    Failure::Dropped
+                    (Failure::Dropped, None)
                 };
                 self.log_request(req, None, started, attempt, Some(failure_word(&f)));
-                return Attempt::Failed(f, None);
+                return Attempt::Failed(f, None, note);
             }
         };
         let status = resp.status().as_u16();
         let header = |name| resp.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
         let retry_after = header(RETRY_AFTER).as_deref().and_then(parse_retry_after);
         let location = header(LOCATION);
+        if let Some(date) = header(reqwest::header::DATE) {
+            self.note_server_date(&date);
+        }
         let body = resp.bytes().await;
         drop(permit);
         let body = match body {
@@ -247,7 +296,7 @@ impl Http {
             Err(e) => {
                 let f = if e.is_timeout() { Failure::Timeout } else { Failure::Truncated };
                 self.log_request(req, Some(status), started, attempt, Some(failure_word(&f)));
-                return Attempt::Failed(f, Some(status));
+                return Attempt::Failed(f, Some(status), None);
             }
         };
         self.log_request(req, Some(status), started, attempt, None);
@@ -255,7 +304,9 @@ impl Http {
         match status {
             200..=299 => match serde_json::from_slice::<T>(&body) {
                 Ok(v) => Attempt::Done(v),
-                Err(e) if e.is_eof() && body.first() == Some(&b'{') => Attempt::Failed(Failure::Truncated, Some(status)),
+                Err(e) if e.is_eof() && body.first() == Some(&b'{') => {
+                    Attempt::Failed(Failure::Truncated, Some(status), None)
+                }
                 Err(e) => {
                     let what = if looks_like_html(&body) {
                         "an HTML page instead of JSON (a proxy or sign-in page?)".to_string()
@@ -293,25 +344,20 @@ impl Http {
                     })
                 }
             }
-            s if is_transient_status(s) => Attempt::Failed(Failure::Status { status: s, retry_after }, Some(s)),
-            s => {
-                if let Some(errors) = envelope_errors(&body) {
-                    return Attempt::Fatal(crate::wsapi::classify_errors(op, &errors));
-                }
-                if s >= 500 {
-                    Attempt::Fatal(RallyError::Unavailable {
-                        operation: operation(),
-                        attempts: attempt,
-                        last_status: Some(s),
-                        detail: excerpt(&body),
-                    })
-                } else {
-                    Attempt::Fatal(RallyError::Protocol {
-                        operation: operation(),
-                        excerpt: format!("HTTP {s}: {}", excerpt(&body)),
-                    })
-                }
+            // Every 5xx is Rally (or what is in front of it) failing, not an answer about the
+            // request, even when its body is a WSAPI envelope with `Errors`: retried, and
+            // RALLY_UNAVAILABLE with those texts if it persists.
+            s if is_transient_status(s) => {
+                let note = envelope_errors(&body).map(|errors| excerpt(errors.join("; ").as_bytes()));
+                Attempt::Failed(Failure::Status { status: s, retry_after }, Some(s), note)
             }
+            s => match envelope_errors(&body) {
+                Some(errors) => Attempt::Fatal(crate::wsapi::classify_errors(op, &errors)),
+                None => Attempt::Fatal(RallyError::Protocol {
+                    operation: operation(),
+                    excerpt: format!("HTTP {s}: {}", excerpt(&body)),
+                }),
+            },
         }
     }
 
@@ -349,7 +395,9 @@ impl Http {
 enum Attempt<T> {
     Done(T),
     Fatal(RallyError),
-    Failed(Failure, Option<u16>),
+    /// The failure, the status if any, and a note for the message (this request's TLS reason,
+    /// or the `Errors` of a 5xx envelope).
+    Failed(Failure, Option<u16>, Option<String>),
 }
 
 trait ClassifyWord {
@@ -394,6 +442,7 @@ fn failure_word(f: &Failure) -> &'static str {
 fn status_text(s: u16) -> &'static str {
     match s {
         429 => "too many requests",
+        500 => "internal server error",
         502 => "bad gateway",
         503 => "service unavailable",
         504 => "gateway timeout",
@@ -411,6 +460,26 @@ fn looks_like_html(body: &[u8]) -> bool {
 fn strip_query(loc: &str) -> String {
     let end = loc.find(['?', '#']).unwrap_or(loc.len());
     loc[..end].chars().take(150).collect()
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, the only form HTTP/1.1 servers send) as ms
+/// since the epoch.
+fn parse_http_date(v: &str) -> Option<i64> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS.iter().position(|m| m == month)? as u32 + 1;
+    let day: u32 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
+    let year: i64 = year.parse().ok().filter(|y| (1970..=9999).contains(y))?;
+    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [h, m, sec] = hms.as_slice() else { return None };
+    if *h > 23 || *m > 59 || *sec > 60 {
+        return None;
+    }
+    let days = crate::validate::days_from_civil(year, month, day);
+    Some(((days * 24 + h) * 60 + m) * 60_000 + sec * 1000)
 }
 
 /// `Errors` of any WSAPI envelope, for non-2xx responses that still carry JSON.
@@ -442,5 +511,9 @@ mod tests {
             Some(vec!["x".to_string()])
         );
         assert_eq!(envelope_errors(b"<html>"), None);
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:01 GMT"), Some(1000));
+        assert_eq!(parse_http_date("Mon, 30 Nov 2026 06:09:17 GMT"), Some(1_796_018_957_000));
+        assert_eq!(parse_http_date("Monday, 30-Nov-26 06:09:17 GMT"), None);
+        assert_eq!(parse_http_date("Mon, 30 Nov 2026 25:09:17 GMT"), None);
     }
 }

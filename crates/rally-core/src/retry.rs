@@ -1,8 +1,10 @@
 //! The retry policy, as data plus one pure decision function.
 //!
-//! Safe to repeat: reads, updates that set absolute values, deletes. A create is repeated only
-//! when Rally cannot have acted on it (the connection was never made, or Rally said it did not
-//! take the request: 429/503); any other unknown outcome goes to reconciliation instead.
+//! Safe to repeat: reads, updates that set absolute values, deletes. A create is repeated here
+//! only when Rally cannot have acted on it (the connection was never made, or Rally said it did
+//! not take the request: 429). Any other failure of a create, a 503 included (a gateway may
+//! have forwarded the request before answering 503), goes to reconciliation instead, which
+//! sends it again only once a lookup shows it was not made.
 
 use std::time::Duration;
 
@@ -55,9 +57,10 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Statuses that say "try again later" rather than "this request is wrong".
+/// Statuses that say "try again later" rather than "this request is wrong": 429 and every 5xx
+/// (500 included: Rally answers 500 for passing faults, sometimes with a JSON `Errors` body).
 pub fn is_transient_status(status: u16) -> bool {
-    matches!(status, 429 | 502 | 503 | 504 | 524)
+    status == 429 || (500..=599).contains(&status)
 }
 
 impl RetryPolicy {
@@ -85,8 +88,8 @@ impl RetryPolicy {
         }
         match op {
             OpKind::Read | OpKind::Update | OpKind::Delete => true,
-            // 429 and 503 are refusals before any work; everything else may have created it.
-            OpKind::Create => matches!(failure, Failure::Connect | Failure::Status { status: 429 | 503, .. }),
+            // 429 is a refusal before any work; everything else may have created it.
+            OpKind::Create => matches!(failure, Failure::Connect | Failure::Status { status: 429, .. }),
         }
     }
 
@@ -139,7 +142,11 @@ mod tests {
             (Read, st(503), true),
             (Read, st(504), true),
             (Read, st(524), true),
-            (Read, st(500), false),
+            (Read, st(500), true),
+            (Read, st(501), true),
+            (Update, st(500), true),
+            (Delete, st(500), true),
+            (Create, st(500), false),
             (Read, st(401), false),
             (Read, st(404), false),
             (Update, st(503), true),
@@ -148,7 +155,7 @@ mod tests {
             (Delete, Failure::Timeout, true),
             (Create, Failure::Connect, true),
             (Create, st(429), true),
-            (Create, st(503), true),
+            (Create, st(503), false),
             (Create, st(502), false),
             (Create, st(524), false),
             (Create, Failure::Dropped, false),

@@ -51,12 +51,17 @@ const OPS: [Op; 11] = [
     Op::Delete,
 ];
 
-/// Every kind in the simulator's README table. `slow` is latency past the tracker's timeout.
-const KINDS: [&str; 13] = [
+/// Every kind in the simulator's README table. `slow` is latency past the tracker's timeout;
+/// `slow-reply` answers past it after the request took effect.
+const KINDS: [&str; 18] = [
+    "500",
+    "500-json",
     "502",
     "503",
     "504",
     "524",
+    "500-after",
+    "503-after",
     "429=0",
     "429=1",
     "drop-before",
@@ -66,6 +71,7 @@ const KINDS: [&str; 13] = [
     "errors",
     "latency=40",
     "slow",
+    "slow-reply",
 ];
 
 /// Per-request timeout for every tracker here; `slow` delays by more than this.
@@ -83,7 +89,11 @@ fn method(op: Op) -> &'static str {
 }
 
 fn spec(kind: &str, op: Op, next: u32) -> String {
-    let kind = if kind == "slow" { format!("latency={SLOW_MS}") } else { kind.to_string() };
+    let kind = match kind {
+        "slow" => format!("latency={SLOW_MS}"),
+        "slow-reply" => format!("slow-reply={SLOW_MS}"),
+        _ => kind.to_string(),
+    };
     format!("{kind}@{} *#next={next}", method(op))
 }
 

@@ -273,3 +273,59 @@ async fn two_trackers_with_different_keys_share_nothing() {
     assert_ne!(ca.author, cb.author);
     let _ = Env::tracker; // the helper stays in use across test files
 }
+
+/// Any 5xx is Rally failing, not an answer: retried for safe operations.
+#[tokio::test]
+async fn http_500_is_retried_for_safe_operations() {
+    let e = env().await;
+    let id = some_story(&e).await;
+    let t = e.tracker();
+    t.get_issue(&id).await.unwrap();
+    for spec in ["500@GET *#next=1", "500-json=Temporary failure, try again@GET *#next=1"] {
+        e.faults(spec).await;
+        e.reset_stats().await;
+        let got = t.get_issue(&id).await;
+        e.clear_faults().await;
+        let got = got.unwrap_or_else(|err| panic!("{spec}: {} {err}", err.code()));
+        assert_eq!(got.reference, id);
+        assert_eq!(e.total().await, 2, "{spec}: one retry");
+    }
+    e.faults("500@POST *#next=1").await;
+    let u = t.update_issue(&id, IssueUpdate { title: Some("updated after a 500".into()), ..Default::default() }).await;
+    e.clear_faults().await;
+    assert_eq!(u.unwrap_or_else(|err| panic!("update after a 500: {} {err}", err.code())).title, "updated after a 500");
+}
+
+/// A 500 whose body is a WSAPI envelope with `Errors` is still Rally failing: after the retries
+/// it is RALLY_UNAVAILABLE with Rally's texts, never RALLY_REJECTED.
+#[tokio::test]
+async fn a_persistent_500_with_json_is_unavailable_not_rejected() {
+    let e = env().await;
+    let id = some_story(&e).await;
+    let once = Tracker::new(TrackerConfig { max_retries: Some(1.0), ..e.config() }).unwrap();
+    e.faults("500-json=Temporary failure, try again@GET *").await;
+    e.reset_stats().await;
+    let err = once.get_issue(&id).await.expect_err("every read got a 500");
+    e.clear_faults().await;
+    assert_eq!(err.code(), "RALLY_UNAVAILABLE", "{err}");
+    assert_eq!(e.total().await, 2);
+    assert!(matches!(err, RallyError::Unavailable { attempts: 2, last_status: Some(500), .. }), "{err:?}");
+    assert!(err.to_string().contains("Temporary failure, try again"), "{err}");
+}
+
+/// A create that got a 500, before or after Rally made the story, is reconciled as after a
+/// 502/504: exactly one story either way.
+#[tokio::test]
+async fn a_create_answered_500_is_reconciled() {
+    let e = env().await;
+    let t = e.tracker();
+    for (spec, title) in [("500@POST */create#next=1", "after a 500"), ("500-after@POST */create#next=1", "500 after")]
+    {
+        e.faults(spec).await;
+        let made = t.create_issue(NewIssue { title: title.into(), ..Default::default() }).await;
+        e.clear_faults().await;
+        let made = made.unwrap_or_else(|err| panic!("{spec}: {} {err}", err.code()));
+        assert_eq!(made.title, title);
+        assert_eq!(e.count_named("hierarchicalrequirement", title).await, 1, "{spec}");
+    }
+}

@@ -22,6 +22,9 @@ use tokio_rustls::rustls;
 const CA: &str = include_str!("tls/ca.pem");
 const CERT: &str = include_str!("tls/server.pem");
 const KEY: &str = include_str!("tls/server.key");
+/// Self-signed (no CA): a client that trusts only `CA` refuses it as of an unknown issuer.
+const SELF_SIGNED_CERT: &str = include_str!("tls/self-signed.pem");
+const SELF_SIGNED_KEY: &str = include_str!("tls/self-signed.key");
 
 /// What a proxy saw: connections accepted, TLS handshakes completed, HTTP requests forwarded.
 #[derive(Default)]
@@ -62,23 +65,34 @@ async fn tls_proxy(upstream: String) -> (u16, Arc<Seen>) {
 }
 
 async fn tls_proxy_on(bind: &str, upstream: String) -> (u16, Arc<Seen>) {
-    let certs = vec![CertificateDer::from_pem_slice(CERT.as_bytes()).expect("server cert")];
-    let key = PrivateKeyDer::from_pem_slice(KEY.as_bytes()).expect("server key");
+    tls_proxy_with(bind, upstream, &[(CERT, KEY)]).await
+}
+
+fn acceptor(cert: &str, key: &str) -> tokio_rustls::TlsAcceptor {
+    let certs = vec![CertificateDer::from_pem_slice(cert.as_bytes()).expect("server cert")];
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("server key");
     let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .expect("protocol versions")
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    tokio_rustls::TlsAcceptor::from(Arc::new(cfg))
+}
+
+/// The proxy presenting `identities[n % len]` (certificate, key) on its n-th connection, so
+/// connections made at once can fail their handshakes for different reasons.
+async fn tls_proxy_with(bind: &str, upstream: String, identities: &[(&str, &str)]) -> (u16, Arc<Seen>) {
+    let acceptors: Vec<_> = identities.iter().map(|(c, k)| acceptor(c, k)).collect();
     let listener = TcpListener::bind(bind).await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let seen = Arc::new(Seen::default());
     let s = seen.clone();
     tokio::spawn(async move {
         while let Ok((sock, _)) = listener.accept().await {
-            s.connections.fetch_add(1, Ordering::SeqCst);
-            let (acceptor, s, upstream) = (acceptor.clone(), s.clone(), upstream.clone());
+            let n = s.connections.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptors[n % acceptors.len()].clone();
+            let (s, upstream) = (s.clone(), upstream.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(sock).await else { return };
                 s.handshakes.fetch_add(1, Ordering::SeqCst);
@@ -222,6 +236,60 @@ async fn a_certificate_for_another_name_is_refused() {
     assert!(msg.starts_with("RALLY_UNAVAILABLE: ") && msg.contains("TLS"), "{msg}");
     assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
     assert_eq!(seen.handshakes.load(Ordering::SeqCst), 0);
+}
+
+/// Two requests in flight whose handshakes fail for different reasons (a certificate for another
+/// name, one from an unknown issuer) each report their own reason. The logger holds each
+/// request's failure line until both have failed, so both failures are known before either
+/// error is built: a reason kept per client (the last one seen) shows up in both.
+#[cfg(target_os = "linux")] // 127.0.0.2 is only routed to loopback by default on Linux
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_tls_failures_each_report_their_own_reason() {
+    use std::sync::{Condvar, Mutex};
+    use std::time::Duration;
+    let e = env().await;
+    let (port, seen) =
+        tls_proxy_with("127.0.0.2:0", sim_addr(&e), &[(CERT, KEY), (SELF_SIGNED_CERT, SELF_SIGNED_KEY)]).await;
+    let gate = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let g = gate.clone();
+    let logger: rally_core::Logger = Arc::new(move |ev: &rally_core::LogEvent| {
+        if ev.message.contains("tls-failed") {
+            let (count, cv) = &*g;
+            let mut n = count.lock().unwrap();
+            *n += 1;
+            cv.notify_all();
+            let _ = cv.wait_timeout_while(n, Duration::from_secs(5), |n| *n < 2);
+        }
+    });
+    let cfg = TrackerConfig {
+        server: Some(format!("https://127.0.0.2:{port}")),
+        ca_certs: Some(vec![CA.into()]),
+        allow_insecure_http: None,
+        logger: Some(logger),
+        ..https_config(&e, port)
+    };
+    let t = Arc::new(Tracker::new(cfg).unwrap());
+    let calls: Vec<_> = ["US1", "US2"]
+        .into_iter()
+        .map(|id| {
+            let t = t.clone();
+            tokio::spawn(async move { t.get_issue(id).await })
+        })
+        .collect();
+    let mut reasons = Vec::new();
+    for c in calls {
+        let err = c.await.expect("task").expect_err("no handshake can succeed");
+        let msg = err.to_string();
+        assert!(msg.contains("TLS handshake"), "{msg}");
+        let reason = msg.split(" failed: ").nth(1).and_then(|r| r.split(". If a proxy").next()).unwrap_or_default();
+        reasons.push(reason.to_string());
+    }
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 2);
+    assert_eq!(*gate.0.lock().unwrap(), 2, "both requests failed their handshakes");
+    let name = reasons.iter().filter(|r| r.to_lowercase().contains("not valid for name")).count();
+    let issuer =
+        reasons.iter().filter(|r| r.contains("UnknownIssuer") || r.to_lowercase().contains("unknown issuer")).count();
+    assert_eq!((name, issuer), (1, 1), "each request must report its own handshake's reason: {reasons:?}");
 }
 
 #[tokio::test]

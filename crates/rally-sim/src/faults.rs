@@ -124,6 +124,26 @@ pub async fn middleware(State(f): State<Faults>, req: Request, next: Next) -> Re
     match action {
         Kind::Latency { .. } => next.run(req).await,
         Kind::Status(code) => html(status(code), &gateway_page(code, &path)),
+        Kind::StatusAfter(code) => {
+            // A gateway that forwarded the request, then lost or refused the reply: the write
+            // happened, the client sees only the error page.
+            drop(next.run(req).await);
+            html(status(code), &gateway_page(code, &path))
+        }
+        Kind::JsonServerError(text) => {
+            let body = error_envelope(req.method(), &path, &text);
+            let mut resp = Response::new(Body::from(body.to_string()));
+            *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+            resp
+        }
+        Kind::SlowReply { ms } => {
+            // Processed at once; a client that gives up while waiting has still made the change.
+            let resp = next.run(req).await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            resp
+        }
         Kind::TooMany { retry_after_s } => {
             let mut resp = html(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_PAGE);
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
@@ -204,17 +224,19 @@ fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// What sits in front of Rally answers 502/504 (load balancer) and 524 (CDN); 503 comes from
-/// Jetty itself, in the shape of the recorded 401 page.
+/// What sits in front of Rally answers 502/504 (load balancer) and 524 (CDN); 500 and 503 come
+/// from Jetty itself, in the shape of the recorded 401 page.
 fn gateway_page(code: u16, path: &str) -> String {
+    let reason = if code == 500 { "Server Error" } else { "Service Unavailable" };
+    let title = if code == 500 { "500 Server Error" } else { "503 Service Unavailable" };
     match code {
         502 => "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n".to_string(),
         504 => "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n".to_string(),
         524 => CLOUDFLARE_524_PAGE.to_string(),
         _ => format!(
             "<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\"/>\n\
-             <title>Error 503 Service Unavailable</title>\n</head>\n<body><h2>HTTP ERROR 503</h2>\n\
-             <p>Problem accessing {}. Reason:\n<pre>    Service Unavailable</pre></p><hr>\
+             <title>Error {title}</title>\n</head>\n<body><h2>HTTP ERROR {code}</h2>\n\
+             <p>Problem accessing {}. Reason:\n<pre>    {reason}</pre></p><hr>\
              <i><small>Powered by Jetty://</small></i><hr/>\n\n</body>\n</html>\n",
             escape_html(path)
         ),

@@ -268,3 +268,78 @@ async fn spec_replace_clear_and_rejection() {
     assert_eq!(sim.faults.spec(), "");
     assert_eq!(sim.status(DEFECTS).await, 200);
 }
+
+#[tokio::test]
+async fn server_error_500_answers_a_jetty_page_without_running_the_handler() {
+    let sim = Sim::start(0, "500@POST */create#next=1").await;
+    let (status, ctype, body) = text(sim.create().await.expect("response")).await;
+    assert_eq!(status, 500);
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(body.contains("HTTP ERROR 500") && body.contains("Server Error"), "{body}");
+    assert_eq!(sim.calls(), 0);
+    assert_eq!(sim.create().await.unwrap().status().as_u16(), 200);
+    assert_eq!(sim.calls(), 1);
+}
+
+#[tokio::test]
+async fn server_error_500_json_carries_a_rally_envelope() {
+    let sim = Sim::start(0, "500-json@GET *; 500-json=Database is read-only@POST *").await;
+    let r = sim.get(DEFECTS).await.unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let q: Value = r.json().await.unwrap();
+    assert_eq!(q["QueryResult"]["Errors"], json!(["An unexpected error occurred"]));
+    let r = sim.create().await.unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["CreateResult"]["Errors"], json!(["Database is read-only"]));
+    assert_eq!(sim.calls(), 0);
+}
+
+#[tokio::test]
+async fn status_after_runs_the_handler_then_answers_the_error() {
+    for (code, marker) in [
+        (500, "HTTP ERROR 500"),
+        (502, "502 Bad Gateway"),
+        (503, "HTTP ERROR 503"),
+        (504, "504 Gateway Time-out"),
+        (524, "A timeout occurred"),
+    ] {
+        let sim = Sim::start(0, &format!("{code}-after@POST */create#next=1")).await;
+        let (status, ctype, body) = text(sim.create().await.expect("response")).await;
+        assert_eq!(status, code);
+        assert!(ctype.starts_with("text/html"), "{code}: {ctype}");
+        assert!(body.contains(marker), "{code}: {body}");
+        // The write happened although the client saw an error: a blind retry duplicates it.
+        assert_eq!(sim.calls(), 1, "{code}-after must run the handler");
+        assert_eq!(sim.create().await.unwrap().status().as_u16(), 200);
+        assert_eq!(sim.calls(), 2);
+        assert_eq!(sim.faults.fired(), [(format!("{code}-after@POST */create#next=1"), 1)]);
+    }
+}
+
+#[tokio::test]
+async fn slow_reply_processes_first_and_answers_late() {
+    let sim = Sim::start(0, "slow-reply=400@POST */create#next=1").await;
+    // A client that gives up after 100 ms: it sees a timeout, yet the handler ran.
+    let quick = reqwest::Client::builder().timeout(Duration::from_millis(100)).build().unwrap();
+    let err = quick
+        .post(format!("{}{DEFECTS}/create", sim.base))
+        .json(&json!({"Defect": {"Name": "x"}}))
+        .send()
+        .await
+        .expect_err("the reply comes after the client's timeout");
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(sim.calls(), 1, "slow-reply must run the handler before waiting");
+    // Unlike latency, which waits before the handler: a client that gives up leaves nothing done.
+    sim.faults.set_spec("latency=400@POST */create#next=1").unwrap();
+    let err = quick.post(format!("{}{DEFECTS}/create", sim.base)).send().await.expect_err("timeout");
+    assert!(err.is_timeout(), "{err:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sim.calls(), 1, "latency ran the handler for a client that had gone");
+    // A patient client gets the real reply, late.
+    sim.faults.set_spec("slow-reply=200@GET *").unwrap();
+    let t = Instant::now();
+    assert_eq!(sim.status(DEFECTS).await, 200);
+    assert!(t.elapsed() >= Duration::from_millis(180), "{:?}", t.elapsed());
+}

@@ -1,6 +1,7 @@
 //! One-time lookups, cached per tracker: the key's owner, users, tags, projects, Feature
 //! states and FormattedID prefixes.
 
+use super::write::Found;
 use super::{QuerySpec, Scope, Tracker};
 use crate::config::parse_container_ref;
 use crate::error::RallyError;
@@ -253,7 +254,8 @@ impl Tracker {
             })
         };
         let what = format!("the tag {name:?}");
-        match self.create_reconciled(op, &what, send, || self.find_tag(op, name)).await {
+        let find = || async { self.find_tag(op, name).await.map(Found::from) };
+        match self.create_reconciled(op, &what, send, find).await {
             Err(RallyError::Rejected { operation, errors })
                 if errors.iter().any(|e| e.to_ascii_lowercase().contains("already exist")) =>
             {

@@ -21,9 +21,130 @@ use serde_json::{json, Map, Value};
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// How far back a reconciliation looks for a create that may have happened (allows for
-/// clock skew between this machine and Rally).
+/// How far back a reconciliation looks for a create that may have happened when Rally's clock
+/// is not known yet (no response so far carried a `Date`): allows for clock skew.
 const RECONCILE_WINDOW: Duration = Duration::from_secs(300);
+
+/// Slack on the estimate of Rally's clock: `Date` has whole seconds, and one more for luck.
+const CLOCK_MARGIN: Duration = Duration::from_secs(2);
+
+/// The fields a create may set a parent through.
+const PARENT_FIELDS: [&str; 4] = ["Parent", "PortfolioItem", "WorkProduct", "Requirement"];
+
+/// What a reconciliation lookup found.
+pub(super) enum Found<T> {
+    Nothing,
+    One(T),
+    /// More than one candidate, named by FormattedID or ref: the lookup cannot tell which.
+    Many(Vec<String>),
+}
+
+impl<T> Found<T> {
+    fn of(mut items: Vec<T>, name: impl Fn(&T) -> String) -> Found<T> {
+        match items.len() {
+            0 => Found::Nothing,
+            1 => Found::One(items.remove(0)),
+            _ => Found::Many(items.iter().map(name).collect()),
+        }
+    }
+}
+
+impl<T> From<Option<T>> for Found<T> {
+    fn from(o: Option<T>) -> Self {
+        o.map_or(Found::Nothing, Found::One)
+    }
+}
+
+/// How a reconciliation ended without finding the object.
+enum Settled {
+    NotFound,
+    Ambiguous(Vec<String>),
+    LookupFailed(RallyError),
+}
+
+/// A short account of a failure, for a longer message, without its operation prefix.
+fn what_happened(e: &RallyError) -> String {
+    match e {
+        RallyError::Unavailable { last_status: Some(s), detail, .. } => format!("HTTP {s} ({detail})"),
+        RallyError::Unavailable { detail, .. } => detail.clone(),
+        RallyError::Timeout { timeout_ms, .. } => format!("no answer within {timeout_ms} ms"),
+        RallyError::Protocol { excerpt, .. } => excerpt.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `/conversationpost/123` out of a full ref URL (short enough for a message).
+fn short_ref(r: &str) -> String {
+    crate::ids::parse_object_ref(r).map_or_else(|| r.to_string(), |(path, oid)| format!("/{path}/{oid}"))
+}
+
+/// The ObjectID a ref (relative or full URL) names.
+fn ref_oid(r: &str) -> Option<u64> {
+    crate::ids::parse_object_ref(r).map(|(_, oid)| oid)
+}
+
+/// Rich text compared by what it says: tags dropped, common entities decoded, whitespace
+/// collapsed (Rally may re-serialise the HTML it stores).
+fn text_key(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a stored artifact has every field a create set, as it set it. Fields Rally fills
+/// in itself (state, rank, defaults) are not in `fields` and not compared.
+fn matches_create(a: &RallyArtifact, fields: &Map<String, Value>) -> bool {
+    let oid_of = |r: Option<&crate::rally_types::RallyRef>| r.and_then(|r| r.r#ref.as_deref()).and_then(ref_oid);
+    fields.iter().all(|(k, v)| match (k.as_str(), v) {
+        ("Name", Value::String(n)) => a.name.as_deref() == Some(n.as_str()),
+        ("Description", Value::String(d)) => text_key(a.description.as_deref().unwrap_or_default()) == text_key(d),
+        ("Priority", Value::String(p)) => a.priority.as_deref() == Some(p.as_str()),
+        ("TargetDate" | "PlannedEndDate", Value::String(d)) => {
+            let stored = if k == "TargetDate" { &a.target_date } else { &a.planned_end_date };
+            stored.as_deref().and_then(|s| validate::due_date(s).ok()).as_deref() == Some(d.as_str())
+        }
+        ("Owner", Value::String(r)) => oid_of(a.owner.as_ref()).is_some_and(|o| ref_oid(r) == Some(o)),
+        ("Parent", Value::String(r)) => oid_of(a.parent.as_ref()) == ref_oid(r),
+        ("PortfolioItem", Value::String(r)) => oid_of(a.portfolio_item.as_ref()) == ref_oid(r),
+        ("WorkProduct", Value::String(r)) => oid_of(a.work_product.as_ref()) == ref_oid(r),
+        ("Requirement", Value::String(r)) => oid_of(a.requirement.as_ref()) == ref_oid(r),
+        ("Tags", Value::Array(tags)) => {
+            let want: std::collections::BTreeSet<Option<u64>> =
+                tags.iter().map(|t| t.get("_ref").and_then(Value::as_str).and_then(ref_oid)).collect();
+            let have: std::collections::BTreeSet<Option<u64>> = a
+                .tags
+                .as_ref()
+                .map(|t| t.names.iter().map(|n| n.r#ref.as_deref().and_then(ref_oid)).collect())
+                .unwrap_or_default();
+            want == have
+        }
+        // In the query (Project), or the same for every candidate (Workspace).
+        ("Project" | "Workspace", _) => true,
+        // A field this function does not know cannot be checked: never a match, so a field
+        // added to `create_issue` shows up in the reconciliation tests instead of matching
+        // too much.
+        _ => false,
+    })
+}
 
 /// `2025-12-04T08:13:23.201Z` for a point in time (no date crate needed for one format).
 pub(crate) fn iso_utc(t: SystemTime) -> String {
@@ -53,8 +174,8 @@ pub(super) fn with_attempts(e: RallyError, sent: u32) -> RallyError {
         RallyError::Unavailable { operation, last_status, detail, .. } => {
             RallyError::Unavailable { operation, attempts: sent, last_status, detail }
         }
-        RallyError::Timeout { operation, timeout_ms, .. } => {
-            RallyError::Timeout { operation, attempts: sent, timeout_ms }
+        RallyError::Timeout { operation, timeout_ms, detail, .. } => {
+            RallyError::Timeout { operation, attempts: sent, timeout_ms, detail }
         }
         other => other,
     }
@@ -290,19 +411,25 @@ impl Tracker {
                 || self.find_recent_post(op, l, &html, started),
             )
             .await?;
+        if let Some(oid) = post.object_id {
+            // A later identical comment is a new one, never "the lost one" of this call.
+            self.cache.mark_created(oid);
+        }
         comment_from_rally(&post, &l.formatted_id)
             .map_err(|m| RallyError::Protocol { operation: op.label(), excerpt: m })
     }
 
+    /// The post a lost create would have made: on this artifact, by this key's user, created
+    /// after the create was first sent, with this text, and not one this tracker made.
     async fn find_recent_post(
         &self,
         op: &Op,
         l: &Located,
         html: &str,
         started: SystemTime,
-    ) -> Result<Option<RallyPost>, RallyError> {
+    ) -> Result<Found<RallyPost>, RallyError> {
         let me = self.me(op).await?;
-        let since = iso_utc(started.checked_sub(RECONCILE_WINDOW).unwrap_or(UNIX_EPOCH));
+        let since = self.reconcile_since(started);
         let q = Query::eq("Artifact", QValue::Ref(l.ref_path()))
             .and(Query::eq("User", QValue::Ref(me)))
             .and(Query::ge("CreationDate", since.as_str()));
@@ -315,7 +442,26 @@ impl Tracker {
             types: None,
         };
         let r: QueryResult<RallyPost> = self.query_page(op, &spec, 1, 200).await?;
-        Ok(r.results.into_iter().find(|p| p.text.as_deref().map(str::trim) == Some(html.trim())))
+        let want = text_key(html);
+        Ok(Found::of(
+            r.results
+                .into_iter()
+                .filter(|p| p.object_id.is_none_or(|oid| !self.cache.was_created_here(oid)))
+                .filter(|p| p.text.as_deref().is_some_and(|t| text_key(t) == want))
+                .collect(),
+            |p| p.r#ref.as_deref().map_or_else(|| format!("post {:?}", p.object_id), short_ref),
+        ))
+    }
+
+    /// The earliest `CreationDate` a lost create started at `started` can have, on Rally's
+    /// clock: the first send less a margin for the clock estimate (`Date` has whole seconds);
+    /// before any response told Rally's clock, `RECONCILE_WINDOW` earlier instead.
+    fn reconcile_since(&self, started: SystemTime) -> String {
+        let on_server = match self.http.on_server_clock(started) {
+            Some(t) => t.checked_sub(CLOCK_MARGIN),
+            None => started.checked_sub(RECONCILE_WINDOW),
+        };
+        iso_utc(on_server.unwrap_or(UNIX_EPOCH))
     }
 
     /// One create request; errors in the envelope are final (Rally answered).
@@ -346,10 +492,19 @@ impl Tracker {
         })
     }
 
-    /// Sends a create until its outcome is known. After every unknown outcome `find` looks for
-    /// what it would have made (after the policy's backoff, so a late write has time to show);
-    /// only when that shows nothing is the create sent again. So at most one send can have
-    /// landed, and the repeats stay within the policy's retry count and time budget.
+    /// Sends a create until its outcome is known. After every failure that may have reached
+    /// Rally (any 5xx, 503 included; a dropped connection; a timeout; a cut-off reply) `find`
+    /// looks for what it would have made, after the policy's backoff so a late write has time
+    /// to show. One match is the result; several are reported, never guessed between; none
+    /// lets the create be sent again, within the policy's retry count. So at most one send can
+    /// have landed.
+    ///
+    /// Time is bounded: each send may take `timeoutMs`, each lookup (with its own retries) gets
+    /// one `timeoutMs` in all, and a lookup that gets no answer ends the create. So a Rally that
+    /// stops answering costs two timeouts (the create, one lookup), and the worst case is
+    /// `(maxRetries + 2) × timeoutMs` plus backoff. The error says what is known: refused every
+    /// time and found nothing → not created; otherwise it MAY have been, with RALLY_TIMEOUT when
+    /// what happened last was no answer in time.
     pub(super) async fn create_reconciled<T, S, SF, F, FF>(
         &self,
         op: &Op,
@@ -361,10 +516,13 @@ impl Tracker {
         S: Fn() -> SF,
         SF: Future<Output = Result<T, CallError>>,
         F: Fn() -> FF,
-        FF: Future<Output = Result<Option<T>, RallyError>>,
+        FF: Future<Output = Result<Found<T>, RallyError>>,
     {
         let first = Instant::now();
+        let timeout = self.http.settings().timeout;
         let mut sent = 0u32;
+        // Every failure so far was Rally answering 503, and the lookup after it found nothing.
+        let mut refused_only = true;
         loop {
             let e = match send().await {
                 Ok(v) => return Ok(v),
@@ -374,33 +532,88 @@ impl Tracker {
             if !e.maybe_applied {
                 return Err(with_attempts(e.error, sent));
             }
+            refused_only &= matches!(e.error, RallyError::Unavailable { last_status: Some(503), .. });
             let delay = self.http.resend_delay(sent, first.elapsed());
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
             }
-            match find().await {
-                Ok(Some(v)) => return Ok(v),
-                Ok(None) if delay.is_some() => {}
-                Ok(None) | Err(_) => return Err(self.unknown_outcome(op, what, e.error, sent)),
-            }
+            let looked = match tokio::time::timeout(timeout, find()).await {
+                Ok(found) => found,
+                Err(_) => Err(RallyError::Timeout {
+                    operation: op.label(),
+                    attempts: 1,
+                    timeout_ms: timeout.as_millis() as u64,
+                    detail: String::new(),
+                }),
+            };
+            let settled = match looked {
+                Ok(Found::One(v)) => return Ok(v),
+                Ok(Found::Many(refs)) => Settled::Ambiguous(refs),
+                Ok(Found::Nothing) if delay.is_some() => continue,
+                Ok(Found::Nothing) => Settled::NotFound,
+                Err(lookup) => Settled::LookupFailed(lookup),
+            };
+            return Err(self.unsettled(op, what, e.error, sent, refused_only, settled));
         }
     }
 
-    /// `attempts`: every create request sent, over all rounds of reconciliation.
-    pub(super) fn unknown_outcome(&self, op: &Op, what: &str, cause: RallyError, attempts: u32) -> RallyError {
+    /// The error of a create that did not come back, true to what happened. `attempts`: every
+    /// create request sent, over all rounds of reconciliation.
+    fn unsettled(
+        &self,
+        op: &Op,
+        what: &str,
+        cause: RallyError,
+        attempts: u32,
+        refused_only: bool,
+        settled: Settled,
+    ) -> RallyError {
         let cause = with_attempts(cause, attempts);
         let last_status = match &cause {
             RallyError::Unavailable { last_status, .. } => *last_status,
             _ => None,
         };
-        RallyError::Unavailable {
-            operation: op.label(),
-            attempts,
-            last_status,
-            detail: format!(
-                "the connection failed after the request was sent, so {what} MAY have been created; \
-                 check Rally before retrying ({cause})"
+        let happened = match &cause {
+            RallyError::Timeout { .. } => "no answer in time".to_string(),
+            other => what_happened(other),
+        };
+        // A timeout's own message already says "no answer in time"; other causes lead the detail.
+        let lead = if matches!(cause, RallyError::Timeout { .. }) { String::new() } else { format!("{happened}; ") };
+        let timed_out = matches!(cause, RallyError::Timeout { .. })
+            || matches!(&settled, Settled::LookupFailed(RallyError::Timeout { .. }));
+        let operation = op.label();
+        let detail = match settled {
+            Settled::Ambiguous(refs) => {
+                let detail = format!(
+                    "{happened}; {} items match everything the create set ({}), so which one it made, if any, \
+                     cannot be told; check them in Rally before retrying",
+                    refs.len(),
+                    refs.join(", ")
+                );
+                return RallyError::Unavailable { operation, attempts, last_status, detail };
+            }
+            Settled::NotFound if refused_only => {
+                let detail = format!(
+                    "Rally answered 503 (service unavailable) to each of the {attempts} create request(s), and a \
+                     lookup after each did not find {what}: it was not created; try again later"
+                );
+                return RallyError::Unavailable { operation, attempts, last_status, detail };
+            }
+            Settled::NotFound => format!(
+                "{lead}the request had been sent, so {what} MAY have been created although a lookup did not \
+                 find it; check Rally before retrying"
             ),
+            Settled::LookupFailed(lookup) => format!(
+                "{lead}the request had been sent, so {what} MAY have been created, and the lookup that would \
+                 tell failed ({}); check Rally before retrying",
+                what_happened(&lookup)
+            ),
+        };
+        if timed_out {
+            let timeout_ms = self.http.settings().timeout.as_millis() as u64;
+            RallyError::Timeout { operation, attempts, timeout_ms, detail }
+        } else {
+            RallyError::Unavailable { operation, attempts, last_status, detail }
         }
     }
 
@@ -458,7 +671,7 @@ impl Tracker {
             let (field, r) = self.parent_field(&op, t, p, n.parent.as_deref().unwrap_or_default()).await?;
             fields.insert(field.into(), Value::String(r));
         }
-        let body = to_body(t.type_name(), fields);
+        let body = to_body(t.type_name(), fields.clone());
         let path = format!("{}/create", t.type_path());
         let started = SystemTime::now();
         let what = format!("{title:?}");
@@ -466,7 +679,7 @@ impl Tracker {
             &op,
             &what,
             || self.create_once::<RallyArtifact>(&op, &path, ARTIFACT_FETCH, &body),
-            || self.find_recent_artifact(&op, t, &title, &project, started),
+            || self.find_recent_artifact(&op, t, &fields, started),
         );
         // A new feature's state is read against the Feature order: look it up meanwhile.
         let (stored, ()) = futures_util::future::join(create, self.warm_orders(&op, Some(t))).await;
@@ -477,22 +690,28 @@ impl Tracker {
         self.normalize(&op, &stored).await
     }
 
-    /// The artifact a lost create would have made: same type, Name and Project, created by
-    /// this key's owner within the window, and not one this tracker already created.
+    /// The artifact a lost create would have made: same type, created by this key's owner after
+    /// the create was first sent, with every field the create set (`fields`, the create's own
+    /// body) as it set it, and not one this tracker already created.
     async fn find_recent_artifact(
         &self,
         op: &Op,
         t: ArtifactType,
-        name: &str,
-        project: &str,
+        fields: &Map<String, Value>,
         started: SystemTime,
-    ) -> Result<Option<RallyArtifact>, RallyError> {
+    ) -> Result<Found<RallyArtifact>, RallyError> {
         let me = self.me(op).await?;
-        let since = iso_utc(started.checked_sub(RECONCILE_WINDOW).unwrap_or(UNIX_EPOCH));
-        let q = Query::eq("Name", name)
-            .and(Query::eq("Project", QValue::Ref(project.to_string())))
+        let since = self.reconcile_since(started);
+        let text = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let mut q = Query::eq("Name", text("Name").as_str())
+            .and(Query::eq("Project", QValue::Ref(text("Project"))))
             .and(Query::eq("CreatedBy", QValue::Ref(me)))
             .and(Query::ge("CreationDate", since.as_str()));
+        for parent in PARENT_FIELDS {
+            if let Some(r) = fields.get(parent).and_then(Value::as_str) {
+                q = q.and(Query::eq(parent, QValue::Ref(r.to_string())));
+            }
+        }
         let spec = QuerySpec {
             type_path: t.type_path(),
             query: Some(q.render()),
@@ -501,8 +720,15 @@ impl Tracker {
             scope: Scope::Workspace,
             types: None,
         };
-        let r: QueryResult<RallyArtifact> = self.query_page(op, &spec, 1, 20).await?;
-        Ok(r.results.into_iter().find(|a| a.object_id.is_some_and(|oid| !self.cache.was_created_here(oid))))
+        let r: QueryResult<RallyArtifact> = self.query_page(op, &spec, 1, 200).await?;
+        Ok(Found::of(
+            r.results
+                .into_iter()
+                .filter(|a| a.object_id.is_some_and(|oid| !self.cache.was_created_here(oid)))
+                .filter(|a| matches_create(a, fields))
+                .collect(),
+            |a| a.formatted_id.clone().unwrap_or_else(|| format!("ObjectID {:?}", a.object_id)),
+        ))
     }
 
     /// The parent field for a new artifact of type `t` and the parent's ref.
@@ -558,9 +784,12 @@ impl Tracker {
         let url = validate::pr_url(pr_url)?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("linkPR", Some(&shown));
+        let target = crate::pr_links::normalise(&url)
+            .ok_or_else(|| RallyError::invalid("prUrl", "must be an http(s) URL (it could not be read as one)"))?;
         let stored_url = html_escape_attr(&url);
-        let cached = self.cached(&parsed, &shown);
-        let artifact_q = match (&cached, &parsed) {
+        // Posts that may hold the link: each is then checked for the exact URL.
+        let needle = html_escape_attr(&crate::pr_links::needle(&url));
+        let by_artifact = |l: Option<&Located>| match (l, &parsed) {
             (Some(l), _) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
             (None, IssueId::Formatted { .. }) => Query::eq("Artifact.FormattedID", shown.as_str()),
             (None, _) => Query::eq(
@@ -568,31 +797,52 @@ impl Tracker {
                 QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
             ),
         };
-        let spec = QuerySpec {
-            type_path: "conversationpost",
-            query: Some(artifact_q.and(Query::contains("Text", stored_url.as_str())).render()),
-            fetch: POST_FETCH,
-            order: Some("PostNumber"),
-            scope: Scope::Workspace,
-            types: None,
+        let spec_for = |l: Option<&Located>| {
+            let q = by_artifact(l);
+            let q = if needle.is_empty() { q } else { q.and(Query::contains("Text", needle.as_str())) };
+            QuerySpec {
+                type_path: "conversationpost",
+                query: Some(q.render()),
+                fetch: POST_FETCH,
+                order: Some("PostNumber,ObjectID"),
+                scope: Scope::Workspace,
+                types: None,
+            }
+        };
+        let linked = |posts: &[RallyPost], l: &Located| {
+            posts.iter().any(|p| {
+                let a = p.artifact.as_ref();
+                let on_issue =
+                    a.and_then(|a| a.formatted_id.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case(&l.formatted_id))
+                        || a.and_then(|a| a.object_id) == Some(l.object_id);
+                on_issue && p.text.as_deref().is_some_and(|t| crate::pr_links::urls_in(t).contains(&target))
+            })
         };
         // The existing-link lookup and the artifact lookup do not depend on each other.
+        let posted_before = crate::pr_links::posts_so_far(&self.settings.origin);
+        let cached = self.cached(&parsed, &shown);
+        let first_spec = spec_for(cached.as_ref());
         let (existing, located) = futures_util::future::join(
-            self.query_page::<RallyPost>(&op, &spec, 1, 200),
+            self.query_all::<RallyPost>(&op, &first_spec, self.settings.max_results),
             self.locate(&op, &parsed, &shown, false),
         )
         .await;
         let l = located?;
-        let already = existing?.results.iter().any(|p| {
-            let a = p.artifact.as_ref();
-            a.and_then(|a| a.formatted_id.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case(&l.formatted_id))
-                || a.and_then(|a| a.object_id) == Some(l.object_id)
-        });
-        if already {
+        // One linkPR per issue at a time in this process, whichever tracker makes it: the
+        // second one looks again once the first has posted, and finds its link.
+        let _one_at_a_time = crate::pr_links::lock_issue(&format!("{}|{}", self.settings.origin, l.object_id)).await;
+        let posts = if crate::pr_links::posts_so_far(&self.settings.origin) == posted_before {
+            existing?.items
+        } else {
+            self.query_all::<RallyPost>(&op, &spec_for(Some(&l)), self.settings.max_results).await?.items
+        };
+        if linked(&posts, &l) {
             return Ok(());
         }
         let html = format!("<p>Pull request: <a href=\"{stored_url}\">{stored_url}</a></p>");
-        self.create_post(&op, &l, html).await.map(|_| ())
+        let made = self.create_post(&op, &l, html).await;
+        crate::pr_links::note_post(&self.settings.origin);
+        made.map(drop)
     }
 }
 

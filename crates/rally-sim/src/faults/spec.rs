@@ -3,8 +3,10 @@
 //! ```text
 //! spec  := rule (";" rule)*                 blank rules are ignored
 //! rule  := kind ["@" match] ["#" when]
-//! kind  := latency=MS | latency=MIN..MAX | 502 | 503 | 504 | 524 | 429[=SECONDS]
+//! kind  := latency=MS | latency=MIN..MAX | STATUS | STATUS-after | 429[=SECONDS]
+//!        | 500-json[=TEXT] | slow-reply=MS
 //!        | drop-before | drop-after | truncate | html | errors[=TEXT]
+//! STATUS := 500 | 502 | 503 | 504 | 524
 //! match := * | METHOD | [METHOD " "] GLOB   GLOB starts with "/" or "*"; "*" matches any run
 //! when  := always | next=N | p=P[,seed=S]
 //! ```
@@ -18,9 +20,22 @@ const MAX_RETRY_AFTER_S: u64 = 86_400;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kind {
-    Latency { min_ms: u64, max_ms: u64 },
+    Latency {
+        min_ms: u64,
+        max_ms: u64,
+    },
     Status(u16),
-    TooMany { retry_after_s: u64 },
+    /// The handler runs (a write takes effect), then the reply is replaced by this status.
+    StatusAfter(u16),
+    /// HTTP 500 with a Rally envelope carrying the text in `Errors`.
+    JsonServerError(String),
+    /// The handler runs at once; its reply is held back this long.
+    SlowReply {
+        ms: u64,
+    },
+    TooMany {
+        retry_after_s: u64,
+    },
     DropBefore,
     DropAfter,
     Truncate,
@@ -96,7 +111,14 @@ fn parse_kind(k: &str) -> Result<Kind, String> {
             Kind::Latency { min_ms, max_ms }
         }
         ("latency", None) => return Err("latency needs a value: latency=50 or latency=20..80".into()),
-        (code @ ("502" | "503" | "504" | "524"), None) => Kind::Status(code.parse().unwrap_or(503)),
+        (code @ ("500" | "502" | "503" | "504" | "524"), None) => Kind::Status(code.parse().unwrap_or(503)),
+        (code @ ("500-after" | "502-after" | "503-after" | "504-after" | "524-after"), None) => {
+            Kind::StatusAfter(code[..3].parse().unwrap_or(503))
+        }
+        ("500-json", None) => Kind::JsonServerError(DEFAULT_ERROR.to_string()),
+        ("500-json", Some(a)) if !a.is_empty() => Kind::JsonServerError(a.to_string()),
+        ("slow-reply", Some(a)) => Kind::SlowReply { ms: millis(a)? },
+        ("slow-reply", None) => return Err("slow-reply needs a value: slow-reply=2000".into()),
         ("429", None) => Kind::TooMany { retry_after_s: 1 },
         ("429", Some(a)) => {
             let s = a
@@ -114,8 +136,9 @@ fn parse_kind(k: &str) -> Result<Kind, String> {
         ("errors", Some(a)) if !a.is_empty() => Kind::Errors(a.to_string()),
         _ => {
             return Err(format!(
-                "unknown fault \"{k}\"; expected latency=MS, latency=MIN..MAX, 502, 503, 504, \
-                 524, 429[=SECONDS], drop-before, drop-after, truncate, html or errors[=TEXT]"
+                "unknown fault \"{k}\"; expected latency=MS, latency=MIN..MAX, 500, 502, 503, 504, \
+                 524 (each also as STATUS-after), 500-json[=TEXT], slow-reply=MS, 429[=SECONDS], \
+                 drop-before, drop-after, truncate, html or errors[=TEXT]"
             ))
         }
     };
@@ -258,6 +281,9 @@ impl fmt::Display for Rule {
             Kind::Latency { min_ms, max_ms } if min_ms == max_ms => write!(f, "latency={min_ms}")?,
             Kind::Latency { min_ms, max_ms } => write!(f, "latency={min_ms}..{max_ms}")?,
             Kind::Status(code) => write!(f, "{code}")?,
+            Kind::StatusAfter(code) => write!(f, "{code}-after")?,
+            Kind::JsonServerError(text) => write!(f, "500-json={text}")?,
+            Kind::SlowReply { ms } => write!(f, "slow-reply={ms}")?,
             Kind::TooMany { retry_after_s } => write!(f, "429={retry_after_s}")?,
             Kind::DropBefore => f.write_str("drop-before")?,
             Kind::DropAfter => f.write_str("drop-after")?,
@@ -302,7 +328,16 @@ mod tests {
 
     #[test]
     fn canonical_text_parses_back() {
-        for s in ["429@get#p=0.25", "errors=Concurrency conflict@DELETE /x/*", "latency=5", "html@/a*b"] {
+        for s in [
+            "429@get#p=0.25",
+            "errors=Concurrency conflict@DELETE /x/*",
+            "latency=5",
+            "html@/a*b",
+            "500",
+            "503-after@POST */create#next=1",
+            "500-json=Boom happened@GET",
+            "slow-reply=900@POST *",
+        ] {
             let r = one(s);
             assert_eq!(one(&r.to_string()).to_string(), r.to_string(), "{s}");
         }
@@ -326,6 +361,10 @@ mod tests {
             ("503@GET /a /b", "METHOD PATH"),
             ("429=-1", "whole seconds"),
             ("errors=", "unknown fault"),
+            ("500-json=", "unknown fault"),
+            ("429-after", "unknown fault"),
+            ("slow-reply", "needs a value"),
+            ("slow-reply=x", "whole milliseconds"),
         ];
         for (spec, needle) in cases {
             let e = parse_spec(spec).unwrap_err();

@@ -1,0 +1,110 @@
+//! `linkPR` posts a link once: the exact URL (scheme and host in any case, a trailing slash
+//! ignored, never a substring), and once however many calls for one issue run at a time in
+//! the process, from one tracker or several.
+
+mod common;
+
+use common::{env, Env};
+use futures_util::future::join_all;
+use rally_core::NewIssue;
+use std::sync::Arc;
+
+/// The `href`s of the posts on an artifact, read over raw WSAPI (not through the tracker).
+async fn hrefs(e: &Env, oid: &str) -> Vec<String> {
+    let v = e
+        .http
+        .get(format!("{}/conversationpost", e.sim.base))
+        .query(&[
+            ("query", format!("(Artifact.ObjectID = {oid})").as_str()),
+            ("fetch", "Text"),
+            ("workspace", e.sim.workspace_ref.as_str()),
+            ("project", "null"),
+            ("pagesize", "2000"),
+        ])
+        .header("ZSESSIONID", &e.sim.api_key)
+        .send()
+        .await
+        .expect("posts")
+        .json::<serde_json::Value>()
+        .await
+        .expect("posts JSON");
+    let mut out = Vec::new();
+    for p in v["QueryResult"]["Results"].as_array().cloned().unwrap_or_default() {
+        let text = p["Text"].as_str().unwrap_or_default();
+        for part in text.split("href=\"").skip(1) {
+            out.push(part.split('"').next().unwrap_or_default().to_string());
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn story(e: &Env, title: &str) -> (String, String) {
+    let s = e.tracker().create_issue(NewIssue { title: title.into(), ..Default::default() }).await.unwrap();
+    (s.reference, s.id)
+}
+
+#[tokio::test]
+async fn link_pr_matches_the_exact_url_never_a_substring() {
+    let e = env().await;
+    let (id, oid) = story(&e, "links by exact URL").await;
+    let t = e.tracker();
+    t.link_pr(&id, "https://github.com/acme/shop/pull/42").await.unwrap();
+    // `…/pull/4` is a substring of `…/pull/42`, and a different pull request.
+    t.link_pr(&id, "https://github.com/acme/shop/pull/4").await.unwrap();
+    assert_eq!(
+        hrefs(&e, &oid).await,
+        ["https://github.com/acme/shop/pull/4", "https://github.com/acme/shop/pull/42"],
+        "linking …/pull/4 after …/pull/42 must post"
+    );
+    // The same URLs again, with the scheme and host in other cases and a trailing slash, from
+    // this tracker and from a cold one: nothing new.
+    for u in ["HTTPS://GitHub.com/acme/shop/pull/42/", "https://GITHUB.COM/acme/shop/pull/4/"] {
+        t.link_pr(&id, u).await.unwrap();
+        e.tracker().link_pr(&oid, u).await.unwrap();
+    }
+    assert_eq!(hrefs(&e, &oid).await.len(), 2);
+    // The path, query and fragment are compared as given; a trailing slash before a query is
+    // still just a trailing slash.
+    t.link_pr(&id, "https://github.com/acme/shop/pull/4?tab=files").await.unwrap();
+    assert_eq!(hrefs(&e, &oid).await.len(), 3);
+    e.tracker().link_pr(&id, "https://github.com/acme/shop/pull/4/?tab=files").await.unwrap();
+    assert_eq!(hrefs(&e, &oid).await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_link_pr_calls_for_one_issue_post_once() {
+    let e = env().await;
+    // A little latency so every call's existing-link lookup is out before any post.
+    e.faults("latency=30@*").await;
+
+    // One tracker, eight calls at once.
+    let (id, oid) = story(&e, "links from one tracker").await;
+    let t = Arc::new(e.tracker());
+    let url = "https://github.com/acme/shop/pull/100";
+    let calls = (0..8).map(|_| {
+        let (t, id) = (t.clone(), id.clone());
+        tokio::spawn(async move { t.link_pr(&id, url).await })
+    });
+    for r in join_all(calls).await {
+        r.expect("task").expect("linkPR");
+    }
+    assert_eq!(hrefs(&e, &oid).await, [url], "one tracker, 8 concurrent calls");
+
+    // Two trackers in one process (cold: neither has seen the issue), by FormattedID and by
+    // ObjectID, the URL in two spellings.
+    let (id2, oid2) = story(&e, "links from two trackers").await;
+    let (a, b) = (Arc::new(e.tracker()), Arc::new(e.tracker()));
+    let url2 = "https://github.com/acme/shop/pull/200";
+    let calls = (0..4).map(|i| {
+        let t = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let id = if i < 2 { id2.clone() } else { oid2.clone() };
+        let u = if i == 3 { "https://GitHub.com/acme/shop/pull/200/" } else { url2 };
+        tokio::spawn(async move { t.link_pr(&id, u).await })
+    });
+    for r in join_all(calls).await {
+        r.expect("task").expect("linkPR");
+    }
+    assert_eq!(hrefs(&e, &oid2).await, [url2], "two trackers, 4 concurrent calls");
+    e.clear_faults().await;
+}
