@@ -132,7 +132,7 @@ fn walk<'a>(st: &'a Store, o: &'a Obj, path: &[String], out: &mut Vec<(Cow<'a, F
     let fd = &ti.fields[i];
     let last = path.len() == 1;
     match fd.kind {
-        FK::Sys(Sys::ObjectId) => out.push((Cow::Owned(FVal::Num(o.oid as f64)), fd.kind)),
+        FK::Sys(Sys::ObjectId) => out.push((Cow::Owned(FVal::Num(crate::store::shown_oid(o.oid) as f64)), fd.kind)),
         FK::Sys(Sys::ObjectUuid) => out.push((Cow::Owned(FVal::Str(o.uuid.clone())), fd.kind)),
         FK::Sys(Sys::VersionId) => out.push((Cow::Owned(FVal::Str(o.version.to_string())), fd.kind)),
         FK::CountOf(c) => out.push((Cow::Owned(FVal::Num(crate::render::members(st, o, c).len() as f64)), fd.kind)),

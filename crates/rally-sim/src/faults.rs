@@ -181,7 +181,7 @@ fn html(code: StatusCode, page: &str) -> Response {
 /// for collection reads, OperationResult for the rest.
 fn error_envelope(method: &Method, path: &str, text: &str) -> serde_json::Value {
     let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    let single_object = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+    let single_object = crate::store::parse_oid(last).is_some();
     let base = serde_json::json!({
         "_rallyAPIMajor": "2", "_rallyAPIMinor": "0", "Errors": [text], "Warnings": []
     });

@@ -145,7 +145,7 @@ pub fn select<'s>(st: &'s Store, q: &Query) -> Result<Vec<&'s Obj>, String> {
     };
     if order.is_empty() {
         if kinds.len() > 1 || q.members.is_some() {
-            found.sort_by_key(|o| o.oid);
+            found.sort_by_key(|o| crate::store::shown_oid(o.oid));
         }
     } else {
         let mut keyed: Vec<(Vec<SortVal>, &Obj)> =
@@ -157,7 +157,7 @@ pub fn select<'s>(st: &'s Store, q: &Query) -> Result<Vec<&'s Obj>, String> {
                     return if *desc { c.reverse() } else { c };
                 }
             }
-            x.oid.cmp(&y.oid)
+            crate::store::shown_oid(x.oid).cmp(&crate::store::shown_oid(y.oid))
         });
         found = keyed.into_iter().map(|(_, o)| o).collect();
     }

@@ -33,8 +33,8 @@ pub fn parse(raw: &str) -> Option<Ref> {
     let s = s.strip_suffix(".js").unwrap_or(s);
     let (type_part, id) = s.rsplit_once('/')?;
     let kind = kind_by_name(type_part)?;
-    let id = if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
-        Id::Oid(id.parse().ok()?)
+    let id = if let Some(oid) = crate::store::parse_oid(id) {
+        Id::Oid(oid)
     } else if is_uuid(id) {
         Id::Uuid(id.to_ascii_lowercase())
     } else {

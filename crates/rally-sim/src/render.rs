@@ -4,7 +4,7 @@
 use crate::dates;
 use crate::json::J;
 use crate::schema::{info, Sys, FK};
-use crate::store::{FVal, Obj, Store};
+use crate::store::{shown_oid, FVal, Obj, Store};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
@@ -54,7 +54,7 @@ impl<'a> Cx<'a> {
     }
 
     pub fn obj_ref(&self, o: &Obj) -> String {
-        format!("{}/{}/{}", self.base, info(o.kind).path, o.oid)
+        format!("{}/{}/{}", self.base, info(o.kind).path, shown_oid(o.oid))
     }
 
     fn ref_keys(&self, o: &Obj, version: bool) -> J {
@@ -129,7 +129,7 @@ impl<'a> Cx<'a> {
     fn value(&self, o: &Obj, i: usize, list: Option<&HashSet<String>>, depth: usize) -> J {
         let fd = &info(o.kind).fields[i];
         match (fd.kind, &o.vals[i]) {
-            (FK::Sys(Sys::ObjectId), _) => J::Int(o.oid as i64),
+            (FK::Sys(Sys::ObjectId), _) => J::Int(shown_oid(o.oid)),
             (FK::Sys(Sys::ObjectUuid), _) => J::s(o.uuid.clone()),
             (FK::Sys(Sys::VersionId), _) => J::Str(o.version.to_string()),
             (FK::Refs(_) | FK::Coll(..), _) => self.summary(o, fd.name),
@@ -166,7 +166,7 @@ impl<'a> Cx<'a> {
         let mut j = J::obj()
             .with("_rallyAPIMajor", J::s("2"))
             .with("_rallyAPIMinor", J::s("0"))
-            .with("_ref", J::Str(format!("{}/{}/{}/{}", self.base, ti.type_path, o.oid, field)))
+            .with("_ref", J::Str(format!("{}/{}/{}/{}", self.base, ti.type_path, shown_oid(o.oid), field)))
             .with("_type", J::s(info(member).type_name));
         if matches!(fd.kind, FK::Refs(_)) {
             let names = items
@@ -175,7 +175,7 @@ impl<'a> Cx<'a> {
                 .map(|t| {
                     J::obj()
                         .with("Name", J::s(t.name().unwrap_or("")))
-                        .with("_ref", J::Str(format!("/{}/{}", info(t.kind).path, t.oid)))
+                        .with("_ref", J::Str(format!("/{}/{}", info(t.kind).path, shown_oid(t.oid))))
                 })
                 .collect();
             j.push("_tagsNameArray", J::Arr(names));

@@ -149,7 +149,9 @@ struct Ctx {
 }
 
 fn plain(st: &mut Store, kind: Kind, ctx_today: i64, fields: &[(&str, FVal)]) -> u64 {
-    let mut o = st.blank(kind);
+    // Every attribute the seed defines is a built-in one (`Custom` false): Rally gives those
+    // negative ObjectIDs.
+    let mut o = if kind == Kind::AttributeDefinition { st.blank_builtin(kind) } else { st.blank(kind) };
     set(&mut o, "CreationDate", FVal::Date(ctx_today - 400 * DAY_MS));
     for (k, v) in fields {
         set(&mut o, k, v.clone());

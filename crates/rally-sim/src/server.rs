@@ -185,7 +185,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                             None,
                         );
                     };
-                    let shown_oid = oid.unwrap_or_else(|| id.parse().unwrap_or(0));
+                    let shown_oid = oid.unwrap_or_else(|| crate::store::parse_oid(&id).unwrap_or(0));
                     let mut st = app.write();
                     let j = if m == Method::DELETE {
                         write::delete(&mut st, kind, shown_oid)
@@ -237,7 +237,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                 );
             };
             let mut st = app.write();
-            let oid = lookup(&st, &target, &id).unwrap_or_else(|| id.parse().unwrap_or(0));
+            let oid = lookup(&st, &target, &id).unwrap_or_else(|| crate::store::parse_oid(&id).unwrap_or(0));
             let ti = info(kind);
             let name = ti.field_index_ci(&field).map_or(field.as_str(), |i| ti.fields[i].name).to_string();
             with_warnings(

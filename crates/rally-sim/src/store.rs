@@ -58,6 +58,27 @@ impl Obj {
     }
 }
 
+/// The ObjectID as clients see it. The store keys objects by `u64`; Rally's built-in metadata
+/// objects (attribute definitions) have negative ObjectIDs (`/attributedefinition/-12345`), which
+/// the store keeps as their two's-complement `u64` (`Store::blank_builtin`). Every place that
+/// renders, compares or sorts an ObjectID goes through this.
+pub fn shown_oid(oid: u64) -> i64 {
+    oid as i64
+}
+
+/// The store key of an ObjectID as clients write it (`-12345` included).
+pub fn parse_oid(s: &str) -> Option<u64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if s.starts_with('-') {
+        s.parse::<i64>().ok().filter(|n| *n < 0).map(|n| n as u64)
+    } else {
+        s.parse::<u64>().ok()
+    }
+}
+
 /// Deterministic id source (splitmix64), shared by the seed and later creates.
 #[derive(Clone, Debug)]
 pub struct Rng(pub u64);
@@ -106,6 +127,8 @@ pub struct Store {
     back: HashMap<(u64, &'static str), BTreeSet<u64>>,
     counters: HashMap<Kind, u64>,
     next_oid: u64,
+    /// The next built-in (negative) ObjectID, counting down.
+    next_builtin: i64,
     pub rng: Rng,
     pub workspace: u64,
     pub subscription: u64,
@@ -125,6 +148,7 @@ impl Store {
             back: HashMap::new(),
             counters: HashMap::new(),
             next_oid,
+            next_builtin: -10_000,
             rng,
             workspace: 0,
             subscription: 0,
@@ -175,6 +199,15 @@ impl Store {
             }
         }
         Obj { kind, oid, uuid, version: 1, vals }
+    }
+
+    /// A fresh built-in metadata object: like `blank`, with a negative ObjectID as Rally gives
+    /// its built-in attribute definitions.
+    pub fn blank_builtin(&mut self, kind: Kind) -> Obj {
+        let mut o = self.blank(kind);
+        self.next_builtin -= 1 + self.rng.below(5) as i64;
+        o.oid = self.next_builtin as u64;
+        o
     }
 
     /// Inserts or replaces an object, keeping the reverse index in step.
