@@ -4,6 +4,7 @@
 # installs pyral there, builds rally-sim and runs tests/pyral/check.py (which starts the
 # simulator with --tls). Without such a Python it says so and exits 0.
 #   npm run test:pyral            PYRAL_PYTHON=/path/to/python3.12 npm run test:pyral
+#   bash tests/pyral/run.sh --probe   prints the Python it would use; exit 1 when there is none
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,8 +28,11 @@ find_python() {
 
 if ! PY=$(find_python); then
   echo "pyral check skipped: no Python >= 3.12 found (pyral $PYRAL_VERSION needs one); set PYRAL_PYTHON to use one"
+  [ "${1:-}" = "--probe" ] && exit 1
   exit 0
 fi
+# --probe: only say which Python would be used (exit 1 above when none).
+if [ "${1:-}" = "--probe" ]; then echo "$PY"; exit 0; fi
 echo "pyral check: $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
 
 VENV=target/pyral-venv
