@@ -202,6 +202,11 @@ async fn built_in_attribute_definitions_have_negative_object_ids() {
     assert_eq!(values["TotalResultCount"], 5);
     let by_id = t.query(&format!("/attributedefinition?query=(ObjectID%20=%20{oid})&fetch=ElementName")).await;
     assert_eq!(field(&by_id["Results"], "ElementName"), ["Severity"]);
+    // Request statistics group them like any ObjectID.
+    let stats = t.control(reqwest::Method::GET, "/__sim/stats").await;
+    let routes = stats["byRoute"].as_object().unwrap();
+    assert!(routes.contains_key("GET /slm/webservice/v2.0/attributedefinition/{oid}"), "{routes:?}");
+    assert!(routes.contains_key("GET /slm/webservice/v2.0/AttributeDefinition/{oid}/AllowedValues"), "{routes:?}");
     // Everything else keeps positive ObjectIDs.
     let td = t.query("/typedefinition?fetch=ObjectID&pagesize=100").await;
     assert!(td["Results"].as_array().unwrap().iter().all(|r| r["ObjectID"].as_i64().unwrap() > 0));
