@@ -255,7 +255,7 @@ async fn feature_states_read_and_written_by_the_type_order_looked_up_once() {
         .await
         .unwrap();
     assert_eq!((f.state, f.rally_state.as_deref()), (IssueState::Open, None));
-    let state_name = |v: &Value| v["PortfolioItem/Feature"]["State"]["Name"].as_str().map(str::to_string);
+    let state_name = |v: &Value| v["Feature"]["State"]["Name"].as_str().map(str::to_string);
     let stored = || async {
         let v = e.raw_get(&format!("portfolioitem/feature/{}?fetch=State,Name", f.id)).await;
         state_name(&v)

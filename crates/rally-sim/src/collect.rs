@@ -18,7 +18,7 @@ pub struct Edit<'a> {
     pub add: bool,
 }
 
-/// `POST /<Type>/<oid>/Tags/add|remove` with `{"CollectionItems": [...]}`.
+/// `POST /<Type>/<oid>/Tags/add|remove` with `{"CollectionItems": [...]}` or `{"Tags": [...]}`.
 pub fn collection(st: &mut Store, base: &str, edit: Edit, body: &[u8], fetch: &Fetch) -> J {
     let Edit { kind, oid, field, add } = edit;
     let now = dates::now_ms();
@@ -44,12 +44,19 @@ pub fn collection(st: &mut Store, base: &str, edit: Edit, body: &[u8], fetch: &F
             None,
         );
     };
+    // `{"CollectionItems": [...]}`, or the collection's own name (`{"Tags": [...]}`, as pyral
+    // 1.7.0 posts it), in any case.
+    let listed = |m: &serde_json::Map<String, Value>| {
+        m.iter()
+            .find(|(k, _)| k.as_str() == "CollectionItems" || k.eq_ignore_ascii_case(fd.name))
+            .and_then(|(_, v)| v.as_array().cloned())
+    };
     let items = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => match m.get("CollectionItems") {
-            Some(Value::Array(a)) => a.clone(),
-            _ => {
+        Ok(Value::Object(m)) => match listed(&m) {
+            Some(a) => a,
+            None => {
                 return envelope::operation(
-                    &["Could not parse: the request body must hold a CollectionItems array".into()],
+                    &[format!("Could not parse: the request body must hold a CollectionItems (or {}) array", fd.name)],
                     &[],
                     None,
                 )

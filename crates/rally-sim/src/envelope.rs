@@ -24,7 +24,7 @@ pub fn query_result(
     J::obj().with("QueryResult", body)
 }
 
-/// `{"<TypeName>": {..., "Errors": [], "Warnings": []}}`. As in the recorded single GETs, the
+/// `{"<ElementName>": {..., "Errors": [], "Warnings": []}}`. As in the recorded single GETs, the
 /// object carries no `_type`: the envelope key names the type.
 pub fn single(type_name: &'static str, mut obj: J, warnings: &[String]) -> J {
     if let J::Obj(items) = &mut obj {

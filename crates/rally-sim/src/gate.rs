@@ -17,6 +17,7 @@ pub fn route_key(method: &str, path: &str) -> String {
         .map(|s| {
             let bare = s.strip_suffix(".js").unwrap_or(s);
             let is_uuid = bare.len() >= 32 && bare.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+            // Negative ObjectIDs (built-in attribute definitions) collapse too.
             if crate::store::parse_oid(bare).is_some() || is_uuid {
                 "{oid}".to_string()
             } else {

@@ -19,6 +19,7 @@ mod schema;
 mod seed;
 mod server;
 mod store;
+mod tls;
 mod write;
 
 use app::App;
@@ -53,6 +54,8 @@ pub struct SimConfig {
     /// with at most one value before `Defined` and one after `Accepted`
     /// (`["Idea", "Defined", "In-Progress", "Completed", "Accepted", "Released"]`).
     pub schedule_states: Option<Vec<String>>,
+    /// Serve HTTPS with a certificate made at start (see [`SimHandle::ca_pem`]).
+    pub tls: bool,
 }
 
 impl Default for SimConfig {
@@ -67,6 +70,7 @@ impl Default for SimConfig {
             port: 0,
             extra_stories: 0,
             schedule_states: None,
+            tls: false,
         }
     }
 }
@@ -83,13 +87,14 @@ impl std::fmt::Debug for SimConfig {
             .field("port", &self.port)
             .field("extra_stories", &self.extra_stories)
             .field("schedule_states", &self.schedule_states)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
 
 /// A running simulator. Dropping it stops the server.
 pub struct SimHandle {
-    /// `http://127.0.0.1:<port>` (clients append `/slm/webservice/v2.0`).
+    /// `http://127.0.0.1:<port>` (`https://` with `tls`; clients append `/slm/webservice/v2.0`).
     pub url: String,
     /// `http://127.0.0.1:<port>/slm/webservice/v2.0`
     pub base: String,
@@ -103,6 +108,10 @@ pub struct SimHandle {
     /// `/user/<oid>` of the main key's owner, and that user's UserName.
     pub owner_ref: String,
     pub owner_user_name: String,
+    /// With `tls`: the PEM of the CA that signed the server's certificate (for 127.0.0.1 and
+    /// localhost), and a file holding it, removed when the handle is dropped.
+    pub ca_pem: Option<String>,
+    pub ca_file: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<()>>,
 }
@@ -110,11 +119,15 @@ pub struct SimHandle {
 impl SimHandle {
     /// The JSON line the binary prints first.
     pub fn json_line(&self) -> String {
-        serde_json::json!({
+        let mut j = serde_json::json!({
             "url": self.url, "apiKey": self.api_key,
             "workspace": self.workspace_ref, "project": self.project_ref,
-        })
-        .to_string()
+        });
+        if let (Some(file), Some(pem)) = (&self.ca_file, &self.ca_pem) {
+            j["caFile"] = file.clone().into();
+            j["caPem"] = pem.clone().into();
+        }
+        j.to_string()
     }
 
     /// Stops accepting requests; the server task ends shortly after.
@@ -135,6 +148,9 @@ impl SimHandle {
 impl Drop for SimHandle {
     fn drop(&mut self) {
         self.shutdown();
+        if let Some(f) = self.ca_file.take() {
+            let _ = std::fs::remove_file(f);
+        }
     }
 }
 
@@ -186,7 +202,9 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
         .await
         .map_err(|e| format!("cannot bind 127.0.0.1:{}: {e}", cfg.port))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let url = format!("http://127.0.0.1:{port}");
+    let tls = if cfg.tls { Some(tls::Tls::generate()?) } else { None };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://127.0.0.1:{port}");
     let base = format!("{url}/slm/webservice/v2.0");
     let faults = faults::Faults::new(cfg.latency_ms);
     if let Some(spec) = cfg.faults.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -208,6 +226,15 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
         (format!("/workspace/{}", st.workspace), format!("/project/{}", st.root_project), children, owner_name)
     };
     let app = Arc::new(app);
+    let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+    let ca_file = match &ca_pem {
+        Some(pem) => {
+            let path = std::env::temp_dir().join(format!("rally-sim-{}-{port}-ca.pem", std::process::id()));
+            std::fs::write(&path, pem).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
     let (tx, rx) = oneshot::channel::<()>();
     let max = cfg.max_seconds;
     let service = router(app);
@@ -225,7 +252,14 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
                 }
             }
         };
-        let _ = axum::serve(listener, service).with_graceful_shutdown(stop).await;
+        match tls {
+            Some(tls) => {
+                let _ = axum::serve(tls.listen(listener), service).with_graceful_shutdown(stop).await;
+            }
+            None => {
+                let _ = axum::serve(listener, service).with_graceful_shutdown(stop).await;
+            }
+        }
     });
     Ok(SimHandle {
         url,
@@ -236,6 +270,8 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
         child_project_refs: children,
         owner_ref: format!("/user/{owner}"),
         owner_user_name: owner_name,
+        ca_pem,
+        ca_file,
         stop: Some(tx),
         done: Some(done),
     })

@@ -1,8 +1,9 @@
 //! `rally-sim --port 0 --seed <N> --api-key <KEY> [--latency-ms <MS>] [--max-seconds <S>]
 //! [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>]
-//! [--schedule-states Idea,Defined,In-Progress,Completed,Accepted,Released]`
+//! [--schedule-states Idea,Defined,In-Progress,Completed,Accepted,Released] [--tls]`
 //!
-//! Prints one JSON line `{"url","apiKey","workspace","project"}` and serves until
+//! Prints one JSON line `{"url","apiKey","workspace","project"}` (with `--tls` also
+//! `"caFile","caPem"`: the CA to trust) and serves until
 //! `--max-seconds` (default 600), SIGTERM/SIGINT, or stdin closing.
 
 use rally_sim::{start, SimConfig};
@@ -10,7 +11,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: rally-sim --port <P> --seed <N> --api-key <KEY> [--latency-ms <MS>] \
-[--max-seconds <S>] [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>] [--schedule-states A,B,...]";
+[--max-seconds <S>] [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>] [--schedule-states A,B,...] [--tls]";
 
 fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
     let mut cfg = SimConfig::default();
@@ -19,6 +20,11 @@ fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
     let mut i = 0;
     while i < args.len() {
         let flag = args[i].as_str();
+        if flag == "--tls" {
+            cfg.tls = true;
+            i += 1;
+            continue;
+        }
         let value = args.get(i + 1).ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         let num = |v: &str| v.parse::<u64>().map_err(|_| format!("{flag}: not a number: {v}"));
         match flag {
@@ -130,5 +136,7 @@ async fn main() {
     handle.shutdown();
     // Idle keep-alive connections must not hold the process open.
     let _ = tokio::time::timeout(Duration::from_millis(500), handle.stopped()).await;
+    // Dropping the handle removes the CA file of `--tls`.
+    drop(handle);
     std::process::exit(0);
 }

@@ -23,9 +23,10 @@ pub enum Kind {
     Feature,
     Initiative,
     ConversationPost,
+    UserProfile,
 }
 
-pub const ALL_KINDS: [Kind; 15] = [
+pub const ALL_KINDS: [Kind; 16] = [
     Kind::Subscription,
     Kind::Workspace,
     Kind::Project,
@@ -41,6 +42,7 @@ pub const ALL_KINDS: [Kind; 15] = [
     Kind::Feature,
     Kind::Initiative,
     Kind::ConversationPost,
+    Kind::UserProfile,
 ];
 
 pub const ARTIFACTS: [Kind; 5] =
@@ -222,6 +224,7 @@ fn make(kind: Kind) -> TypeInfo {
                 f("FirstName", Str),
                 f("LastName", Str),
                 ro("UserName", Str),
+                ro("UserProfile", Ref(&[K::UserProfile])),
             ]);
             build("User", "user", "User", "User", None, v)
         }
@@ -247,11 +250,17 @@ fn make(kind: Kind) -> TypeInfo {
                 ro("Workspace", Ref(&[K::Workspace])),
                 ro("Abstract", Bool),
                 ro("Attributes", Coll(K::AttributeDefinition, "TypeDefinition")),
+                ro("Creatable", Bool),
+                ro("Deletable", Bool),
                 ro("DisplayName", Str),
                 ro("ElementName", Str),
                 ro("IDPrefix", Str),
                 ro("Name", Str),
+                ro("Ordinal", Int),
                 ro("Parent", Ref(&[K::TypeDefinition])),
+                ro("Queryable", Bool),
+                ro("ReadOnly", Bool),
+                ro("Restorable", Bool),
                 ro("TypePath", Str),
             ]);
             build("TypeDefinition", "typedefinition", "TypeDefinition", "TypeDefinition", None, v)
@@ -259,14 +268,20 @@ fn make(kind: Kind) -> TypeInfo {
         K::AttributeDefinition => {
             let mut v = sys_fields();
             v.extend([
+                ro("AllowedValueType", Ref(&[K::TypeDefinition])),
                 ro("AllowedValues", Coll(K::AllowedAttributeValue, "AttributeDefinition")),
                 ro("AttributeType", Str),
                 ro("Constrained", Bool),
                 ro("Custom", Bool),
                 ro("ElementName", Str),
+                ro("Filterable", Bool),
+                ro("Hidden", Bool),
+                ro("MaxFractionalDigits", Int),
+                ro("MaxLength", Int),
                 ro("Name", Str),
                 ro("ReadOnly", Bool),
                 ro("Required", Bool),
+                ro("SchemaType", Str),
                 ro("TypeDefinition", Ref(&[K::TypeDefinition])),
             ]);
             build("AttributeDefinition", "attributedefinition", "AttributeDefinition", "AttributeDefinition", None, v)
@@ -396,6 +411,17 @@ fn make(kind: Kind) -> TypeInfo {
             ]);
             build("ConversationPost", "conversationpost", "ConversationPost", "ConversationPost", None, v)
         }
+        K::UserProfile => {
+            // What toolkits read at connect: the user's default workspace and project.
+            let mut v = sys_fields();
+            v.extend([
+                f("DefaultProject", Ref(&[K::Project])),
+                f("DefaultWorkspace", Ref(&[K::Workspace])),
+                f("EmailNotificationEnabled", Bool),
+                f("TimeZone", Str),
+            ]);
+            build("UserProfile", "userprofile", "UserProfile", "UserProfile", None, v)
+        }
     }
 }
 
@@ -466,6 +492,20 @@ pub fn kind_by_name(name: &str) -> Option<Kind> {
 
 pub fn is_artifact(kind: Kind) -> bool {
     ARTIFACTS.contains(&kind)
+}
+
+/// The XML-schema-like `SchemaType` of an attribute (an approximation: Rally's own values for
+/// every attribute were not available).
+pub fn schema_type(kind: FK) -> String {
+    match kind {
+        FK::Sys(Sys::ObjectId) | FK::Int | FK::CountOf(_) => "xsd:long".into(),
+        FK::Sys(_) | FK::Str | FK::Rich | FK::Enum(_) => "xsd:string".into(),
+        FK::Num => "xsd:double".into(),
+        FK::Bool => "xsd:boolean".into(),
+        FK::Date => "xsd:dateTime".into(),
+        FK::Ref(ks) => ks.first().map_or("Object", |k| info(*k).element_name).into(),
+        FK::Refs(k) | FK::Coll(k, _) => format!("{}Collection", info(k).element_name),
+    }
 }
 
 /// Rally's AttributeType names, for the metadata endpoints.

@@ -172,12 +172,20 @@ fn split_camel(name: &str) -> String {
     out
 }
 
-/// Type and attribute metadata, built from the schema itself.
+/// Type and attribute metadata, built from the schema itself: the type definitions first, then
+/// each type's attribute definitions with the allowed values of its drop-downs.
 fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
     let mut typedefs = Vec::new();
     for kind in ALL_KINDS {
         let ti = info(kind);
         let display = if kind == Kind::HierarchicalRequirement { "User Story" } else { ti.element_name };
+        // What a client may do with the type here: create/delete work items, tags and posts.
+        let writable = crate::schema::is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost);
+        let ordinal = match kind {
+            Kind::Feature => 0,
+            Kind::Initiative => 1,
+            _ => -1,
+        };
         let td = plain(
             st,
             Kind::TypeDefinition,
@@ -185,6 +193,8 @@ fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
             &[
                 ("Workspace", FVal::Ref(ws)),
                 ("Abstract", FVal::Bool(false)),
+                ("Creatable", FVal::Bool(writable)),
+                ("Deletable", FVal::Bool(writable)),
                 ("DisplayName", s(display)),
                 ("ElementName", s(ti.element_name)),
                 ("IDPrefix", ti.prefix.map_or(FVal::Null, s)),
@@ -192,23 +202,51 @@ fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
                     "Name",
                     s(if kind == Kind::HierarchicalRequirement { "Hierarchical Requirement" } else { ti.element_name }),
                 ),
+                ("Ordinal", FVal::Int(ordinal)),
+                ("Queryable", FVal::Bool(true)),
+                (
+                    "ReadOnly",
+                    FVal::Bool(matches!(
+                        kind,
+                        Kind::TypeDefinition | Kind::AttributeDefinition | Kind::AllowedAttributeValue
+                    )),
+                ),
+                ("Restorable", FVal::Bool(crate::schema::is_artifact(kind))),
                 ("TypePath", s(ti.type_path)),
             ],
         );
         typedefs.push((kind, td));
-        for fd in &ti.fields {
+    }
+    let value_type = typedefs.iter().find(|(k, _)| *k == Kind::AllowedAttributeValue).map_or(0, |(_, o)| *o);
+    for &(kind, td) in &typedefs {
+        for fd in &info(kind).fields {
+            let max_length = match fd.kind {
+                FK::Rich => crate::write::RICH_MAX as i64,
+                FK::Str if kind == Kind::Tag && fd.name == "Name" => crate::write::TAG_MAX as i64,
+                FK::Str | FK::Enum(_) => 256,
+                _ => -1,
+            };
             let ad = plain(
                 st,
                 Kind::AttributeDefinition,
                 today,
                 &[
+                    (
+                        "AllowedValueType",
+                        if matches!(fd.kind, FK::Enum(_)) { FVal::Ref(value_type) } else { FVal::Null },
+                    ),
                     ("AttributeType", s(crate::schema::attribute_type(fd.kind))),
                     ("Constrained", FVal::Bool(matches!(fd.kind, FK::Enum(_)))),
                     ("Custom", FVal::Bool(false)),
                     ("ElementName", s(fd.name)),
+                    ("Filterable", FVal::Bool(!matches!(fd.kind, FK::Coll(..)))),
+                    ("Hidden", FVal::Bool(false)),
+                    ("MaxFractionalDigits", FVal::Int(if fd.kind == FK::Num { 2 } else { -1 })),
+                    ("MaxLength", FVal::Int(max_length)),
                     ("Name", s(split_camel(fd.name))),
                     ("ReadOnly", FVal::Bool(!fd.writable)),
                     ("Required", FVal::Bool(fd.required)),
+                    ("SchemaType", s(crate::schema::schema_type(fd.kind))),
                     ("TypeDefinition", FVal::Ref(td)),
                 ],
             );
@@ -302,6 +340,25 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
     let root = project(&mut st, "Online Store", FVal::Null);
     let checkout = project(&mut st, "Checkout Team", FVal::Ref(root));
     let search = project(&mut st, "Search Team", FVal::Ref(root));
+    // Every user has a profile naming the workspace and the root project as defaults, which is
+    // where toolkits (pyral) look when no workspace or project is given.
+    for &u in &users {
+        let profile = plain(
+            &mut st,
+            Kind::UserProfile,
+            today,
+            &[
+                ("DefaultProject", FVal::Ref(root)),
+                ("DefaultWorkspace", FVal::Ref(ws)),
+                ("EmailNotificationEnabled", FVal::Bool(false)),
+                ("TimeZone", s("UTC")),
+            ],
+        );
+        if let Some(mut user) = st.get(u).cloned() {
+            set(&mut user, "UserProfile", FVal::Ref(profile));
+            st.put(user);
+        }
+    }
     st.workspace = ws;
     st.subscription = sub;
     st.root_project = root;

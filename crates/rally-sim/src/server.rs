@@ -67,6 +67,11 @@ pub async fn wsapi(
     uri: Uri,
     body: Bytes,
 ) -> Response {
+    if let Some(ws) = schema_path(uri.path()) {
+        let st = app.read();
+        let cx = Cx::new(&st, &app.base, crate::dates::now_ms());
+        return json_response(StatusCode::OK, &schema(&cx, &ws));
+    }
     let Some(rest) = strip_base(uri.path()) else {
         let mut r = Response::new(Body::from("Not Found"));
         *r.status_mut() = StatusCode::NOT_FOUND;
@@ -75,6 +80,56 @@ pub async fn wsapi(
     let params = parse_params(uri.query());
     let j = dispatch(&app, &method, &rest, &params, &caller, &body);
     json_response(StatusCode::OK, &j)
+}
+
+/// `/slm/schema/v2.0/workspace/<oid>`: the workspace's id as sent.
+fn schema_path(path: &str) -> Option<String> {
+    let lower = path.to_ascii_lowercase();
+    let id = lower.strip_prefix("/slm/schema/v2.0/workspace/")?.trim_end_matches('/');
+    (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
+}
+
+/// The schema service: every type definition of the workspace with its attribute definitions
+/// inline (`fetch=true` shapes), which toolkits read once at connect to validate attribute
+/// names and find allowed values. `AllowedValues` stays a collection summary whose ref
+/// (`…/AttributeDefinition/-10003/AllowedValues`) a client follows.
+fn schema(cx: &Cx, ws: &str) -> J {
+    let st = cx.st;
+    let found = crate::store::parse_oid(ws).filter(|oid| *oid == st.workspace);
+    if found.is_none() {
+        return envelope::query_result(
+            &[format!("Could not read referenced object /workspace/{ws}")],
+            &[],
+            0,
+            1,
+            read::DEFAULT_PAGE,
+            Vec::new(),
+        );
+    }
+    let mut rows = Vec::new();
+    for td in st.all(Kind::TypeDefinition).filter(|t| t.ref_oid("Workspace") == Some(st.workspace)) {
+        let mut attrs: Vec<&crate::store::Obj> =
+            members(st, td, "Attributes").into_iter().filter_map(|a| st.get(a)).collect();
+        // In the type's own attribute order (definitions were made in that order).
+        attrs.sort_by_key(|a| crate::store::shown_oid(a.oid).unsigned_abs());
+        let inline = J::Arr(attrs.iter().map(|a| cx.render(a, &Fetch::All)).collect());
+        let J::Obj(items) = cx.render(td, &Fetch::All) else { continue };
+        let mut row = J::obj();
+        for (k, v) in items {
+            match k.as_ref() {
+                "Attributes" => row.push(k, inline.clone()),
+                // The sim keeps no revision history; the key is there as clients expect it.
+                "_type" => {
+                    row.push("RevisionHistory", J::Null);
+                    row.push(k, v);
+                }
+                _ => row.push(k, v),
+            }
+        }
+        rows.push(row);
+    }
+    let n = rows.len();
+    envelope::query_result(&[], &[], n, 1, n.max(1), rows)
 }
 
 fn strip_base(path: &str) -> Option<String> {
@@ -139,7 +194,10 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
         (Op::Query, Method::GET) => {
             let st = app.read();
             let cx = Cx::new(&st, &app.base, now);
-            let singleton = !plural && matches!(target, Target::One(Kind::User | Kind::Subscription));
+            // `/user` is the caller, but `/user?query=…` is an ordinary query over users, as
+            // toolkits send it (pyral's getUserInfo(username=…)); see README, "Choices".
+            let user_query = target == Target::One(Kind::User) && p.contains_key("query");
+            let singleton = !plural && !user_query && matches!(target, Target::One(Kind::User | Kind::Subscription));
             if singleton {
                 let oid = if target == Target::One(Kind::User) { caller.user } else { st.subscription };
                 return single(&cx, &target, oid, fetch_raw, &warnings);
@@ -226,7 +284,17 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                 );
             };
             let ids = members(&st, o, name);
-            read::run(&cx, Query { target: Target::One(kind), members: Some(ids), params: p, warnings })
+            // A collection read without `fetch` returns whole objects (as recorded in
+            // query-subscription-workspaces-collection.json), unlike a type query.
+            let mut full;
+            let params = if p.contains_key("fetch") {
+                p
+            } else {
+                full = p.clone();
+                full.insert("fetch".into(), "true".into());
+                &full
+            };
+            read::run(&cx, Query { target: Target::One(kind), members: Some(ids), params, warnings })
         }
         (Op::CollectionEdit(id, field, add), _) => {
             let Target::One(kind) = target else {
@@ -283,7 +351,8 @@ fn single(cx: &Cx, target: &Target, oid: u64, fetch_raw: Option<&str>, warnings:
         None => Fetch::All,
         Some(f) => Fetch::parse(Some(f)),
     };
-    envelope::single(info(o.kind).type_name, cx.render(o, &fetch), warnings)
+    // The envelope key is the element name: `{"Feature": …}` for a PortfolioItem/Feature.
+    envelope::single(info(o.kind).element_name, cx.render(o, &fetch), warnings)
 }
 
 /// `123` or a UUID to an ObjectID of one of the target's kinds.

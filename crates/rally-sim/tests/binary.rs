@@ -112,3 +112,35 @@ async fn sigterm_stops_it() {
     assert!(status.success());
     assert!(exits_within(&mut child, Duration::from_secs(5)).await, "exits on SIGTERM");
 }
+
+#[tokio::test]
+async fn tls_flag_serves_https_and_names_the_ca_in_the_json_line() {
+    let (mut child, info) =
+        spawn(&["--port", "0", "--seed", "10", "--api-key", "_tlsKey", "--tls", "--max-seconds", "30"], Stdio::piped());
+    let mut keys: Vec<&str> = info.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["apiKey", "caFile", "caPem", "project", "url", "workspace"]);
+    let url = info["url"].as_str().unwrap();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let file = info["caFile"].as_str().unwrap().to_string();
+    let pem = std::fs::read(&file).expect("CA file");
+    assert_eq!(pem, info["caPem"].as_str().unwrap().as_bytes());
+    let http = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let v: Value = http
+        .get(format!("{url}/slm/webservice/v2.0/user"))
+        .header("ZSESSIONID", "_tlsKey")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["User"]["UserName"], "alex.morgan@acme.example");
+    drop(child.stdin.take());
+    assert!(exits_within(&mut child, Duration::from_secs(5)).await, "exits when stdin closes");
+    assert!(!std::path::Path::new(&file).exists(), "the CA file is removed at exit");
+}
