@@ -179,3 +179,26 @@ pub struct RallyState {
     pub name: Option<String>,
     pub order_index: Option<f64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10, item 12: Rally's built-in metadata has negative ObjectIDs; no response with one
+    /// may fail to parse, and metadata types keep the value.
+    #[test]
+    fn any_integer_object_id_parses() {
+        let state: RallyState = serde_json::from_str(r#"{"ObjectID": -12345, "Name": "Done"}"#).unwrap();
+        assert_eq!(state.object_id, Some(-12345));
+        let user: RallyUser = serde_json::from_str(r#"{"ObjectID": 42.0}"#).unwrap();
+        assert_eq!(user.object_id, Some(42));
+        let nested: RallyRef = serde_json::from_str(r#"{"_ref": "/attributedefinition/-7", "ObjectID": -7}"#).unwrap();
+        assert_eq!(nested.object_id, None);
+        let art: RallyArtifact =
+            serde_json::from_str(r#"{"ObjectID": 75419335752, "State": {"ObjectID": -3}}"#).unwrap();
+        assert_eq!(art.object_id, Some(75419335752));
+        let missing: RallyTag = serde_json::from_str(r#"{"Name": "x"}"#).unwrap();
+        assert_eq!(missing.object_id, None);
+        assert!(serde_json::from_str::<RallyTag>(r#"{"ObjectID": "12"}"#).is_err(), "a string is no ObjectID");
+    }
+}
