@@ -382,6 +382,13 @@ fn li_handler(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult
     let in_heading = ancestors(element.node)
         .any(|a| tag_name(&a).is_some_and(|t| matches!(t.as_str(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")));
     let result = handlers.fallback(element)?;
+    // An item with nothing to show (`<li><blockquote></blockquote></li>`) would be a lone `-`
+    // or `1.`, which the next save reads as text, a rule or a setext underline: leave it out.
+    let marker_only = result.content.trim();
+    let digits = marker_only.len() - marker_only.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if marker_only.is_empty() || marker_only == "-" || (digits > 0 && &marker_only[digits..] == ".") {
+        return Some(String::new().into());
+    }
     // Text straight inside a nested list (`<ul>x</ul>`, no `<li>`) comes back unindented, a
     // lazy continuation line that a save joins to the item's text: make it a paragraph of the
     // item.

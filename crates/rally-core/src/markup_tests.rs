@@ -226,3 +226,15 @@ fn task_lists_alignment_and_inline_html_round_trip() {
     // A `[ ]` that is not at the start of an item stays escaped text.
     assert_eq!(html_to_markdown("<p>[ ] not a task</p>"), "\\[ \\] not a task");
 }
+
+/// Found by `markdown_stabilises_after_one_round_trip`: an item holding only an empty quote
+/// came back as a lone `\-` line glued to the next item, and a second save moved it apart.
+#[test]
+fn an_empty_list_item_is_left_out_and_the_list_is_stable() {
+    for md in ["- >\n\n- a", "1. >\n2. a", "- a\n-\n- b"] {
+        let once = html_to_markdown(&markdown_to_html(md));
+        let twice = html_to_markdown(&markdown_to_html(&once));
+        assert_eq!(once, twice, "from {md:?}");
+        assert!(!once.contains("\\-"), "{md:?} gave {once:?}");
+    }
+}
