@@ -353,7 +353,7 @@ fn check_value(a: &CustomAttr, v: &Value, arg: &str) -> Result<Value, RallyError
                 _ => return Err(bad(format!("{:?} takes text, got {v}", a.name))),
             };
             if let Some(allowed) = a.allowed.as_ref().filter(|l| !l.is_empty()) {
-                if !allowed.iter().any(|x| *x == s) {
+                if !allowed.contains(&s) {
                     return Err(bad(format!(
                         "{s:?} is not an allowed value of {:?}; the valid choices are: {}",
                         a.name,

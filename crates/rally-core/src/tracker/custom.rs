@@ -116,7 +116,7 @@ impl Tracker {
         // reads no schema: its creates cost what they did, and Rally's own validation answers.
         let configured = !self.settings.custom_fields.is_none() || !self.settings.create_defaults.is_empty();
         let given_any = given.is_some_and(|g| !g.is_empty());
-        if !given_any && !(creating && configured) {
+        if !(given_any || (creating && configured)) {
             return Ok(serde_json::Map::new());
         }
         let schema = self.schema(op).await?;
