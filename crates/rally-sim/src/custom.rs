@@ -174,9 +174,11 @@ pub fn convert(f: &CustomField, type_name: &str, v: &Value) -> Result<Value, Str
         CType::Date => match v {
             Value::String(s) => match crate::dates::parse(s) {
                 Some(p) => Value::String(crate::dates::format(p.ms)),
-                None => return Err(format!(
+                None => {
+                    return Err(format!(
                     "Could not parse: Cannot convert \"{s}\" into a date.  You must use the ISO8601 date+time format."
-                )),
+                ))
+                }
             },
             _ => return Err(bad()),
         },
