@@ -299,3 +299,24 @@ async fn the_doctor_lists_required_custom_fields_and_the_create_defaults_to_past
     assert_eq!(report.exit_code, 0, "{}", report.summary);
     assert!(report.required_custom_fields.is_empty() && report.create_defaults.is_none());
 }
+
+#[tokio::test]
+async fn a_lost_create_with_custom_fields_is_found_by_them_and_not_repeated() {
+    let e = enterprise().await;
+    let t = Tracker::new(TrackerConfig { create_defaults: Some(json!({"UserStory": {"Team": "Blue"}})), ..e.config() })
+        .unwrap();
+    e.faults("drop-after@POST */create#next=1").await;
+    let made = t.create_issue(NewIssue { title: "lost once, custom".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(made.title, "lost once, custom");
+    assert_eq!(e.count_named("hierarchicalrequirement", "lost once, custom").await, 1);
+    e.clear_faults().await;
+    // The lookup compares the custom values too: a look-alike with another Team is not it.
+    let other =
+        Tracker::new(TrackerConfig { create_defaults: Some(json!({"UserStory": {"Team": "Red"}})), ..e.config() })
+            .unwrap();
+    e.faults("drop-after@POST */create#next=1").await;
+    let again = other.create_issue(NewIssue { title: "lost once, custom".into(), ..Default::default() }).await.unwrap();
+    assert_ne!(again.id, made.id);
+    let stored = e.raw_get(&format!("hierarchicalrequirement/{}?fetch=c_Team", again.id)).await;
+    assert_eq!(stored["HierarchicalRequirement"]["c_Team"], "Red");
+}
