@@ -57,12 +57,6 @@ impl Tracker {
     pub async fn link_pr(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
         let mode = self.settings.pr_links;
         if !mode.native() || self.no_pull_requests.load(Ordering::Relaxed) {
-            // Checked before any request either way.
-            if mode.native() {
-                let parsed = parse_issue_id(id, "issueId")?;
-                validate::pr_url(pr_url)?;
-                drop(parsed);
-            }
             return self.link_by_post(id, pr_url).await;
         }
         match self.link_natively(id, pr_url).await {
