@@ -87,6 +87,16 @@ export interface Issue {
    * `State`, and features).
    */
   rallyState?: string
+  /**
+   * The custom fields the `customFields` option asks for, by display name (`MICS Category`),
+   * values in JSON form; absent without the option.
+   */
+  customFields?: Record<string, unknown>
+  /**
+   * `getIssue` only (with `prLinks` other than `'comment'`): URLs of the PullRequest
+   * objects on the item.
+   */
+  pullRequests?: Array<string>
 }
 
 /** `listIssues` filters; all optional. */
@@ -122,6 +132,8 @@ export interface IssueUpdate {
   assignee?: string
   priority?: number
   dueDate?: string
+  /** Custom fields to set (`null` clears one), checked against the workspace schema first. */
+  customFields?: Record<string, unknown>
 }
 
 /** What the `logger` callback receives. The message never contains the API key. */
@@ -149,6 +161,11 @@ export interface NewIssue {
   artifactType?: ArtifactType
   /** The parent issue, in any id form; required for a Task. */
   parent?: string
+  /**
+   * Custom fields by display name (or ElementName, with or without `c_`); checked against
+   * the workspace schema before the create, over `createDefaults`.
+   */
+  customFields?: Record<string, unknown>
 }
 
 /** `new RallyTracker(config)` options. Only `apiKey` is required. */
@@ -183,6 +200,12 @@ export interface RallyTrackerConfig {
   allowInsecureHttp?: boolean
   /** Receives debug and warning events. */
   logger?: (event: LogEvent) => void
+  /** Custom fields `Issue.customFields` carries: `'all'` or a list of names (default none). */
+  customFields?: string[] | 'all'
+  /** Custom field values every create of a type gets (for fields the workspace requires). */
+  createDefaults?: Partial<Record<ArtifactType, Record<string, unknown>>>
+  /** How `linkPR` records a link (default `'comment'`). */
+  prLinks?: 'pullRequest' | 'comment' | 'both'
 }
 
 /** Which tracker an issue comes from; always `'rally'` here. */

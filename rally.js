@@ -179,6 +179,24 @@ check.artifactTypes = (arg, v) => {
   return list
 }
 check.stringOrStrings = (arg, v) => (typeof v === 'string' ? [v] : check.stringArray(arg, v))
+check.fieldValues = (arg, v) => {
+  if (isAbsent(v)) return undefined
+  if (!isPlainObject(v)) throw invalid(arg, 'an object of field: value', v)
+  return { ...v }
+}
+check.customFieldsOption = (arg, v) => (v === 'all' ? v : check.stringArray(arg, v))
+check.createDefaults = (arg, v) => {
+  if (isAbsent(v)) return undefined
+  if (!isPlainObject(v)) throw invalid(arg, 'an object keyed by artifact type', v)
+  const out = {}
+  for (const [type, fields] of Object.entries(v)) {
+    check.artifactType(`${arg}.${type}`, type)
+    const f = check.fieldValues(`${arg}.${type}`, fields)
+    if (f !== undefined) out[type] = f
+  }
+  return out
+}
+check.prLinks = check.oneOf(['pullRequest', 'comment', 'both'])
 
 /**
  * Copies the fields of `obj` through their checkers; nulls become absent keys, and a key no
@@ -219,6 +237,9 @@ const CONFIG_FIELDS = {
   caCerts: check.stringOrStrings,
   allowInsecureHttp: check.boolean,
   logger: check.function,
+  customFields: check.customFieldsOption,
+  createDefaults: check.createDefaults,
+  prLinks: check.prLinks,
 }
 const FILTER_FIELDS = {
   state: check.state,
@@ -239,6 +260,7 @@ const NEW_ISSUE_FIELDS = {
   dueDate: check.string,
   artifactType: check.artifactType,
   parent: check.string,
+  customFields: check.fieldValues,
 }
 const UPDATE_FIELDS = {
   title: check.string,
@@ -248,6 +270,7 @@ const UPDATE_FIELDS = {
   assignee: check.string,
   priority: check.number,
   dueDate: check.string,
+  customFields: check.fieldValues,
 }
 
 function nativeConfig(config) {

@@ -93,7 +93,7 @@ describe('rally-doctor', () => {
     assert.equal(report.exitCode, 0)
     assert.deepEqual(
       report.checks.map((c) => [c.name, c.ok]),
-      ['config', 'connection', 'auth', 'workspace', 'project', 'items'].map((n) => [n, true]),
+      ['config', 'connection', 'auth', 'workspace', 'project', 'items', 'customFields'].map((n) => [n, true]),
     )
     for (const c of report.checks) assert.equal(typeof c.detail, 'string')
     assert.equal(report.server, sim.url)

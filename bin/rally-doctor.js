@@ -10,6 +10,7 @@ const { join } = require('node:path')
 const USAGE = `usage: rally-doctor [--server HOST|URL] [--workspace REF] [--project REF]
                     [--no-scope-down] [--scope-up] [--proxy URL] [--ca-file PEM]
                     [--config TOML] [--env-file PATH] [--json] [--api-key KEY]
+                    [--create-defaults '{"UserStory":{"Team":"Red"}}']
 
 Settings come from the flags, then RALLY_API_KEY, RALLY_SERVER, RALLY_WORKSPACE and
 RALLY_PROJECT in the environment, then Panopticon's own files: the [trackers.rally] table of
@@ -17,7 +18,8 @@ RALLY_PROJECT in the environment, then Panopticon's own files: the [trackers.ral
 Prefer RALLY_API_KEY over --api-key: command lines end up in shell history and process lists.
 
 Exit codes: 0 all good, 2 configuration invalid, 3 server unreachable or TLS failure,
-4 API key refused, 5 workspace or project not found, 6 no open items in scope, 1 other.`
+4 API key refused, 5 workspace or project not found, 6 no open items in scope, 7 creates will be
+refused (a required custom field has no createDefaults value), 1 other.`
 
 const ENV_NAMES = ['RALLY_API_KEY', 'RALLY_SERVER', 'RALLY_WORKSPACE', 'RALLY_PROJECT']
 
@@ -34,6 +36,7 @@ function parseArgs(argv) {
     '--ca-file': 'caFile',
     '--env-file': 'envFile',
     '--config': 'config',
+    '--create-defaults': 'createDefaults',
   }
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
@@ -75,10 +78,28 @@ function readEnvFile(path, names) {
 function readPanopticonToml(path) {
   const found = {}
   let inRally = false
+  // `[trackers.rally.create_defaults.<Type>]` tables: `Field = "value"` (or a number/boolean).
+  let defaultsType
   for (const raw of readFileSync(path, 'utf8').split(/\r?\n/)) {
     const line = raw.trim()
     if (line.startsWith('[')) {
       inRally = /^\[\s*trackers\s*\.\s*rally\s*\]/.test(line)
+      defaultsType = /^\[\s*trackers\s*\.\s*rally\s*\.\s*create_defaults\s*\.\s*([A-Za-z]+)\s*\]/.exec(line)?.[1]
+      continue
+    }
+    if (defaultsType) {
+      const d = /^("(?:[^"\\]|\\.)*"|[A-Za-z0-9_-]+)\s*=\s*(.+?)\s*$/.exec(line)
+      if (!d) continue
+      let value
+      try {
+        value = JSON.parse(d[2])
+      } catch {
+        value = d[2].replace(/^'(.*)'$/, '$1')
+      }
+      const key = d[1].startsWith('"') ? JSON.parse(d[1]) : d[1]
+      found.create_defaults ??= {}
+      found.create_defaults[defaultsType] ??= {}
+      found.create_defaults[defaultsType][key] = value
       continue
     }
     if (!inRally) continue
@@ -112,6 +133,15 @@ function buildConfig(args, env) {
     projectScopeUp: args.scopeUp,
     proxy: args.proxy,
   }
+  if (args.createDefaults !== undefined) {
+    try {
+      config.createDefaults = JSON.parse(args.createDefaults)
+    } catch (err) {
+      throw new UsageError(`--create-defaults must be JSON such as '{"UserStory":{"Team":"Red"}}': ${err.message}`)
+    }
+  } else if (toml.create_defaults) {
+    config.createDefaults = toml.create_defaults
+  }
   if (args.caFile) {
     if (!existsSync(args.caFile)) throw new UsageError(`--ca-file ${args.caFile} does not exist`)
     config.caCerts = [readFileSync(args.caFile, 'utf8')]
@@ -134,8 +164,20 @@ function render(report) {
     lines.push('', 'Open items in scope:')
     for (const [type, n] of counts) lines.push(`  ${type.padEnd(10)} ${n}`)
   }
+  const required = Object.entries(report.requiredCustomFields ?? {})
+  if (required.length > 0) {
+    lines.push('', 'Custom fields the workspace requires on create:')
+    for (const [type, fields] of required) {
+      for (const f of fields) {
+        const choices = f.allowedValues?.length ? ` (one of: ${f.allowedValues.join(', ')})` : ''
+        lines.push(`  ${type.padEnd(10)} ${f.name} [${f.elementName}]${choices} ${f.covered ? 'set by createDefaults' : 'MISSING'}`)
+      }
+    }
+    lines.push('', 'createDefaults for new RallyTracker({ ... }):', '', JSON.stringify({ createDefaults: report.createDefaults }, null, 2))
+  }
   if (report.toml) {
-    lines.push('', 'Paste this into ~/.panopticon/config.toml:', '', report.toml.trimEnd(), '')
+    const toml = report.toml.trimEnd() + (report.createDefaultsToml ? '\n' + report.createDefaultsToml.trimEnd() : '')
+    lines.push('', 'Paste this into ~/.panopticon/config.toml:', '', toml, '')
     lines.push('Keep the key itself in the environment (RALLY_API_KEY, e.g. in ~/.panopticon.env), not in config.toml.')
   }
   const verdict = report.ok ? 'OK' : report.exitCode === 6 ? 'Warning' : 'Problem'

@@ -46,6 +46,9 @@ fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
         ca_certs: c.ca_certs,
         allow_insecure_http: c.allow_insecure_http,
         logger,
+        custom_fields: c.custom_fields,
+        create_defaults: c.create_defaults,
+        pr_links: c.pr_links,
     }
 }
 

@@ -69,6 +69,13 @@ pub struct Issue {
     /// The raw Rally state name (`ScheduleState`, or `State` for tasks, defects closed by
     /// `State`, and features).
     pub rally_state: Option<String>,
+    /// The custom fields the `customFields` option asks for, by display name (`MICS Category`),
+    /// values in JSON form; absent without the option.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `getIssue` only (with `prLinks` other than `'comment'`): URLs of the PullRequest
+    /// objects on the item.
+    pub pull_requests: Option<Vec<String>>,
 }
 
 /// A discussion post.
@@ -123,6 +130,10 @@ pub struct NewIssue {
     pub artifact_type: Option<ArtifactType>,
     /// The parent issue, in any id form; required for a Task.
     pub parent: Option<String>,
+    /// Custom fields by display name (or ElementName, with or without `c_`); checked against
+    /// the workspace schema before the create, over `createDefaults`.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `updateIssue` input: only the fields given change.
@@ -138,6 +149,9 @@ pub struct IssueUpdate {
     pub assignee: Option<String>,
     pub priority: Option<f64>,
     pub due_date: Option<String>,
+    /// Custom fields to set (`null` clears one), checked against the workspace schema first.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What the `logger` callback receives. The message never contains the API key.
@@ -185,6 +199,15 @@ pub struct RallyTrackerConfig {
     /// Receives debug and warning events.
     #[napi(ts_type = "(event: LogEvent) => void")]
     pub logger: Option<JsLogger>,
+    /// Custom fields `Issue.customFields` carries: `'all'` or a list of names (default none).
+    #[napi(ts_type = "string[] | 'all'")]
+    pub custom_fields: Option<serde_json::Value>,
+    /// Custom field values every create of a type gets (for fields the workspace requires).
+    #[napi(ts_type = "Partial<Record<ArtifactType, Record<string, unknown>>>")]
+    pub create_defaults: Option<serde_json::Value>,
+    /// How `linkPR` records a link (default `'comment'`).
+    #[napi(ts_type = "'pullRequest' | 'comment' | 'both'")]
+    pub pr_links: Option<String>,
 }
 
 impl From<IssueState> for core::IssueState {
@@ -250,6 +273,8 @@ impl From<core::Issue> for Issue {
             parent_id: i.parent_id,
             parent_ref: i.parent_ref,
             rally_state: i.rally_state,
+            custom_fields: i.custom_fields,
+            pull_requests: i.pull_requests,
         }
     }
 }
@@ -293,6 +318,7 @@ impl From<NewIssue> for core::NewIssue {
             due_date: n.due_date,
             artifact_type: n.artifact_type.map(Into::into),
             parent: n.parent,
+            custom_fields: n.custom_fields,
         }
     }
 }
@@ -307,6 +333,7 @@ impl From<IssueUpdate> for core::IssueUpdate {
             assignee: u.assignee,
             priority: u.priority,
             due_date: u.due_date,
+            custom_fields: u.custom_fields,
         }
     }
 }

@@ -41,6 +41,12 @@ pub struct TrackerConfig {
     pub ca_certs: Option<Vec<String>>,
     pub allow_insecure_http: Option<bool>,
     pub logger: Option<Logger>,
+    /// `customFields`: `'all'` or a list of custom field names.
+    pub custom_fields: Option<serde_json::Value>,
+    /// `createDefaults`: `{ [artifactType]: { field: value } }`.
+    pub create_defaults: Option<serde_json::Value>,
+    /// `prLinks`: `'pullRequest' | 'comment' | 'both'`.
+    pub pr_links: Option<String>,
 }
 
 impl fmt::Debug for TrackerConfig {
@@ -100,6 +106,9 @@ pub struct Settings {
     pub proxy: Option<Url>,
     pub ca_certs: Vec<reqwest::Certificate>,
     pub log: LogSink,
+    pub custom_fields: crate::custom::CustomFieldsOption,
+    pub create_defaults: std::collections::HashMap<ArtifactType, serde_json::Map<String, serde_json::Value>>,
+    pub pr_links: crate::custom::PrLinks,
 }
 
 /// Where log events go: the `logger` callback and, with `RALLY_LOG=debug|warn`, stderr.
@@ -281,8 +290,21 @@ impl Settings {
                 Err(e) => log.emit("warn", format!("ignoring extra CA certificates from {shown}: {e}")),
             }
         }
+        let custom_fields =
+            c.custom_fields.as_ref().map(crate::custom::parse_custom_fields_option).transpose()?.unwrap_or_default();
+        let create_defaults =
+            c.create_defaults.as_ref().map(crate::custom::parse_create_defaults).transpose()?.unwrap_or_default();
+        let pr_links = match c.pr_links.as_deref() {
+            None => crate::custom::PrLinks::default(),
+            Some(s) => crate::custom::PrLinks::parse(s).ok_or_else(|| {
+                RallyError::invalid("prLinks", format!("must be 'pullRequest', 'comment' or 'both', got {s:?}"))
+            })?,
+        };
         Ok(Settings {
             key,
+            custom_fields,
+            create_defaults,
+            pr_links,
             api_base: format!("{origin}/slm/webservice/v2.0/"),
             origin,
             workspace,

@@ -5,6 +5,8 @@
 //! Every request goes through the tracker's own `Http` (same TLS roots, proxy, CA and retry
 //! code), so what the doctor sees is what the tracker will see.
 
+#[path = "diagnose_custom.rs"]
+mod custom;
 #[path = "diagnose_input.rs"]
 mod input;
 #[path = "diagnose_items.rs"]
@@ -35,6 +37,9 @@ pub mod exit {
     pub const AUTH: i32 = 4;
     pub const NOT_FOUND: i32 = 5;
     pub const EMPTY_SCOPE: i32 = 6;
+    /// Everything works, but creates will be refused: a required custom field has no
+    /// `createDefaults` value.
+    pub const CREATES_FAIL: i32 = 7;
 }
 
 /// The doctor answers sooner than a tracker would wait: a user is looking at the terminal.
@@ -92,6 +97,16 @@ pub struct Report {
     pub counts: BTreeMap<&'static str, u64>,
     /// The block for `~/.panopticon/config.toml`.
     pub toml: Option<String>,
+    /// Per type, the custom fields the workspace requires on create.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub required_custom_fields: BTreeMap<&'static str, Vec<custom::RequiredField>>,
+    /// The `createDefaults` option to pass (configured values kept, missing ones filled with
+    /// an allowed value to pick from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_defaults: Option<Value>,
+    /// The same as `[trackers.rally.create_defaults.<Type>]` tables for config.toml.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_defaults_toml: Option<String>,
 }
 
 impl Report {

@@ -79,6 +79,9 @@ pub fn config_from_json(json: &str) -> Result<TrackerConfig, RallyError> {
         ca_certs: strings(&m, "caCerts")?,
         allow_insecure_http: flag(&m, "allowInsecureHttp")?,
         logger: None,
+        custom_fields: m.get("customFields").filter(|v| !v.is_null()).cloned(),
+        create_defaults: m.get("createDefaults").filter(|v| !v.is_null()).cloned(),
+        pr_links: text(&m, "prLinks")?,
     })
 }
 

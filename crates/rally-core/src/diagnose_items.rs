@@ -43,6 +43,12 @@ impl Doctor {
         }
         report.toml = Some(self.toml(&report));
         let total: u64 = report.counts.values().sum();
+        if total > 0 {
+            report.pass("items", format!("open items in scope: {}", parts.join(", ")));
+            report.ok = true;
+            report.exit_code = exit::OK;
+        }
+        self.custom_fields(&mut report).await;
         if total == 0 {
             let hint = self.empty_scope_hint();
             let mut report = report.fail(
@@ -55,10 +61,9 @@ impl Doctor {
             report.summary = "the configuration works, but it shows no open items".into();
             return report;
         }
-        report.pass("items", format!("open items in scope: {}", parts.join(", ")));
-        report.ok = true;
-        report.exit_code = exit::OK;
-        report.summary = format!("all checks passed: {total} open item(s) in scope");
+        if report.exit_code == exit::OK {
+            report.summary = format!("all checks passed: {total} open item(s) in scope");
+        }
         report
     }
 

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub struct Request<'a> {
     pub method: Method,
-    /// Relative to the WSAPI base: `defect`, `defect/123`, `hierarchicalrequirement/create`.
+    /// Relative to the WSAPI base: `defect`, `defect/123`, `hierarchicalrequirement/create`;
+    /// or from the origin when it starts with `/slm/` (the schema service).
     pub path: &'a str,
     pub params: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
@@ -163,7 +164,12 @@ impl Http {
 
     /// `call`, also saying how many attempts it took.
     pub async fn call_counted<T: DeserializeOwned>(&self, op: &Op, req: Request<'_>) -> Result<(T, u32), CallError> {
-        let url = format!("{}{}", self.settings.api_base, req.path);
+        // `/slm/schema/…` (the schema service) sits beside the WSAPI base, on the same origin.
+        let url = if req.path.starts_with("/slm/") {
+            format!("{}{}", self.settings.origin, req.path)
+        } else {
+            format!("{}{}", self.settings.api_base, req.path)
+        };
         let first = Instant::now();
         let mut attempt: u32 = 0;
         loop {

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod custom;
 pub mod diagnose;
 pub mod error;
 pub mod http;

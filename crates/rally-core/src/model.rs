@@ -126,6 +126,12 @@ pub struct Issue {
     pub parent_ref: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rally_state: Option<String>,
+    /// The custom fields the `customFields` option asks for, by display name, in JSON form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// URLs of the native PullRequest objects on the item (`getIssue` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_requests: Option<Vec<String>>,
 }
 
 /// A discussion post. `issue_id` is the artifact's FormattedID.
@@ -171,6 +177,8 @@ pub struct NewIssue {
     pub artifact_type: Option<ArtifactType>,
     /// Any accepted id form; required for a Task (its WorkProduct).
     pub parent: Option<String>,
+    /// Custom fields by display name (or ElementName, with or without `c_`).
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -184,6 +192,8 @@ pub struct IssueUpdate {
     pub assignee: Option<String>,
     pub priority: Option<f64>,
     pub due_date: Option<String>,
+    /// Custom fields to set (null clears one).
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[cfg(test)]

@@ -92,6 +92,8 @@ pub fn issue_from_rally(a: &RallyArtifact, ctx: &NormalizeCtx) -> Result<Issue, 
         parent_id: parent.and_then(ref_object_id).map(|oid| oid.to_string()),
         parent_ref: parent.and_then(|p| p.formatted_id.clone()),
         rally_state: rally_state.map(str::to_string),
+        custom_fields: None,
+        pull_requests: None,
     })
 }
 

@@ -125,7 +125,50 @@ pub struct RallyArtifact {
     pub requirement: Option<RallyRef>,
     pub creation_date: Option<String>,
     pub last_update_date: Option<String>,
+    /// The `c_` fields the fetch list asked for (none unless `customFields` is set).
+    #[serde(flatten)]
+    pub custom: CustomValues,
 }
+
+/// The `c_` attributes of an object; every other unknown key is skipped.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomValues(pub std::collections::HashMap<String, serde_json::Value>);
+
+impl<'de> Deserialize<'de> for CustomValues {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CustomValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<CustomValues, A::Error> {
+                let mut out = std::collections::HashMap::new();
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if k.starts_with("c_") {
+                        out.insert(k.into_owned(), m.next_value::<serde_json::Value>()?);
+                    } else {
+                        m.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(CustomValues(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A native `PullRequest` on an artifact.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyPullRequest {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    pub url: Option<String>,
+    pub artifact: Option<RallyRef>,
+}
+
+pub const PULL_REQUEST_FETCH: &str = "ObjectID,Url,Name,Artifact,FormattedID";
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -19,6 +19,8 @@
 //!   already names a feature; the ScheduleState values (three requests) only when a story or
 //!   defect carries a value outside the standard four.
 
+pub(crate) mod custom;
+mod pull_requests;
 mod resolve;
 mod snapshot;
 mod states;
@@ -34,7 +36,7 @@ use crate::model::{ArtifactType, Comment, Issue, IssueFilters};
 use crate::normalize::{comment_from_rally, issue_from_rally, NormalizeCtx};
 use crate::paging::{fetch_all, Fetched, PagePlan};
 use crate::query::{QValue, Query};
-use crate::rally_types::{RallyArtifact, RallyPost, ARTIFACT_FETCH, POST_FETCH};
+use crate::rally_types::{RallyArtifact, RallyPost, POST_FETCH};
 use crate::retry::OpKind;
 use crate::validate;
 use crate::wsapi::{classify_errors, classify_lookup_errors, GetEnvelope, Op, QueryEnvelope, QueryResult};
@@ -67,6 +69,12 @@ pub struct Tracker {
     settings: Arc<Settings>,
     cache: Caches,
     resolved: resolve::Resolved,
+    /// The workspace's custom fields, read once (`custom.rs`).
+    schema: tokio::sync::OnceCell<Arc<crate::custom::WorkspaceSchema>>,
+    /// The artifact fetch list with the `customFields` asked for.
+    custom_fetch: tokio::sync::OnceCell<String>,
+    /// Set once the workspace refused the PullRequest type: links go to posts from then on.
+    no_pull_requests: std::sync::atomic::AtomicBool,
 }
 
 fn all_type_paths() -> String {
@@ -99,6 +107,9 @@ impl Tracker {
             settings,
             cache: Caches::default(),
             resolved: resolve::Resolved::default(),
+            schema: tokio::sync::OnceCell::new(),
+            custom_fetch: tokio::sync::OnceCell::new(),
+            no_pull_requests: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -181,8 +192,15 @@ impl Tracker {
         if let Some(l) = located_of(a) {
             self.cache.remember(l);
         }
-        issue_from_rally(a, &self.ctx(orders))
-            .map_err(|m| RallyError::Protocol { operation: op.label(), excerpt: crate::error::excerpt(m.as_bytes()) })
+        let mut issue = issue_from_rally(a, &self.ctx(orders)).map_err(|m| RallyError::Protocol {
+            operation: op.label(),
+            excerpt: crate::error::excerpt(m.as_bytes()),
+        })?;
+        // The schema is loaded by then: the fetch list that brought `a` needed it.
+        if let Some(schema) = self.schema.get() {
+            issue.custom_fields = schema.read(issue.artifact_type, &self.settings.custom_fields, &a.custom.0);
+        }
+        Ok(issue)
     }
 
     /// Starts the Feature state lookup alongside a request when the id already says "feature",
@@ -210,6 +228,7 @@ impl Tracker {
     /// One request: the artifact an id names, any type (parents may be initiatives).
     async fn fetch_artifact(&self, op: &Op, id: &IssueId, shown: &str) -> Result<RallyArtifact, RallyError> {
         let not_found = || RallyError::NotFound { id: shown.to_string() };
+        let fetch = self.artifact_fetch(op).await?;
         let (type_path, query, types) = match id {
             IssueId::Formatted { prefix, .. } => {
                 let fid = id.formatted().unwrap_or_default();
@@ -223,7 +242,7 @@ impl Tracker {
                 let req = Request {
                     method: Method::GET,
                     path: &obj_path,
-                    params: vec![("fetch", ARTIFACT_FETCH.to_string())],
+                    params: vec![("fetch", fetch.to_string())],
                     body: None,
                     kind: OpKind::Read,
                 };
@@ -246,7 +265,7 @@ impl Tracker {
         let spec = QuerySpec {
             type_path: &type_path,
             query: Some(query.render()),
-            fetch: ARTIFACT_FETCH,
+            fetch: &fetch,
             order: None,
             scope: Scope::Workspace,
             types,
@@ -295,16 +314,21 @@ impl Tracker {
         let parsed = parse_issue_id(id, "id")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("getIssue", Some(&shown));
-        let (a, ()) = futures_util::future::join(
+        // The linked PullRequests are read in the same round trip (`prLinks` other than
+        // 'comment'); lists never read them.
+        let (a, (), prs) = futures_util::future::join3(
             self.fetch_artifact(&op, &parsed, &shown),
             self.warm_orders(&op, parsed.artifact_type()),
+            self.linked_pr_urls(&op, &parsed, &shown),
         )
         .await;
         let a = a?;
         if located_of(&a).is_none() {
             return Err(RallyError::invalid("id", format!("{shown} is not a UserStory, Defect, Task or Feature")));
         }
-        self.normalize(&op, &a).await
+        let mut issue = self.normalize(&op, &a).await?;
+        issue.pull_requests = prs;
+        Ok(issue)
     }
 
     pub async fn get_comments(&self, id: &str) -> Result<Vec<Comment>, RallyError> {

@@ -50,7 +50,7 @@ impl Stats {
 pub struct App {
     store: RwLock<Store>,
     pub seed: u64,
-    schedule_states: &'static [&'static str],
+    ws: seed::WsOptions,
     /// (API key, UserName). The first entry is the main key.
     keys: Vec<(String, String)>,
     /// `http://127.0.0.1:<port>/slm/webservice/v2.0`
@@ -69,20 +69,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl App {
     pub fn new(
         cfg: &crate::SimConfig,
-        schedule_states: &'static [&'static str],
+        ws: seed::WsOptions,
         base: String,
         faults: Faults,
     ) -> Result<(App, u64), String> {
         let (seed_n, api_key, extra) = (cfg.seed, cfg.api_key.as_str(), &cfg.extra_keys);
         let extra_users: Vec<String> = extra.iter().map(|(_, u)| u.clone()).collect();
-        let seeded = seed::seed(seed_n, &extra_users, schedule_states)?;
+        let seeded = seed::seed(seed_n, &extra_users, &ws)?;
         let owner_name = seeded.store.get(seeded.owner).and_then(|u| u.str("UserName")).unwrap_or("").to_string();
         let mut keys = vec![(api_key.to_string(), owner_name)];
         keys.extend(extra.iter().cloned());
         let app = App {
             store: RwLock::new(seeded.store),
             seed: seed_n,
-            schedule_states,
+            ws,
             keys,
             base,
             faults,
@@ -120,7 +120,7 @@ impl App {
     pub fn reseed(&self) {
         let extra: Vec<String> = self.keys.iter().skip(1).map(|(_, u)| u.clone()).collect();
         // The seed was accepted at start, so building it again cannot fail.
-        if let Ok(seeded) = seed::seed(self.seed, &extra, self.schedule_states) {
+        if let Ok(seeded) = seed::seed(self.seed, &extra, &self.ws) {
             *self.write() = seeded.store;
         }
     }

@@ -5,6 +5,7 @@ mod app;
 mod churn;
 mod collect;
 mod control;
+mod custom;
 mod dates;
 mod envelope;
 mod eval;
@@ -56,6 +57,12 @@ pub struct SimConfig {
     pub schedule_states: Option<Vec<String>>,
     /// Serve HTTPS with a certificate made at start (see [`SimHandle::ca_pem`]).
     pub tls: bool,
+    /// Custom fields of the workspace, one `--custom-field` spec each (see README, "Custom
+    /// fields"): `HierarchicalRequirement:c_Team:string:required:allowed=Red,Blue`.
+    pub custom_fields: Vec<String>,
+    /// Whether the workspace has the `PullRequest` type (default true). Without it, Rally
+    /// answers every `pullrequest` request as for an unknown type.
+    pub pull_requests: bool,
 }
 
 impl Default for SimConfig {
@@ -71,6 +78,8 @@ impl Default for SimConfig {
             extra_stories: 0,
             schedule_states: None,
             tls: false,
+            custom_fields: Vec::new(),
+            pull_requests: true,
         }
     }
 }
@@ -88,6 +97,8 @@ impl std::fmt::Debug for SimConfig {
             .field("extra_stories", &self.extra_stories)
             .field("schedule_states", &self.schedule_states)
             .field("tls", &self.tls)
+            .field("custom_fields", &self.custom_fields)
+            .field("pull_requests", &self.pull_requests)
             .finish_non_exhaustive()
     }
 }
@@ -211,7 +222,16 @@ pub async fn start(cfg: SimConfig) -> Result<SimHandle, String> {
         faults.set_spec(spec)?;
     }
     let states = schedule_states(cfg.schedule_states.as_deref())?;
-    let (app, owner) = App::new(&cfg, states, base.clone(), faults)?;
+    let mut custom: Vec<custom::CustomField> = Vec::new();
+    for spec in &cfg.custom_fields {
+        let f = custom::parse_spec(spec)?;
+        if custom.iter().any(|c| c.kind == f.kind && c.element.eq_ignore_ascii_case(&f.element)) {
+            return Err(format!("--custom-field {spec:?}: {} is defined twice", f.element));
+        }
+        custom.push(f);
+    }
+    let ws = seed::WsOptions { schedule_states: states, custom, pull_requests: cfg.pull_requests };
+    let (app, owner) = App::new(&cfg, ws, base.clone(), faults)?;
     if cfg.extra_stories > 0 {
         seed::bulk(&mut app.write(), Kind::HierarchicalRequirement, cfg.extra_stories, owner)?;
     }

@@ -1,6 +1,7 @@
 //! `rally-sim --port 0 --seed <N> --api-key <KEY> [--latency-ms <MS>] [--max-seconds <S>]
 //! [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>]
-//! [--schedule-states Idea,Defined,In-Progress,Completed,Accepted,Released] [--tls]`
+//! [--schedule-states Idea,Defined,In-Progress,Completed,Accepted,Released] [--tls]
+//! [--custom-field HierarchicalRequirement:c_Team:string:required:allowed=Red,Blue]... [--no-pull-requests]`
 //!
 //! Prints one JSON line `{"url","apiKey","workspace","project"}` (with `--tls` also
 //! `"caFile","caPem"`: the CA to trust) and serves until
@@ -11,7 +12,8 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: rally-sim --port <P> --seed <N> --api-key <KEY> [--latency-ms <MS>] \
-[--max-seconds <S>] [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>] [--schedule-states A,B,...] [--tls]";
+[--max-seconds <S>] [--faults <SPEC>] [--extra-api-key KEY=UserName]... [--extra-stories <N>] [--schedule-states A,B,...] [--tls] \
+[--custom-field Type:c_Name:type[:required][:allowed=A,B][:max=N][:display=Text]]... [--no-pull-requests]";
 
 fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
     let mut cfg = SimConfig::default();
@@ -22,6 +24,11 @@ fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
         let flag = args[i].as_str();
         if flag == "--tls" {
             cfg.tls = true;
+            i += 1;
+            continue;
+        }
+        if flag == "--no-pull-requests" {
+            cfg.pull_requests = false;
             i += 1;
             continue;
         }
@@ -38,6 +45,7 @@ fn parse_args(args: &[String]) -> Result<(SimConfig, u64), String> {
             "--schedule-states" => {
                 cfg.schedule_states = Some(value.split(',').map(|s| s.trim().to_string()).collect());
             }
+            "--custom-field" => cfg.custom_fields.push(value.clone()),
             "--extra-api-key" => {
                 let (k, u) = value.split_once('=').ok_or("--extra-api-key wants KEY=UserName")?;
                 cfg.extra_keys.push((k.to_string(), u.to_string()));

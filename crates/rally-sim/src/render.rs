@@ -86,9 +86,12 @@ impl<'a> Cx<'a> {
                 j.push("CreationDate", J::Str(dates::format(created)));
                 j.push("_CreatedAt", J::Str(dates::humanised(created, self.now)));
                 for (i, fd) in ti.fields.iter().enumerate() {
-                    if fd.name != "CreationDate" {
+                    if fd.name != "CreationDate" && self.shown(fd.name) {
                         j.push(fd.name, self.value(o, i, None, 0));
                     }
+                }
+                for f in self.st.custom_of(o.kind) {
+                    j.push(f.element.clone(), custom_value(o, &f.element));
                 }
             }
             Fetch::List(set) => self.listed(&mut j, o, set, 0),
@@ -99,10 +102,20 @@ impl<'a> Cx<'a> {
 
     fn listed(&self, j: &mut J, o: &Obj, set: &HashSet<String>, depth: usize) {
         for (i, fd) in info(o.kind).fields.iter().enumerate() {
-            if set.contains(fd.name) {
+            if set.contains(fd.name) && self.shown(fd.name) {
                 j.push(fd.name, self.value(o, i, Some(set), depth));
             }
         }
+        for f in self.st.custom_of(o.kind) {
+            if set.contains(&f.element) {
+                j.push(f.element.clone(), custom_value(o, &f.element));
+            }
+        }
+    }
+
+    /// `PullRequests` exists only where the workspace has the PullRequest type.
+    fn shown(&self, field: &str) -> bool {
+        field != "PullRequests" || self.st.pull_requests
     }
 
     fn nested(&self, oid: u64, list: Option<&HashSet<String>>, depth: usize) -> J {
@@ -182,6 +195,20 @@ impl<'a> Cx<'a> {
         }
         j.push("Count", J::Int(count as i64));
         j
+    }
+}
+
+/// A custom field's stored value as JSON (null when never set).
+fn custom_value(o: &Obj, element: &str) -> J {
+    match o.custom.get(element) {
+        None | Some(serde_json::Value::Null) => J::Null,
+        Some(serde_json::Value::Bool(b)) => J::Bool(*b),
+        Some(serde_json::Value::Number(n)) => match n.as_i64() {
+            Some(i) => J::Int(i),
+            None => J::Num(n.as_f64().unwrap_or(0.0)),
+        },
+        Some(serde_json::Value::String(s)) => J::s(s.clone()),
+        Some(other) => J::Raw(other.to_string().into()),
     }
 }
 

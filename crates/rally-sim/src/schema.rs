@@ -24,9 +24,10 @@ pub enum Kind {
     Initiative,
     ConversationPost,
     UserProfile,
+    PullRequest,
 }
 
-pub const ALL_KINDS: [Kind; 16] = [
+pub const ALL_KINDS: [Kind; 17] = [
     Kind::Subscription,
     Kind::Workspace,
     Kind::Project,
@@ -43,6 +44,7 @@ pub const ALL_KINDS: [Kind; 16] = [
     Kind::Initiative,
     Kind::ConversationPost,
     Kind::UserProfile,
+    Kind::PullRequest,
 ];
 
 pub const ARTIFACTS: [Kind; 5] =
@@ -162,6 +164,7 @@ fn artifact_common() -> Vec<Field> {
         f("Project", FK::Ref(&[Kind::Project])),
         f("Ready", FK::Bool),
         f("Tags", FK::Refs(Kind::Tag)),
+        ro("PullRequests", FK::Coll(Kind::PullRequest, "Artifact")),
     ]);
     v
 }
@@ -421,6 +424,21 @@ fn make(kind: Kind) -> TypeInfo {
                 f("TimeZone", Str),
             ]);
             build("UserProfile", "userprofile", "UserProfile", "UserProfile", None, v)
+        }
+        K::PullRequest => {
+            // What Rally's VCS connectors write: the pull request of a repository, on an artifact.
+            let mut v = sys_fields();
+            v.extend([
+                ro("Subscription", Ref(&[K::Subscription])),
+                ro("Workspace", Ref(&[K::Workspace])),
+                req("Artifact", Ref(&ARTIFACTS)),
+                f("Description", Rich),
+                req("ExternalFormattedId", Str),
+                req("ExternalID", Str),
+                req("Name", Str),
+                req("Url", Str),
+            ]);
+            build("PullRequest", "pullrequest", "PullRequest", "PullRequest", None, v)
         }
     }
 }

@@ -176,104 +176,170 @@ fn split_camel(name: &str) -> String {
 /// each type's attribute definitions with the allowed values of its drop-downs.
 fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> {
     let mut typedefs = Vec::new();
-    for kind in ALL_KINDS {
-        let ti = info(kind);
-        let display = if kind == Kind::HierarchicalRequirement { "User Story" } else { ti.element_name };
-        // What a client may do with the type here: create/delete work items, tags and posts.
-        let writable = crate::schema::is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost);
-        let ordinal = match kind {
-            Kind::Feature => 0,
-            Kind::Initiative => 1,
-            _ => -1,
-        };
-        let td = plain(
-            st,
-            Kind::TypeDefinition,
-            today,
-            &[
-                ("Workspace", FVal::Ref(ws)),
-                ("Abstract", FVal::Bool(false)),
-                ("Creatable", FVal::Bool(writable)),
-                ("Deletable", FVal::Bool(writable)),
-                ("DisplayName", s(display)),
-                ("ElementName", s(ti.element_name)),
-                ("IDPrefix", ti.prefix.map_or(FVal::Null, s)),
-                (
-                    "Name",
-                    s(if kind == Kind::HierarchicalRequirement { "Hierarchical Requirement" } else { ti.element_name }),
-                ),
-                ("Ordinal", FVal::Int(ordinal)),
-                ("Queryable", FVal::Bool(true)),
-                (
-                    "ReadOnly",
-                    FVal::Bool(matches!(
-                        kind,
-                        Kind::TypeDefinition | Kind::AttributeDefinition | Kind::AllowedAttributeValue
-                    )),
-                ),
-                ("Restorable", FVal::Bool(crate::schema::is_artifact(kind))),
-                ("TypePath", s(ti.type_path)),
-            ],
-        );
-        typedefs.push((kind, td));
+    // The PullRequest type and the artifacts' `PullRequests` are defined last (`late_metadata`),
+    // so the ObjectIDs of the seed data stay what they were before the type existed.
+    for kind in ALL_KINDS.into_iter().filter(|k| *k != Kind::PullRequest) {
+        typedefs.push((kind, type_definition(st, today, ws, kind)));
     }
     let value_type = typedefs.iter().find(|(k, _)| *k == Kind::AllowedAttributeValue).map_or(0, |(_, o)| *o);
     for &(kind, td) in &typedefs {
-        for fd in &info(kind).fields {
-            let max_length = match fd.kind {
-                FK::Rich => crate::write::RICH_MAX as i64,
-                FK::Str if kind == Kind::Tag && fd.name == "Name" => crate::write::TAG_MAX as i64,
-                FK::Str | FK::Enum(_) => 256,
-                _ => -1,
-            };
-            let ad = plain(
-                st,
-                Kind::AttributeDefinition,
-                today,
-                &[
-                    (
-                        "AllowedValueType",
-                        if matches!(fd.kind, FK::Enum(_)) { FVal::Ref(value_type) } else { FVal::Null },
-                    ),
-                    ("AttributeType", s(crate::schema::attribute_type(fd.kind))),
-                    ("Constrained", FVal::Bool(matches!(fd.kind, FK::Enum(_)))),
-                    ("Custom", FVal::Bool(false)),
-                    ("ElementName", s(fd.name)),
-                    ("Filterable", FVal::Bool(!matches!(fd.kind, FK::Coll(..)))),
-                    ("Hidden", FVal::Bool(false)),
-                    ("MaxFractionalDigits", FVal::Int(if fd.kind == FK::Num { 2 } else { -1 })),
-                    ("MaxLength", FVal::Int(max_length)),
-                    ("Name", s(split_camel(fd.name))),
-                    ("ReadOnly", FVal::Bool(!fd.writable)),
-                    ("Required", FVal::Bool(fd.required)),
-                    ("SchemaType", s(crate::schema::schema_type(fd.kind))),
-                    ("TypeDefinition", FVal::Ref(td)),
-                ],
-            );
-            if let FK::Enum(values) = fd.kind {
-                let values = st.values(values);
-                for (i, v) in values.iter().enumerate() {
-                    plain(
-                        st,
-                        Kind::AllowedAttributeValue,
-                        today,
-                        &[
-                            ("AttributeDefinition", FVal::Ref(ad)),
-                            ("StringValue", s(*v)),
-                            ("ValueIndex", FVal::Int(i as i64)),
-                        ],
-                    );
-                }
-            }
+        for fd in info(kind).fields.iter().filter(|f| f.name != "PullRequests") {
+            attribute_definition(st, today, kind, td, value_type, fd);
         }
     }
     typedefs
 }
 
-/// Builds the data set of `--seed N`: N work items and the fixed users, projects and tags.
-pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'static str]) -> Result<Seeded, String> {
+fn type_definition(st: &mut Store, today: i64, ws: u64, kind: Kind) -> u64 {
+    let ti = info(kind);
+    let display = if kind == Kind::HierarchicalRequirement { "User Story" } else { ti.element_name };
+    // What a client may do with the type here: create/delete work items, tags, posts, PRs.
+    let writable =
+        crate::schema::is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost | Kind::PullRequest);
+    let ordinal = match kind {
+        Kind::Feature => 0,
+        Kind::Initiative => 1,
+        _ => -1,
+    };
+    plain(
+        st,
+        Kind::TypeDefinition,
+        today,
+        &[
+            ("Workspace", FVal::Ref(ws)),
+            ("Abstract", FVal::Bool(false)),
+            ("Creatable", FVal::Bool(writable)),
+            ("Deletable", FVal::Bool(writable)),
+            ("DisplayName", s(display)),
+            ("ElementName", s(ti.element_name)),
+            ("IDPrefix", ti.prefix.map_or(FVal::Null, s)),
+            (
+                "Name",
+                s(if kind == Kind::HierarchicalRequirement { "Hierarchical Requirement" } else { ti.element_name }),
+            ),
+            ("Ordinal", FVal::Int(ordinal)),
+            ("Queryable", FVal::Bool(true)),
+            (
+                "ReadOnly",
+                FVal::Bool(matches!(
+                    kind,
+                    Kind::TypeDefinition | Kind::AttributeDefinition | Kind::AllowedAttributeValue
+                )),
+            ),
+            ("Restorable", FVal::Bool(crate::schema::is_artifact(kind))),
+            ("TypePath", s(ti.type_path)),
+        ],
+    )
+}
+
+fn attribute_definition(st: &mut Store, today: i64, kind: Kind, td: u64, value_type: u64, fd: &crate::schema::Field) {
+    let max_length = match fd.kind {
+        FK::Rich => crate::write::RICH_MAX as i64,
+        FK::Str if kind == Kind::Tag && fd.name == "Name" => crate::write::TAG_MAX as i64,
+        FK::Str | FK::Enum(_) => 256,
+        _ => -1,
+    };
+    let ad = plain(
+        st,
+        Kind::AttributeDefinition,
+        today,
+        &[
+            ("AllowedValueType", if matches!(fd.kind, FK::Enum(_)) { FVal::Ref(value_type) } else { FVal::Null }),
+            ("AttributeType", s(crate::schema::attribute_type(fd.kind))),
+            ("Constrained", FVal::Bool(matches!(fd.kind, FK::Enum(_)))),
+            ("Custom", FVal::Bool(false)),
+            ("ElementName", s(fd.name)),
+            ("Filterable", FVal::Bool(!matches!(fd.kind, FK::Coll(..)))),
+            ("Hidden", FVal::Bool(false)),
+            ("MaxFractionalDigits", FVal::Int(if fd.kind == FK::Num { 2 } else { -1 })),
+            ("MaxLength", FVal::Int(max_length)),
+            ("Name", s(split_camel(fd.name))),
+            ("ReadOnly", FVal::Bool(!fd.writable)),
+            ("Required", FVal::Bool(fd.required)),
+            ("SchemaType", s(crate::schema::schema_type(fd.kind))),
+            ("TypeDefinition", FVal::Ref(td)),
+        ],
+    );
+    if let FK::Enum(values) = fd.kind {
+        let values = st.values(values);
+        allowed_values(st, today, ad, values.iter().map(|v| v.to_string()));
+    }
+}
+
+fn allowed_values(st: &mut Store, today: i64, ad: u64, values: impl Iterator<Item = String>) {
+    for (i, v) in values.enumerate() {
+        plain(
+            st,
+            Kind::AllowedAttributeValue,
+            today,
+            &[("AttributeDefinition", FVal::Ref(ad)), ("StringValue", s(v)), ("ValueIndex", FVal::Int(i as i64))],
+        );
+    }
+}
+
+/// Metadata made after the seed data: the PullRequest type (when the workspace has it) with
+/// the artifacts' `PullRequests` attribute, then the custom fields (positive ObjectIDs, as
+/// Rally gives attributes an administrator added).
+fn late_metadata(st: &mut Store, today: i64, ws: u64, typedefs: &[(Kind, u64)]) {
+    let td_of = |k: Kind| typedefs.iter().find(|(x, _)| *x == k).map_or(0, |(_, o)| *o);
+    let value_type = td_of(Kind::AllowedAttributeValue);
+    if st.pull_requests {
+        let pr_td = type_definition(st, today, ws, Kind::PullRequest);
+        for fd in &info(Kind::PullRequest).fields {
+            attribute_definition(st, today, Kind::PullRequest, pr_td, value_type, fd);
+        }
+        for kind in crate::schema::ARTIFACTS {
+            if let Some(fd) = info(kind).field("PullRequests") {
+                attribute_definition(st, today, kind, td_of(kind), value_type, fd);
+            }
+        }
+    }
+    for f in st.custom.clone() {
+        let mut o = st.blank(Kind::AttributeDefinition);
+        let constrained = !f.allowed.is_empty();
+        let fields: Vec<(&str, FVal)> = vec![
+            ("CreationDate", FVal::Date(today)),
+            ("AllowedValueType", if constrained { FVal::Ref(value_type) } else { FVal::Null }),
+            ("AttributeType", s(f.ty.attribute_type())),
+            ("Constrained", FVal::Bool(constrained)),
+            ("Custom", FVal::Bool(true)),
+            ("ElementName", s(f.element.clone())),
+            ("Filterable", FVal::Bool(true)),
+            ("Hidden", FVal::Bool(false)),
+            ("MaxFractionalDigits", FVal::Int(if f.ty == crate::custom::CType::Num { 2 } else { -1 })),
+            ("MaxLength", FVal::Int(f.max_length.map_or(-1, |m| m as i64))),
+            ("Name", s(f.display.clone())),
+            ("ReadOnly", FVal::Bool(false)),
+            ("Required", FVal::Bool(f.required)),
+            ("SchemaType", s(f.ty.schema_type())),
+            ("TypeDefinition", FVal::Ref(td_of(f.kind))),
+        ];
+        for (k, v) in fields {
+            set(&mut o, k, v);
+        }
+        let ad = o.oid;
+        st.put(o);
+        if constrained {
+            // Rally's drop-downs hold an empty "null" value first.
+            let values = std::iter::once(String::new()).chain(f.allowed.iter().cloned());
+            allowed_values(st, today, ad, values);
+        }
+    }
+}
+
+/// What a workspace is configured with beyond the seed data.
+#[derive(Clone, Debug)]
+pub struct WsOptions {
+    pub schedule_states: &'static [&'static str],
+    pub custom: Vec<crate::custom::CustomField>,
+    pub pull_requests: bool,
+}
+
+pub fn seed(seed: u64, extra_users: &[String], ws_opts: &WsOptions) -> Result<Seeded, String> {
     let mut st = Store::new(seed);
-    st.schedule_states = schedule_states;
+    st.schedule_states = ws_opts.schedule_states;
+    st.custom = ws_opts.custom.clone();
+    st.pull_requests = ws_opts.pull_requests;
     let today = today_start();
     let sub = plain(
         &mut st,
@@ -420,6 +486,7 @@ pub fn seed(seed: u64, extra_users: &[String], schedule_states: &'static [&'stat
             );
         }
     }
+    late_metadata(&mut st, today, ws, &typedefs);
     Ok(Seeded { store: st, owner })
 }
 

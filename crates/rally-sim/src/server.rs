@@ -163,7 +163,9 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
     if segs.is_empty() {
         return envelope::operation(&["Requested type name \"\" is unknown.".into()], &warnings, None);
     }
-    let (target, used, plural) = match resolve_type(&segs) {
+    let pull_requests = app.read().pull_requests;
+    let known = resolve_type(&segs).filter(|(t, ..)| pull_requests || !t.kinds().contains(&Kind::PullRequest));
+    let (target, used, plural) = match known {
         Some(t) => t,
         None => {
             let pi = segs[0].eq_ignore_ascii_case("portfolioitem") && segs.len() >= 2;
@@ -212,7 +214,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                     None,
                 );
             };
-            if !(is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost)) {
+            if !(is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost | Kind::PullRequest)) {
                 return envelope::create(
                     &[format!("Cannot create objects of type {}", info(kind).type_name)],
                     &warnings,

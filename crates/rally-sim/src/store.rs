@@ -25,6 +25,8 @@ pub struct Obj {
     pub version: u64,
     /// Aligned with `info(kind).fields`; derived and system fields hold `Null`.
     pub vals: Vec<FVal>,
+    /// Custom field values by ElementName (`c_Team`); a field never set is absent (null).
+    pub custom: BTreeMap<String, serde_json::Value>,
 }
 
 impl Obj {
@@ -135,6 +137,10 @@ pub struct Store {
     pub root_project: u64,
     /// ScheduleState values in order (the standard four, or with custom ones around them).
     pub schedule_states: &'static [&'static str],
+    /// The workspace's custom fields (`--custom-field`).
+    pub custom: Vec<crate::custom::CustomField>,
+    /// Whether the workspace has the `PullRequest` type (`--no-pull-requests` takes it away).
+    pub pull_requests: bool,
 }
 
 impl Store {
@@ -154,6 +160,8 @@ impl Store {
             subscription: 0,
             root_project: 0,
             schedule_states: SCHEDULE_STATES,
+            custom: Vec::new(),
+            pull_requests: true,
         }
     }
 
@@ -164,6 +172,11 @@ impl Store {
         } else {
             list
         }
+    }
+
+    /// The custom fields of a type, in definition order.
+    pub fn custom_of(&self, kind: Kind) -> impl Iterator<Item = &crate::custom::CustomField> {
+        self.custom.iter().filter(move |f| f.kind == kind)
     }
 
     pub fn get(&self, oid: u64) -> Option<&Obj> {
@@ -198,7 +211,7 @@ impl Store {
                 vals[i] = FVal::Str(format!("{prefix}{n}"));
             }
         }
-        Obj { kind, oid, uuid, version: 1, vals }
+        Obj { kind, oid, uuid, version: 1, vals, custom: BTreeMap::new() }
     }
 
     /// A fresh built-in metadata object: like `blank`, with a negative ObjectID as Rally gives

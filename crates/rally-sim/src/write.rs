@@ -169,17 +169,29 @@ fn apply(
     o: &mut Obj,
     sent: &str,
     fields: &serde_json::Map<String, Value>,
+    creating: bool,
 ) -> Result<Vec<String>, (Vec<String>, Vec<String>)> {
     let ti = info(o.kind);
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     let mut failed = Vec::new();
+    let mut failed_custom: Vec<&str> = Vec::new();
     for (k, v) in fields {
         let idx = ti.field_index_ci(k).filter(|i| {
             let fd = &ti.fields[*i];
             fd.writable || (fd.name == "Workspace" && matches!(fd.kind, FK::Ref(_)))
         });
         let Some(i) = idx else {
-            warnings.push(format!("Ignored JSON element {sent}.{k} during processing of this request."));
+            let custom = st.custom_of(o.kind).find(|f| f.element.eq_ignore_ascii_case(k));
+            match custom.map(|f| (f, crate::custom::convert(f, ti.type_name, v))) {
+                Some((f, Ok(val))) => {
+                    o.custom.insert(f.element.clone(), val);
+                }
+                Some((f, Err(e))) => {
+                    errors.push(e);
+                    failed_custom.push(f.element.as_str());
+                }
+                None => warnings.push(format!("Ignored JSON element {sent}.{k} during processing of this request.")),
+            }
             continue;
         };
         match convert(st, o.kind, &ti.fields[i], v) {
@@ -198,6 +210,14 @@ fn apply(
         };
         if missing {
             errors.push(format!("Validation error: {}.{} should not be null", ti.type_name, fd.name));
+        }
+    }
+    // A required custom field is named by its display name, as in Rally's own message
+    // ("HierarchicalRequirement.MICS Category should not be null"). Checked on create: items
+    // made before the field became required stay editable (see README, "Custom fields").
+    for f in st.custom_of(o.kind).filter(|f| f.required && creating && !failed_custom.contains(&f.element.as_str())) {
+        if o.custom.get(&f.element).is_none_or(serde_json::Value::is_null) {
+            errors.push(format!("Validation error: {}.{} should not be null", ti.type_name, f.display));
         }
     }
     if errors.is_empty() {
@@ -316,7 +336,7 @@ pub fn create(st: &mut Store, base: &str, kind: Kind, body: &[u8], caller: &Call
         Err(e) => return envelope::create(&[e], &[], None),
     };
     let mut o = st.blank(kind);
-    let applied = apply(st, &mut o, &sent, &fields);
+    let applied = apply(st, &mut o, &sent, &fields, true);
     let mut warnings = match applied {
         Ok(w) => w,
         Err((errors, warnings)) => return envelope::create(&errors, &warnings, None),
@@ -370,7 +390,7 @@ pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fet
         Err(e) => return envelope::operation(&[e], &[], None),
     };
     let mut o = before.clone();
-    let warnings = match apply(st, &mut o, &sent, &fields) {
+    let warnings = match apply(st, &mut o, &sent, &fields, false) {
         Ok(w) => w,
         Err((errors, warnings)) => return envelope::operation(&errors, &warnings, None),
     };

@@ -36,7 +36,7 @@ use super::{QuerySpec, Scope, Tracker};
 use crate::error::RallyError;
 use crate::paging::{Fetched, MAX_PAGE_SIZE};
 use crate::query::{QValue, Query};
-use crate::rally_types::{RallyArtifact, ARTIFACT_FETCH};
+use crate::rally_types::RallyArtifact;
 use crate::wsapi::Op;
 use futures_util::future::try_join_all;
 use std::collections::HashMap;
@@ -107,10 +107,11 @@ impl Tracker {
     ) -> Result<Fetched<RallyArtifact>, RallyError> {
         let limit = limit.max(1);
         let page_size = limit.min(MAX_PAGE_SIZE);
+        let fetch = self.artifact_fetch(op).await?;
         let spec = |q: Option<Query>| QuerySpec {
             type_path,
             query: q.map(|q| q.render()),
-            fetch: ARTIFACT_FETCH,
+            fetch: &fetch,
             order: Some(LIST_ORDER),
             scope,
             types: None,

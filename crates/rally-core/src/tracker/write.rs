@@ -139,11 +139,24 @@ fn matches_create(a: &RallyArtifact, fields: &Map<String, Value>) -> bool {
         }
         // In the query (Project), or the same for every candidate (Workspace).
         ("Project" | "Workspace", _) => true,
+        (c, v) if c.starts_with("c_") => a.custom.0.get(c).is_some_and(|stored| same_custom(stored, v)),
         // A field this function does not know cannot be checked: never a match, so a field
         // added to `create_issue` shows up in the reconciliation tests instead of matching
         // too much.
         _ => false,
     })
+}
+
+/// A stored custom value against the one a create sent: numbers by value, dates by day and
+/// time as `validate::due_date` writes them, anything else as sent.
+fn same_custom(stored: &Value, sent: &Value) -> bool {
+    match (stored, sent) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::String(a), Value::String(b)) => {
+            a == b || validate::due_date(a).ok().is_some_and(|x| validate::due_date(b).ok() == Some(x))
+        }
+        _ => stored == sent,
+    }
 }
 
 /// `2025-12-04T08:13:23.201Z` for a point in time (no date crate needed for one format).
@@ -186,7 +199,7 @@ fn html_escape_attr(s: &str) -> String {
 }
 
 impl Tracker {
-    fn workspace_params(&self, fetch: &str) -> Vec<(&'static str, String)> {
+    pub(super) fn workspace_params(&self, fetch: &str) -> Vec<(&'static str, String)> {
         let mut p = vec![("fetch", fetch.to_string())];
         if let Some(w) = &self.settings.workspace {
             p.push(("workspace", w.clone()));
@@ -197,10 +210,11 @@ impl Tracker {
     /// POST `<type>/<oid>` with `fetch`, returning the stored artifact.
     async fn post_update(&self, op: &Op, l: &Located, fields: Map<String, Value>) -> Result<RallyArtifact, RallyError> {
         let path = format!("{}/{}", l.artifact_type.type_path(), l.object_id);
+        let fetch = self.artifact_fetch(op).await?;
         let req = Request {
             method: Method::POST,
             path: &path,
-            params: self.workspace_params(ARTIFACT_FETCH),
+            params: self.workspace_params(&fetch),
             body: Some(to_body(l.artifact_type.type_name(), fields)),
             kind: OpKind::Update,
         };
@@ -285,8 +299,9 @@ impl Tracker {
         // The state must be fresh when it decides the write and nothing in the cache says it.
         let l = self.locate(&op, &parsed, &shown, false).await?;
         validate::fields_for_type(l.artifact_type, priority.is_some(), due.is_some())?;
+        let custom = self.custom_write_fields(&op, l.artifact_type, u.custom_fields.as_ref(), false).await?;
 
-        let mut body = Map::new();
+        let mut body = custom;
         if let Some(t) = title {
             body.insert("Name".into(), Value::String(t));
         }
@@ -465,7 +480,7 @@ impl Tracker {
     }
 
     /// One create request; errors in the envelope are final (Rally answered).
-    async fn create_once<T: serde::de::DeserializeOwned>(
+    pub(super) async fn create_once<T: serde::de::DeserializeOwned>(
         &self,
         op: &Op,
         path: &str,
@@ -634,6 +649,8 @@ impl Tracker {
                 "a Task needs a parent (its WorkProduct): a user story or defect",
             ));
         }
+        // Custom fields (and the workspace's required ones) are checked before any write.
+        let custom = self.custom_write_fields(&op, t, n.custom_fields.as_ref(), true).await?;
         let project = match (&team, &self.settings.project) {
             (Some(team), _) => self.resolve_project(&op, team).await?,
             (None, Some(p)) => p.clone(),
@@ -644,7 +661,7 @@ impl Tracker {
                 ))
             }
         };
-        let mut fields = Map::new();
+        let mut fields = custom;
         fields.insert("Name".into(), Value::String(title.clone()));
         fields.insert("Project".into(), Value::String(project.clone()));
         if let Some(w) = &self.settings.workspace {
@@ -673,12 +690,13 @@ impl Tracker {
         }
         let body = to_body(t.type_name(), fields.clone());
         let path = format!("{}/create", t.type_path());
+        let fetch = self.artifact_fetch(&op).await?;
         let started = SystemTime::now();
         let what = format!("{title:?}");
         let create = self.create_reconciled(
             &op,
             &what,
-            || self.create_once::<RallyArtifact>(&op, &path, ARTIFACT_FETCH, &body),
+            || self.create_once::<RallyArtifact>(&op, &path, &fetch, &body),
             || self.find_recent_artifact(&op, t, &fields, started),
         );
         // A new feature's state is read against the Feature order: look it up meanwhile.
@@ -712,10 +730,16 @@ impl Tracker {
                 q = q.and(Query::eq(parent, QValue::Ref(r.to_string())));
             }
         }
+        // The custom fields the create set are compared too, so they are fetched.
+        let mut fetch = ARTIFACT_FETCH.to_string();
+        for k in fields.keys().filter(|k| k.starts_with("c_")) {
+            fetch.push(',');
+            fetch.push_str(k);
+        }
         let spec = QuerySpec {
             type_path: t.type_path(),
             query: Some(q.render()),
-            fetch: ARTIFACT_FETCH,
+            fetch: &fetch,
             order: Some("CreationDate desc,ObjectID desc"),
             scope: Scope::Workspace,
             types: None,
@@ -779,7 +803,8 @@ impl Tracker {
         Ok((field, format!("/{path}/{oid}")))
     }
 
-    pub async fn link_pr(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
+    /// `linkPR` as a discussion post holding the URL, posted once per exact URL.
+    pub(super) async fn link_by_post(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
         let parsed = parse_issue_id(id, "issueId")?;
         let url = validate::pr_url(pr_url)?;
         let shown = Self::shown(&parsed, id);
