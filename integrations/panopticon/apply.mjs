@@ -3,12 +3,12 @@
 //
 //   node integrations/panopticon/apply.mjs <panopticon-checkout> [--addon <tarball|dir>] [--no-install]
 //
-// The series (patches/*.patch, in order) is checked as a whole before anything is written and
-// applied in one step, so a checkout that drifted is left untouched; a second run finds the
-// series applied and says so. Without --addon, the package is packed from this repository
+// The series (patches/*.patch, in order) is applied patch by patch to a scratch copy of the
+// files it touches; only when every patch fits are the results copied into the checkout, so a
+// checkout that drifted is left untouched. A second run finds the series applied and says so. Without --addon, the package is packed from this repository
 // (`npm run pack`, using the addon already built). --no-install leaves node_modules alone.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -157,6 +157,61 @@ function summary(checkout, series) {
   })
 }
 
+/** Every path the series touches (old and new names), in the order first seen. */
+function touchedPaths(series) {
+  const paths = new Set()
+  for (const patch of series) {
+    for (const line of readFileSync(patch, 'utf8').split('\n')) {
+      const m = /^diff --git a\/(\S+) b\/(\S+)$/.exec(line)
+      if (m) {
+        paths.add(m[1])
+        paths.add(m[2])
+      }
+    }
+  }
+  return [...paths]
+}
+
+/** A scratch directory holding the checkout's copies of `paths` (those that exist). */
+function stage(checkout, paths) {
+  const dir = mkdtempSync(join(tmpdir(), 'panopticon-rally-series-'))
+  for (const rel of paths) {
+    const from = join(checkout, rel)
+    if (!existsSync(from)) continue
+    mkdirSync(dirname(join(dir, rel)), { recursive: true })
+    copyFileSync(from, join(dir, rel))
+  }
+  return dir
+}
+
+/**
+ * Applies the patches one after another in a staged copy (git apply given several patches
+ * checks each against the original files, so patches that touch the same file must go in
+ * turn). Returns null when all fit, else the failing patch and git's complaint.
+ */
+function applyInTurn(dir, series, reverse) {
+  const order = reverse ? [...series].reverse() : series
+  for (const patch of order) {
+    const res = gitApply(dir, [...(reverse ? ['--reverse'] : []), patch])
+    if (res.status !== 0) return { patch, stderr: res.stderr }
+  }
+  return null
+}
+
+/** Copies the staged results into `target`: files the series made or changed, not the ones it removed. */
+function copyBack(dir, target, paths) {
+  for (const rel of paths) {
+    const from = join(dir, rel)
+    const to = join(target, rel)
+    if (existsSync(from)) {
+      mkdirSync(dirname(to), { recursive: true })
+      copyFileSync(from, to)
+    } else {
+      rmSync(to, { force: true })
+    }
+  }
+}
+
 function main() {
   const opts = parseArgs(process.argv.slice(2))
   const pkg = checkCheckout(opts.checkout)
@@ -165,47 +220,54 @@ function main() {
   }
   const series = patches()
   if (series.length === 0) throw new Error(`no patches in ${patchDir}`)
+  const paths = touchedPaths(series)
 
-  const reverse = gitApply(opts.checkout, ['--reverse', '--check', ...series])
-  if (reverse.status === 0) {
-    console.log(`The Rally patch series (${series.length} patches) is already applied to ${opts.checkout}: nothing to change.`)
-    if (opts.install && !existsSync(join(opts.checkout, 'node_modules', 'panopticon-rally', 'package.json'))) {
-      const version = installAddon(opts.checkout, opts)
-      console.log(`Installed panopticon-rally ${version}.`)
+  const undone = stage(opts.checkout, paths)
+  try {
+    if (applyInTurn(undone, series, true) === null) {
+      console.log(`The Rally patch series (${series.length} patches) is already applied to ${opts.checkout}: nothing to change.`)
+      if (opts.install && !existsSync(join(opts.checkout, 'node_modules', 'panopticon-rally', 'package.json'))) {
+        const version = installAddon(opts.checkout, opts)
+        console.log(`Installed panopticon-rally ${version}.`)
+      }
+      return
     }
-    return
+  } finally {
+    rmSync(undone, { recursive: true, force: true })
   }
 
-  const check = gitApply(opts.checkout, ['--check', ...series])
-  if (check.status !== 0) {
-    console.error(`error: the Rally patch series does not fit ${opts.checkout}; nothing was changed.`)
-    for (const reason of explainDrift(check.stderr, series)) console.error(`  ${reason}`)
-    process.exitCode = 1
-    return
-  }
-
-  const changed = summary(opts.checkout, series)
-  const apply = gitApply(opts.checkout, series)
-  if (apply.status !== 0) {
-    throw new Error(`git apply failed after its check passed: ${apply.stderr.trim()}`)
-  }
-
-  if (opts.install) {
-    try {
-      const version = installAddon(opts.checkout, opts)
-      console.log(`Installed panopticon-rally ${version}.`)
-    } catch (err) {
-      // Leave the checkout as it was: without the addon the patched sources do not build.
-      const undo = gitApply(opts.checkout, ['--reverse', ...series])
-      const state = undo.status === 0 ? 'the patches were taken back' : `taking the patches back failed too: ${undo.stderr.trim()}`
-      throw new Error(`${err.message}; ${state}`)
+  const staged = stage(opts.checkout, paths)
+  const backup = stage(opts.checkout, paths)
+  try {
+    const failure = applyInTurn(staged, series, false)
+    if (failure) {
+      console.error(`error: the Rally patch series does not fit ${opts.checkout}; nothing was changed.`)
+      for (const reason of explainDrift(failure.stderr, [failure.patch])) console.error(`  ${reason}`)
+      process.exitCode = 1
+      return
     }
-  }
+    const changed = summary(opts.checkout, series)
+    copyBack(staged, opts.checkout, paths)
 
-  console.log(`Applied ${series.length} patches to ${opts.checkout}:`)
-  for (const p of series) console.log(`  ${basename(p)}`)
-  console.log('Files changed:')
-  for (const line of changed) console.log(line)
+    if (opts.install) {
+      try {
+        const version = installAddon(opts.checkout, opts)
+        console.log(`Installed panopticon-rally ${version}.`)
+      } catch (err) {
+        // Leave the checkout as it was: without the addon the patched sources do not build.
+        copyBack(backup, opts.checkout, paths)
+        throw new Error(`${err.message}; the patches were taken back`)
+      }
+    }
+
+    console.log(`Applied ${series.length} patches to ${opts.checkout}:`)
+    for (const p of series) console.log(`  ${basename(p)}`)
+    console.log('Files changed:')
+    for (const line of changed) console.log(line)
+  } finally {
+    rmSync(staged, { recursive: true, force: true })
+    rmSync(backup, { recursive: true, force: true })
+  }
 }
 
 try {
