@@ -19,7 +19,9 @@
 //!   already names a feature; the ScheduleState values (three requests) only when a story or
 //!   defect carries a value outside the standard four.
 
+mod incremental;
 mod resolve;
+mod shared;
 mod snapshot;
 mod states;
 mod write;
@@ -65,8 +67,10 @@ struct QuerySpec<'a> {
 pub struct Tracker {
     http: Http,
     settings: Arc<Settings>,
-    cache: Caches,
-    resolved: resolve::Resolved,
+    /// Shared by every tracker of this server, key and scope in the process (`shared.rs`).
+    shared: Arc<shared::Shared>,
+    cache: Arc<Caches>,
+    resolved: Arc<resolve::Resolved>,
 }
 
 fn all_type_paths() -> String {
@@ -94,12 +98,20 @@ impl Tracker {
     /// Validates the configuration and builds the HTTP client. No request is made.
     pub fn new(config: TrackerConfig) -> Result<Tracker, RallyError> {
         let settings = Arc::new(Settings::from_config(&config)?);
+        let shared = shared::shared_for(&settings);
         Ok(Tracker {
             http: Http::new(settings.clone())?,
             settings,
-            cache: Caches::default(),
-            resolved: resolve::Resolved::default(),
+            cache: shared.cache.clone(),
+            resolved: shared.resolved.clone(),
+            shared,
         })
+    }
+
+    /// Drops the lists kept for incremental refresh by every tracker of this server, key and
+    /// scope in the process: the next list of each filter set reads everything.
+    pub fn forget_lists(&self) {
+        self.shared.lists.clear();
     }
 
     fn scope_params(&self, scope: Scope<'_>, params: &mut Vec<(&'static str, String)>) {
@@ -417,7 +429,7 @@ impl Tracker {
         let per_type = join_all(self.settings.artifact_types.iter().map(|&t| {
             let (op, query_for, defaults) = (&op, &query_for, &defaults);
             async move {
-                let list = |q| self.list_snapshot(op, t.type_path(), q, scope, limit);
+                let list = |q| self.list_type(op, t.type_path(), q, scope, limit);
                 match t {
                     ArtifactType::Feature if filtered => {
                         let orders = self.orders(op, states::Need::FEATURE).await;
@@ -434,7 +446,7 @@ impl Tracker {
             }
         }))
         .await;
-        let mut all: Vec<RallyArtifact> = Vec::new();
+        let mut all: Vec<Arc<RallyArtifact>> = Vec::new();
         let mut total = 0usize;
         for r in per_type {
             let fetched = r?;
@@ -458,7 +470,7 @@ impl Tracker {
                 );
             }
         }
-        let orders = self.orders(&op, states::Need::of(&all)).await;
+        let orders = self.orders(&op, states::Need::of(all.iter().map(|a| &**a))).await;
         let mut out = Vec::with_capacity(all.len());
         for a in &all {
             match self.normalize_with(&op, a, &orders) {

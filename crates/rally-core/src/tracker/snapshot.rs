@@ -36,7 +36,7 @@ use super::{QuerySpec, Scope, Tracker};
 use crate::error::RallyError;
 use crate::paging::{Fetched, MAX_PAGE_SIZE};
 use crate::query::{QValue, Query};
-use crate::rally_types::{RallyArtifact, ARTIFACT_FETCH};
+use crate::rally_types::RallyArtifact;
 use crate::wsapi::Op;
 use futures_util::future::try_join_all;
 use std::collections::HashMap;
@@ -104,13 +104,14 @@ impl Tracker {
         base: Option<Query>,
         scope: Scope<'_>,
         limit: usize,
+        fetch: &str,
     ) -> Result<Fetched<RallyArtifact>, RallyError> {
         let limit = limit.max(1);
         let page_size = limit.min(MAX_PAGE_SIZE);
         let spec = |q: Option<Query>| QuerySpec {
             type_path,
             query: q.map(|q| q.render()),
-            fetch: ARTIFACT_FETCH,
+            fetch,
             order: Some(LIST_ORDER),
             scope,
             types: None,
