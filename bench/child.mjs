@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import {
-  ROOT, createStory, diffRoutes, setScheduleState, simLog, simReset, simStats, wsapiUrl,
+  ROOT, createStory, diffRoutes, setScheduleState, simLog, simReset, simStats, wsapi, wsapiText, wsapiUrl,
 } from './lib.mjs';
 import { mapArtifactNaive } from './plainjs.mjs';
 
@@ -48,8 +48,9 @@ async function measure(fn) {
   // The simulator's own time per request (latency included), to tell its share of the wall.
   const { requests } = await simLog(sim);
   const simMs = requests.length ? requests.reduce((n, r) => n + r.durationMs, 0) / requests.length : undefined;
+  const bytes = requests.reduce((n, r) => n + (r.bytes ?? 0), 0);
   return {
-    wallMs, cpuMs: (c.user + c.system) / 1000, loopBlockMs, trips: st.total, simMs, ...rounds(requests),
+    bytes, wallMs, cpuMs: (c.user + c.system) / 1000, loopBlockMs, trips: st.total, simMs, ...rounds(requests),
     maxInFlight: st.maxInFlight, routes: diffRoutes({}, st.byRoute), out,
   };
 }
@@ -82,6 +83,8 @@ const uniq = () => `${process.pid}-${Date.now().toString(36)}-${counter++}`;
 
 // Each op: `run` is measured; `prime` is the uncounted first touch for warm samples; `prep`
 // (raw WSAPI, not through the tracker) puts the issue into a known state before either.
+const dashboard = (t) => t.listIssues({ includeClosed: false, limit: 100 });
+
 const OPS = {
   getIssue: { run: (t, s) => t.getIssue(s.fid) },
   getComments: { run: (t, s) => t.getComments(s.fid) },
@@ -110,6 +113,31 @@ const OPS = {
     run: (t, s) => t.deleteIssue(s.fid),
   },
   listDashboard: { run: (t) => t.listIssues({ includeClosed: false, limit: 100 }) },
+  // The dashboard's poll, by a new tracker each time (as Panopticon's board builds one per
+  // request): after a first list, nothing changed / 10 stories edited / 1 story deleted.
+  pollUnchanged: { prime: (t) => dashboard(t), run: (t) => dashboard(new t.constructor(t.__config)) },
+  poll10Changed: {
+    prime: async (t) => {
+      const list = await dashboard(t);
+      const stories = list.filter((i) => i.artifactType === 'UserStory').slice(0, 10);
+      for (const i of stories) {
+        await wsapi(sim, `hierarchicalrequirement/${i.id}`, {
+          method: 'POST', body: JSON.stringify({ HierarchicalRequirement: { Name: `Polled ${uniq()}` } }),
+        });
+      }
+    },
+    run: (t) => dashboard(new t.constructor(t.__config)),
+  },
+  poll1Deleted: {
+    prime: async (t) => {
+      const s = await createStory(sim, `Poll delete ${uniq()}`);
+      await dashboard(t);
+      await wsapiText(sim, `hierarchicalrequirement/${s.oid}`, { method: 'DELETE' });
+    },
+    run: (t) => dashboard(new t.constructor(t.__config)),
+  },
+  // Three trackers of one configuration listing at once (three tabs, three commands).
+  threeTrackers: { run: (t) => Promise.all([0, 1, 2].map(() => dashboard(new t.constructor(t.__config)))) },
   listAll: { run: (t) => t.listIssues({ includeClosed: true, ...spec.filters }) },
   gets: { run: (t) => Promise.all(spec.fids.map((fid) => t.getIssue(fid))) },
 };
@@ -117,9 +145,8 @@ const OPS = {
 async function runOp(RallyTracker) {
   const op = OPS[spec.op];
   if (!op) throw new Error(`unknown op ${spec.op}`);
-  const make = () => new RallyTracker({
-    apiKey: sim.apiKey, server: sim.url, workspace: sim.workspace, project: sim.project, ...spec.config,
-  });
+  const config = { apiKey: sim.apiKey, server: sim.url, workspace: sim.workspace, project: sim.project, ...spec.config };
+  const make = () => Object.assign(new RallyTracker(config), { __config: config });
   const warmTracker = spec.mode === 'warm' ? make() : null;
   const samples = [];
   for (let i = 0; i < spec.samples; i++) {

@@ -56,6 +56,16 @@ function target(row, ctx) {
       if (row.op === 'listDashboard') return [ok(worst <= 4 + (row.mode === 'cold' ? 1 : 0), '1 per type')];
       return [row.mode === 'warm' ? ok(worst === 1, '1') : ok(worst <= 2, '≤ 2')];
     }
+    case 'poll': {
+      const kb = median(row.samples.map((s) => s.bytes ?? NaN)) / 1024;
+      const busy = median(row.samples.map((s) => s.simBusyMs ?? NaN));
+      const want = { pollUnchanged: 4, poll10Changed: 5, poll1Deleted: 4 }[row.op];
+      return [ok(worst <= want, `${want} requests`), [`${fmt(kb)} KB; simulator busy ${fmt(busy, 0)} ms`, null]];
+    }
+    case 'three': {
+      const busy = median(row.samples.map((s) => s.simBusyMs ?? NaN));
+      return [[`simulator busy ${fmt(busy, 0)} ms`, null]];
+    }
     default:
       return [];
   }

@@ -40,7 +40,8 @@ function ensureBuilt() {
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
   };
   if (!addonBuilt()) run('npm', ['run', 'build']);
-  if (!simBinary()) run('cargo', ['build', '-p', 'rally-sim']);
+  // The simulator's own time must not be what is measured: always a release build.
+  run('cargo', ['build', '-p', 'rally-sim', '--release']);
 }
 
 /** Runs one child process; resolves with its RESULT object (or throws its error). */
@@ -193,6 +194,16 @@ async function suite(sim) {
     ['deleteIssue', 'deleteIssue'],
     ['listIssues dashboard (limit 100, 4 types)', 'listDashboard'],
   ];
+  const polls = [
+    ['dashboard poll, new tracker, nothing changed', 'pollUnchanged'],
+    ['dashboard poll, new tracker, 10 stories edited', 'poll10Changed'],
+    ['dashboard poll, new tracker, 1 story deleted', 'poll1Deleted'],
+  ];
+  for (const [name, op] of polls) {
+    await scenario(rows, { name, kind: 'poll', op, mode: 'warm' }, { ...base, op, mode: 'warm', samples: n, subjects: [{}] });
+  }
+  await scenario(rows, { name: 'three trackers, one config, dashboard at once', kind: 'three', op: 'threeTrackers', mode: 'cold' },
+    { ...base, op: 'threeTrackers', mode: 'cold', samples: n, subjects: [{}] });
   for (const [name, op, subjects] of ops) {
     for (const mode of ['cold', 'warm']) {
       await scenario(rows, { name, kind: 'op', op, mode },
