@@ -97,8 +97,18 @@ fn located_of(a: &RallyArtifact) -> Option<Located> {
 impl Tracker {
     /// Validates the configuration and builds the HTTP client. No request is made.
     pub fn new(config: TrackerConfig) -> Result<Tracker, RallyError> {
+        Self::build(config, true)
+    }
+
+    /// A tracker with caches of its own, shared with no other (tests of first-touch costs,
+    /// tools). `new` is what the binding uses.
+    pub fn new_unshared(config: TrackerConfig) -> Result<Tracker, RallyError> {
+        Self::build(config, false)
+    }
+
+    fn build(config: TrackerConfig, share: bool) -> Result<Tracker, RallyError> {
         let settings = Arc::new(Settings::from_config(&config)?);
-        let shared = shared::shared_for(&settings);
+        let shared = if share { shared::shared_for(&settings) } else { Arc::default() };
         Ok(Tracker {
             http: Http::new(settings.clone())?,
             settings,
@@ -403,9 +413,11 @@ impl Tracker {
             None => Scope::Configured,
         };
         let include_closed = f.include_closed.unwrap_or(false);
-        let query_for = |t: ArtifactType, orders: &StateOrders| {
+        // `with_state: false`: the other conditions only (the first list's Feature query).
+        let query_for_with = |t: ArtifactType, orders: &StateOrders, with_state: bool| {
             let mut parts = Vec::new();
             match f.state {
+                _ if !with_state => {}
                 Some(s) => parts.push(state_filter(t, s, orders)),
                 None if !include_closed => parts.push(open_filter(t, orders)),
                 None => {}
@@ -421,16 +433,35 @@ impl Tracker {
             }
             Query::all(parts)
         };
+        let query_for = |t: ArtifactType, orders: &StateOrders| query_for_with(t, orders, true);
         let defaults = StateOrders::default();
-        // A Feature state filter names the first/last states of the type's order, so the
-        // feature query waits for that lookup (once per tracker); the other types do not.
+        // A Feature state filter names the first/last states of the type's order. Once known
+        // (per process), the feature query uses it; the first time, the feature query runs
+        // alongside that lookup without the state condition and is filtered here (`states.rs`,
+        // `features_alongside_states`).
         let filtered = f.state.is_some() || !include_closed;
+        let state_wanted = |s: crate::model::IssueState| match f.state {
+            Some(want) => s == want,
+            None => s != crate::model::IssueState::Closed,
+        };
         // Each type is a consistent snapshot of its own (`snapshot.rs`); the types run at once.
         let per_type = join_all(self.settings.artifact_types.iter().map(|&t| {
-            let (op, query_for, defaults) = (&op, &query_for, &defaults);
+            let (op, query_for, query_for_with, defaults, state_wanted) =
+                (&op, &query_for, &query_for_with, &defaults, &state_wanted);
             async move {
                 let list = |q| self.list_type(op, t.type_path(), q, scope, limit);
                 match t {
+                    ArtifactType::Feature if filtered && !self.resolved.feature_states.initialized() => {
+                        let found = self
+                            .features_alongside_states(op, query_for_with(t, defaults, false), scope, limit, |o| {
+                                (query_for(t, o), state_wanted)
+                            })
+                            .await?;
+                        match found {
+                            Some(r) => Ok(r),
+                            None => list(query_for(t, &self.orders(op, states::Need::FEATURE).await)).await,
+                        }
+                    }
                     ArtifactType::Feature if filtered => {
                         let orders = self.orders(op, states::Need::FEATURE).await;
                         list(query_for(t, &orders)).await

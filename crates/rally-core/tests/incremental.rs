@@ -233,3 +233,80 @@ async fn incremental_lists_equal_full_reads_after_random_changes() {
     }
     assert!(incremental_polls >= 40, "most polls were incremental ({incremental_polls} of 44)");
 }
+
+#[tokio::test]
+async fn the_first_list_reads_the_feature_states_alongside_the_queries() {
+    let e = env_with(SimConfig {
+        api_key: KEY.into(),
+        seed: 113,
+        latency_ms: 60,
+        extra_keys: vec![(ORACLE_KEY.into(), "oracle@example.com".into())],
+        ..Default::default()
+    })
+    .await;
+    let o = oracle(&e.config());
+    for f in [
+        IssueFilters::default(),
+        IssueFilters { state: Some(rally_core::model::IssueState::Closed), ..Default::default() },
+        IssueFilters { state: Some(rally_core::model::IssueState::InProgress), limit: Some(2.0), ..Default::default() },
+    ] {
+        // A scope of its own each time, so each list is a process's first.
+        let cfg = match (f.state, f.limit) {
+            (None, _) => e.config(),
+            (_, None) => TrackerConfig { project_scope_up: Some(true), ..e.config() },
+            (_, Some(_)) => TrackerConfig { project: Some(e.sim.child_project_refs[0].clone()), ..e.config() },
+        };
+        e.reset_stats().await;
+        let got = Tracker::new(cfg.clone()).unwrap().list_issues(f.clone()).await.unwrap();
+        let log: Value = e.http.get(format!("{}/__sim/log", e.sim.url)).send().await.unwrap().json().await.unwrap();
+        let reqs = log["requests"].as_array().unwrap();
+        let find = |p: &str| reqs.iter().find(|r| r["path"].as_str().unwrap().contains(p)).expect(p).clone();
+        let (state, feature) = (find("/state?"), find("/portfolioitem/feature?"));
+        let end = |r: &Value| r["startedMs"].as_f64().unwrap() + r["durationMs"].as_f64().unwrap();
+        assert!(
+            feature["startedMs"].as_f64().unwrap() < end(&state) - 30.0,
+            "the feature query waited for the state lookup: {state} {feature}"
+        );
+        assert_eq!(reqs.len(), 5, "{reqs:?}");
+        let want = full(&oracle(&cfg), &f).await;
+        assert!(got == want, "{f:?}: {}", diff(&got, &want));
+        let features = got.iter().filter(|i| i.artifact_type == rally_core::model::ArtifactType::Feature).count();
+        assert!(features > 0 || f.limit.is_some(), "{f:?}: no feature");
+    }
+    drop(o);
+}
+
+#[tokio::test]
+async fn a_cold_create_runs_its_lookups_at_once() {
+    let e = env_with(SimConfig { api_key: KEY.into(), seed: 113, latency_ms: 60, ..Default::default() }).await;
+    let t = e.tracker();
+    let who = e.sim.owner_user_name.clone();
+    let issue = t
+        .create_issue(rally_core::model::NewIssue {
+            title: "cold create".into(),
+            team: Some("Checkout Team".into()),
+            assignee: Some(who),
+            labels: Some(vec!["backend".into(), "brand-new-label".into()]),
+            parent: Some("F1".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(issue.labels, vec!["backend".to_string(), "brand-new-label".to_string()]);
+    assert_eq!(issue.parent_ref.as_deref(), Some("F1"));
+    let log: Value = e.http.get(format!("{}/__sim/log", e.sim.url)).send().await.unwrap().json().await.unwrap();
+    let reqs = log["requests"].as_array().unwrap();
+    let find = |p: &str| {
+        reqs.iter().find(|r| r["method"] == "GET" && r["path"].as_str().unwrap().contains(p)).expect(p).clone()
+    };
+    let lookups = [find("/project?"), find("/users?"), find("/tag?"), find("/portfolioitem/feature?")];
+    let first_end = lookups
+        .iter()
+        .map(|r| r["startedMs"].as_f64().unwrap() + r["durationMs"].as_f64().unwrap())
+        .fold(f64::MAX, f64::min);
+    for r in &lookups {
+        assert!(r["startedMs"].as_f64().unwrap() < first_end - 30.0, "a lookup waited for another: {reqs:?}");
+    }
+    // Then the missing tag is created and the issue posted.
+    assert_eq!(reqs.iter().filter(|r| r["method"] == "POST").count(), 2, "{reqs:?}");
+}

@@ -126,7 +126,24 @@ fn scope_text(scope: Scope<'_>) -> String {
     }
 }
 
+fn list_key(type_path: &str, base: &Option<Query>, scope: Scope<'_>, limit: usize) -> String {
+    format!("{type_path}\n{}\n{}\n{limit}", base.as_ref().map(Query::render).unwrap_or_default(), scope_text(scope))
+}
+
 impl Tracker {
+    /// Keeps `items` as the full answer of these filters, read at `read_at`.
+    pub(super) fn keep_list(
+        &self,
+        type_path: &str,
+        base: &Option<Query>,
+        scope: Scope<'_>,
+        limit: usize,
+        items: &[Arc<RallyArtifact>],
+        read_at: Instant,
+    ) {
+        self.shared.lists.put(list_key(type_path, base, scope, limit), items, read_at);
+    }
+
     /// Up to `limit` artifacts of one type matching `base`, newest first: what a full read
     /// returns, asking Rally only what changed since the last list of these filters.
     pub(super) async fn list_type(
@@ -137,11 +154,7 @@ impl Tracker {
         scope: Scope<'_>,
         limit: usize,
     ) -> Result<Fetched<Arc<RallyArtifact>>, RallyError> {
-        let key = format!(
-            "{type_path}\n{}\n{}\n{limit}",
-            base.as_ref().map(Query::render).unwrap_or_default(),
-            scope_text(scope)
-        );
+        let key = list_key(type_path, &base, scope, limit);
         if let Some((kept, _)) = self.shared.lists.get(&key) {
             let started = Instant::now();
             if let Some(r) = self.refresh(op, type_path, &base, scope, limit, &kept).await? {
