@@ -15,6 +15,8 @@ const spec = JSON.parse(Buffer.from(process.argv[2] ?? '', 'base64').toString('u
 const sim = spec.sim;
 
 async function loadTracker() {
+  // Panopticon's own TypeScript adapter, transpiled at run time (bench/panopticon-ts.mjs).
+  if (spec.panoDir) return (await import(path.join(spec.panoDir, 'rally.js'))).RallyTracker;
   const mjs = path.join(ROOT, 'rally.mjs');
   if (existsSync(mjs)) return (await import(mjs)).RallyTracker;
   return createRequire(import.meta.url)(path.join(ROOT, 'rally.js')).RallyTracker;
@@ -118,10 +120,14 @@ const OPS = {
   pollUnchanged: { prime: (t) => dashboard(t), run: (t) => dashboard(new t.constructor(t.__config)) },
   poll10Changed: {
     prime: async (t) => {
-      const list = await dashboard(t);
-      const stories = list.filter((i) => i.artifactType === 'UserStory').slice(0, 10);
-      for (const i of stories) {
-        await wsapi(sim, `hierarchicalrequirement/${i.id}`, {
+      await dashboard(t);
+      // The 10 newest open stories (on the dashboard either way), edited through WSAPI.
+      const q = new URLSearchParams({
+        fetch: 'ObjectID', order: 'LastUpdateDate desc', pagesize: '10', query: '(ScheduleState < "Completed")',
+        project: sim.project, projectScopeDown: 'true',
+      });
+      for (const { ObjectID } of (await wsapi(sim, `hierarchicalrequirement?${q}`)).Results) {
+        await wsapi(sim, `hierarchicalrequirement/${ObjectID}`, {
           method: 'POST', body: JSON.stringify({ HierarchicalRequirement: { Name: `Polled ${uniq()}` } }),
         });
       }

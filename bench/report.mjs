@@ -62,6 +62,11 @@ function target(row, ctx) {
       const want = { pollUnchanged: 4, poll10Changed: 5, poll1Deleted: 4 }[row.op];
       return [ok(worst <= want, `${want} requests`), [`${fmt(kb)} KB; simulator busy ${fmt(busy, 0)} ms`, null]];
     }
+    case 'pano': {
+      const kb = median(row.samples.map((s) => s.bytes ?? NaN)) / 1024;
+      const busy = median(row.samples.map((s) => s.simBusyMs ?? NaN));
+      return [[`${fmt(kb)} KB; simulator busy ${fmt(busy, 0)} ms`, null]];
+    }
     case 'three': {
       const busy = median(row.samples.map((s) => s.simBusyMs ?? NaN));
       return [[`simulator busy ${fmt(busy, 0)} ms`, null]];

@@ -14,7 +14,11 @@ import path from 'node:path';
 import {
   API, RICH_DESCRIPTION, RICH_MARKER, ROOT, addonBuilt, simBinary, simBulk, simLog, startSim, storyCount, wsapi,
 } from './lib.mjs';
+import { preparePanopticonTs } from './panopticon-ts.mjs';
 import { buildReport, renderTable } from './report.mjs';
+
+const PANO = preparePanopticonTs();
+if (!PANO.dir) console.error(`bench: Panopticon TS adapter column skipped: ${PANO.why}`);
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -204,6 +208,20 @@ async function suite(sim) {
   }
   await scenario(rows, { name: 'three trackers, one config, dashboard at once', kind: 'three', op: 'threeTrackers', mode: 'cold' },
     { ...base, op: 'threeTrackers', mode: 'cold', samples: n, subjects: [{}] });
+  // The same operations through Panopticon v0.4.5's own TypeScript adapter (its listIssues
+  // asks one `artifact` query of `limit` items; it has no cache, so a poll is a full read).
+  if (PANO.dir) {
+    const pano = [
+      ['Panopticon TS adapter: getIssue', 'getIssue', seeded],
+      ['Panopticon TS adapter: dashboard list (limit 100)', 'listDashboard'],
+      ['Panopticon TS adapter: dashboard poll, nothing changed', 'pollUnchanged'],
+      ['Panopticon TS adapter: dashboard poll, 10 stories edited', 'poll10Changed'],
+    ];
+    for (const [name, op, subjects] of pano) {
+      await scenario(rows, { name, kind: 'pano', op, mode: 'warm' },
+        { ...base, op, mode: 'warm', samples: n, subjects: subjects ?? [{}], panoDir: PANO.dir });
+    }
+  }
   for (const [name, op, subjects] of ops) {
     for (const mode of ['cold', 'warm']) {
       await scenario(rows, { name, kind: 'op', op, mode },
