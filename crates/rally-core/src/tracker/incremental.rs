@@ -14,7 +14,8 @@
 //!    read by ObjectID with the same filter and scope, `CHUNK` at a time, all at once. An item
 //!    that left the filter or was deleted is simply not in step 1's answer.
 //! 3. **A full read instead** when there is nothing to build on (first list of these
-//!    filters in the process, or the kept bodies are older than `MAX_AGE`), when more than
+//!    filters in the process, the kept bodies are older than `MAX_AGE`, or the list is longer
+//!    than one page, `MAX_KEPT_ITEMS`, and was not kept), when more than
 //!    `MAX_CHANGED` items changed (a full read is then cheaper), or when step 2 cannot confirm
 //!    step 1 (an item changed again, left the filter or vanished in between): the answer is
 //!    then never a mix of two moments.
@@ -47,6 +48,9 @@ const MAX_CHANGED: usize = 600;
 const MAX_AGE: Duration = Duration::from_secs(600);
 /// Filter sets kept per scope (the oldest is dropped).
 const MAX_LISTS: usize = 32;
+/// Lists longer than one page are not kept: their versions take as many requests as their
+/// bodies, and a process repeating a 10,000-item list must stay under 150 MB.
+const MAX_KEPT_ITEMS: usize = crate::paging::MAX_PAGE_SIZE;
 
 struct Kept {
     items: Vec<Arc<RallyArtifact>>,
@@ -94,6 +98,10 @@ impl Lists {
     fn put(&self, key: String, items: &[Arc<RallyArtifact>], read_at: Instant) {
         let used = self.tick();
         let mut map = lock(&self.map);
+        if items.len() > MAX_KEPT_ITEMS {
+            map.remove(&key);
+            return;
+        }
         map.insert(key, Kept { items: items.to_vec(), read_at, used });
         if map.len() > MAX_LISTS {
             if let Some(oldest) = map.iter().min_by_key(|(_, k)| k.used).map(|(k, _)| k.clone()) {
