@@ -295,9 +295,11 @@ class RallyTracker {
     // per turn of the event loop, so a long list never blocks it for long.
     const chunks = await call(() => this.#native.listIssuesJson(f))
     const out = JSON.parse(chunks[0])
+    chunks[0] = undefined
     for (let i = 1; i < chunks.length; i++) {
       await new Promise((resolve) => setImmediate(resolve))
       for (const issue of JSON.parse(chunks[i])) out.push(issue)
+      chunks[i] = undefined // each text can go once parsed
     }
     return out
   }
