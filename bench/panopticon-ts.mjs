@@ -5,7 +5,7 @@
 // `transpileModule` (types erased, nothing else changed). Absent, the column is skipped.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,8 @@ export function preparePanopticonTs() {
     return { dir: null, why: 'typescript is not installed' };
   }
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pano-ts-'));
+  // Removed when the bench exits: nothing of Panopticon stays behind.
+  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
   const clone = path.join(tmp, 'src');
   const r = spawnSync('git', ['clone', '-q', bundle, clone], { encoding: 'utf8' });
   if (r.status !== 0) return { dir: null, why: `git clone failed: ${r.stderr}` };
