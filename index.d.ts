@@ -15,6 +15,8 @@ export declare class RallyTracker {
   constructor(config: RallyTrackerConfig)
   get name(): 'rally'
   listIssues(filters?: IssueFilters | undefined | null): Promise<Array<Issue>>
+  /** `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. */
+  listIssuesJson(filters?: IssueFilters | undefined | null): Promise<Array<string>>
   getIssue(id: string): Promise<Issue>
   createIssue(issue: NewIssue): Promise<Issue>
   updateIssue(id: string, update: IssueUpdate): Promise<Issue>

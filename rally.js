@@ -314,7 +314,17 @@ class RallyTracker {
 
   async listIssues(filters) {
     const f = shape('filters', filters, FILTER_FIELDS, { what: 'filter' })
-    return call(() => this.#native.listIssues(f))
+    // The issues come as JSON arrays built off the main thread (src/json.rs); one is parsed
+    // per turn of the event loop, so a long list never blocks it for long.
+    const chunks = await call(() => this.#native.listIssuesJson(f))
+    const out = JSON.parse(chunks[0])
+    chunks[0] = undefined
+    for (let i = 1; i < chunks.length; i++) {
+      await new Promise((resolve) => setImmediate(resolve))
+      for (const issue of JSON.parse(chunks[i])) out.push(issue)
+      chunks[i] = undefined // each text can go once parsed
+    }
+    return out
   }
 
   async getIssue(id) {

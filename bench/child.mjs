@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import {
-  ROOT, createStory, diffRoutes, setScheduleState, simLog, simReset, simStats, wsapiUrl,
+  ROOT, createStory, diffRoutes, setScheduleState, simLog, simReset, simStats, wsapi, wsapiText, wsapiUrl,
 } from './lib.mjs';
 import { mapArtifactNaive } from './plainjs.mjs';
 
@@ -15,6 +15,8 @@ const spec = JSON.parse(Buffer.from(process.argv[2] ?? '', 'base64').toString('u
 const sim = spec.sim;
 
 async function loadTracker() {
+  // Panopticon's own TypeScript adapter, transpiled at run time (bench/panopticon-ts.mjs).
+  if (spec.panoDir) return (await import(path.join(spec.panoDir, 'rally.js'))).RallyTracker;
   const mjs = path.join(ROOT, 'rally.mjs');
   if (existsSync(mjs)) return (await import(mjs)).RallyTracker;
   return createRequire(import.meta.url)(path.join(ROOT, 'rally.js')).RallyTracker;
@@ -48,8 +50,9 @@ async function measure(fn) {
   // The simulator's own time per request (latency included), to tell its share of the wall.
   const { requests } = await simLog(sim);
   const simMs = requests.length ? requests.reduce((n, r) => n + r.durationMs, 0) / requests.length : undefined;
+  const bytes = requests.reduce((n, r) => n + (r.bytes ?? 0), 0);
   return {
-    wallMs, cpuMs: (c.user + c.system) / 1000, loopBlockMs, trips: st.total, simMs, ...rounds(requests),
+    bytes, wallMs, cpuMs: (c.user + c.system) / 1000, loopBlockMs, trips: st.total, simMs, ...rounds(requests),
     maxInFlight: st.maxInFlight, routes: diffRoutes({}, st.byRoute), out,
   };
 }
@@ -82,6 +85,8 @@ const uniq = () => `${process.pid}-${Date.now().toString(36)}-${counter++}`;
 
 // Each op: `run` is measured; `prime` is the uncounted first touch for warm samples; `prep`
 // (raw WSAPI, not through the tracker) puts the issue into a known state before either.
+const dashboard = (t) => t.listIssues({ includeClosed: false, limit: 100 });
+
 const OPS = {
   getIssue: { run: (t, s) => t.getIssue(s.fid) },
   getComments: { run: (t, s) => t.getComments(s.fid) },
@@ -110,6 +115,35 @@ const OPS = {
     run: (t, s) => t.deleteIssue(s.fid),
   },
   listDashboard: { run: (t) => t.listIssues({ includeClosed: false, limit: 100 }) },
+  // The dashboard's poll, by a new tracker each time (as Panopticon's board builds one per
+  // request): after a first list, nothing changed / 10 stories edited / 1 story deleted.
+  pollUnchanged: { prime: (t) => dashboard(t), run: (t) => dashboard(new t.constructor(t.__config)) },
+  poll10Changed: {
+    prime: async (t) => {
+      await dashboard(t);
+      // The 10 newest open stories (on the dashboard either way), edited through WSAPI.
+      const q = new URLSearchParams({
+        fetch: 'ObjectID', order: 'LastUpdateDate desc', pagesize: '10', query: '(ScheduleState < "Completed")',
+        project: sim.project, projectScopeDown: 'true',
+      });
+      for (const { ObjectID } of (await wsapi(sim, `hierarchicalrequirement?${q}`)).Results) {
+        await wsapi(sim, `hierarchicalrequirement/${ObjectID}`, {
+          method: 'POST', body: JSON.stringify({ HierarchicalRequirement: { Name: `Polled ${uniq()}` } }),
+        });
+      }
+    },
+    run: (t) => dashboard(new t.constructor(t.__config)),
+  },
+  poll1Deleted: {
+    prime: async (t) => {
+      const s = await createStory(sim, `Poll delete ${uniq()}`);
+      await dashboard(t);
+      await wsapiText(sim, `hierarchicalrequirement/${s.oid}`, { method: 'DELETE' });
+    },
+    run: (t) => dashboard(new t.constructor(t.__config)),
+  },
+  // Three trackers of one configuration listing at once (three tabs, three commands).
+  threeTrackers: { run: (t) => Promise.all([0, 1, 2].map(() => dashboard(new t.constructor(t.__config)))) },
   listAll: { run: (t) => t.listIssues({ includeClosed: true, ...spec.filters }) },
   gets: { run: (t) => Promise.all(spec.fids.map((fid) => t.getIssue(fid))) },
 };
@@ -117,9 +151,8 @@ const OPS = {
 async function runOp(RallyTracker) {
   const op = OPS[spec.op];
   if (!op) throw new Error(`unknown op ${spec.op}`);
-  const make = () => new RallyTracker({
-    apiKey: sim.apiKey, server: sim.url, workspace: sim.workspace, project: sim.project, ...spec.config,
-  });
+  const config = { apiKey: sim.apiKey, server: sim.url, workspace: sim.workspace, project: sim.project, ...spec.config };
+  const make = () => Object.assign(new RallyTracker(config), { __config: config });
   const warmTracker = spec.mode === 'warm' ? make() : null;
   const samples = [];
   for (let i = 0; i < spec.samples; i++) {
@@ -159,9 +192,16 @@ async function runPlainJs() {
   const c1 = process.cpuUsage();
   const t1 = performance.now();
   const issues = [];
+  // The consistent-snapshot pages overlap at their seams: each item is mapped once, as the
+  // addon returns it once.
+  const seen = new Set();
   for (const text of texts) {
     const qr = JSON.parse(text).QueryResult;
-    for (const a of qr.Results) issues.push(mapArtifactNaive(a, 'https://rally1.rallydev.com'));
+    for (const a of qr.Results) {
+      if (seen.has(a.ObjectID)) continue;
+      seen.add(a.ObjectID);
+      issues.push(mapArtifactNaive(a, 'https://rally1.rallydev.com'));
+    }
   }
   const t2 = performance.now();
   const c2 = process.cpuUsage();

@@ -3,6 +3,7 @@
 
 mod doctor;
 mod error;
+mod json;
 mod types;
 
 use error::{guard, guarded};
@@ -73,6 +74,21 @@ impl RallyTracker {
         let f = filters.map(Into::into).unwrap_or_default();
         let list = guarded(async move { t.list_issues(f).await }).await?;
         Ok(list.into_iter().map(Into::into).collect())
+    }
+
+    /// `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls.
+    #[napi]
+    pub async fn list_issues_json(&self, filters: Option<IssueFilters>) -> napi::Result<Vec<String>> {
+        let t = self.inner.clone();
+        let f = filters.map(Into::into).unwrap_or_default();
+        Ok(guarded(async move {
+            let list = t.list_issues(f).await?;
+            json::issue_chunks(&list).map_err(|e| core::RallyError::Protocol {
+                operation: "listIssues".into(),
+                excerpt: format!("the result could not be serialised: {e}"),
+            })
+        })
+        .await?)
     }
 
     #[napi]

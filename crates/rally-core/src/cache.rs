@@ -1,4 +1,5 @@
-//! Per-tracker caches. Nothing here is global: two trackers share no entries.
+//! The lookup caches of one server, key and scope, shared by its trackers in the process
+//! (`tracker/shared.rs`).
 //!
 //! The artifact cache maps a FormattedID (and an ObjectID) to where the artifact lives and the
 //! state last seen, so a write on a known issue needs no lookup round trip.

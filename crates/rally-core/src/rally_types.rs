@@ -106,6 +106,9 @@ pub struct RallyArtifact {
     pub r#type: Option<String>,
     #[serde(rename = "_refObjectName")]
     pub ref_object_name: Option<String>,
+    /// Rally's version of the object, on every object it returns (`incremental.rs`).
+    #[serde(rename = "_objectVersion")]
+    pub object_version: Option<String>,
     #[serde(rename = "ObjectID", default, deserialize_with = "positive_oid")]
     pub object_id: Option<u64>,
     #[serde(rename = "FormattedID")]

@@ -20,8 +20,10 @@
 //!   defect carries a value outside the standard four.
 
 pub(crate) mod custom;
+mod incremental;
 mod pull_requests;
 mod resolve;
+mod shared;
 mod snapshot;
 mod states;
 mod write;
@@ -67,8 +69,10 @@ struct QuerySpec<'a> {
 pub struct Tracker {
     http: Http,
     settings: Arc<Settings>,
-    cache: Caches,
-    resolved: resolve::Resolved,
+    /// Shared by every tracker of this server, key and scope in the process (`shared.rs`).
+    shared: Arc<shared::Shared>,
+    cache: Arc<Caches>,
+    resolved: Arc<resolve::Resolved>,
     /// The workspace's custom fields, read once (`custom.rs`).
     schema: tokio::sync::OnceCell<Arc<crate::custom::WorkspaceSchema>>,
     /// The artifact fetch list with the `customFields` asked for.
@@ -101,16 +105,34 @@ fn located_of(a: &RallyArtifact) -> Option<Located> {
 impl Tracker {
     /// Validates the configuration and builds the HTTP client. No request is made.
     pub fn new(config: TrackerConfig) -> Result<Tracker, RallyError> {
+        Self::build(config, true)
+    }
+
+    /// A tracker with caches of its own, shared with no other (tests of first-touch costs,
+    /// tools). `new` is what the binding uses.
+    pub fn new_unshared(config: TrackerConfig) -> Result<Tracker, RallyError> {
+        Self::build(config, false)
+    }
+
+    fn build(config: TrackerConfig, share: bool) -> Result<Tracker, RallyError> {
         let settings = Arc::new(Settings::from_config(&config)?);
+        let shared = if share { shared::shared_for(&settings) } else { Arc::default() };
         Ok(Tracker {
             http: Http::new(settings.clone())?,
             settings,
-            cache: Caches::default(),
-            resolved: resolve::Resolved::default(),
+            cache: shared.cache.clone(),
+            resolved: shared.resolved.clone(),
+            shared,
             schema: tokio::sync::OnceCell::new(),
             custom_fetch: tokio::sync::OnceCell::new(),
             no_pull_requests: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Drops the lists kept for incremental refresh by every tracker of this server, key and
+    /// scope in the process: the next list of each filter set reads everything.
+    pub fn forget_lists(&self) {
+        self.shared.lists.clear();
     }
 
     fn scope_params(&self, scope: Scope<'_>, params: &mut Vec<(&'static str, String)>) {
@@ -415,9 +437,11 @@ impl Tracker {
             None => Scope::Configured,
         };
         let include_closed = f.include_closed.unwrap_or(false);
-        let query_for = |t: ArtifactType, orders: &StateOrders| {
+        // `with_state: false`: the other conditions only (the first list's Feature query).
+        let query_for_with = |t: ArtifactType, orders: &StateOrders, with_state: bool| {
             let mut parts = Vec::new();
             match f.state {
+                _ if !with_state => {}
                 Some(s) => parts.push(state_filter(t, s, orders)),
                 None if !include_closed => parts.push(open_filter(t, orders)),
                 None => {}
@@ -433,16 +457,35 @@ impl Tracker {
             }
             Query::all(parts)
         };
+        let query_for = |t: ArtifactType, orders: &StateOrders| query_for_with(t, orders, true);
         let defaults = StateOrders::default();
-        // A Feature state filter names the first/last states of the type's order, so the
-        // feature query waits for that lookup (once per tracker); the other types do not.
+        // A Feature state filter names the first/last states of the type's order. Once known
+        // (per process), the feature query uses it; the first time, the feature query runs
+        // alongside that lookup without the state condition and is filtered here (`states.rs`,
+        // `features_alongside_states`).
         let filtered = f.state.is_some() || !include_closed;
+        let state_wanted = |s: crate::model::IssueState| match f.state {
+            Some(want) => s == want,
+            None => s != crate::model::IssueState::Closed,
+        };
         // Each type is a consistent snapshot of its own (`snapshot.rs`); the types run at once.
         let per_type = join_all(self.settings.artifact_types.iter().map(|&t| {
-            let (op, query_for, defaults) = (&op, &query_for, &defaults);
+            let (op, query_for, query_for_with, defaults, state_wanted) =
+                (&op, &query_for, &query_for_with, &defaults, &state_wanted);
             async move {
-                let list = |q| self.list_snapshot(op, t.type_path(), q, scope, limit);
+                let list = |q| self.list_type(op, t.type_path(), q, scope, limit);
                 match t {
+                    ArtifactType::Feature if filtered && !self.resolved.feature_states.initialized() => {
+                        let found = self
+                            .features_alongside_states(op, query_for_with(t, defaults, false), scope, limit, |o| {
+                                (query_for(t, o), state_wanted)
+                            })
+                            .await?;
+                        match found {
+                            Some(r) => Ok(r),
+                            None => list(query_for(t, &self.orders(op, states::Need::FEATURE).await)).await,
+                        }
+                    }
                     ArtifactType::Feature if filtered => {
                         let orders = self.orders(op, states::Need::FEATURE).await;
                         list(query_for(t, &orders)).await
@@ -458,7 +501,7 @@ impl Tracker {
             }
         }))
         .await;
-        let mut all: Vec<RallyArtifact> = Vec::new();
+        let mut all: Vec<Arc<RallyArtifact>> = Vec::new();
         let mut total = 0usize;
         for r in per_type {
             let fetched = r?;
@@ -482,7 +525,7 @@ impl Tracker {
                 );
             }
         }
-        let orders = self.orders(&op, states::Need::of(&all)).await;
+        let orders = self.orders(&op, states::Need::of(all.iter().map(|a| &**a))).await;
         let mut out = Vec::with_capacity(all.len());
         for a in &all {
             match self.normalize_with(&op, a, &orders) {

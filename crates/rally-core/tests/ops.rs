@@ -18,7 +18,7 @@ async fn get_issue_costs_one_request_for_every_id_form() {
         let api_ref = format!("/{}/{}", ty.type_path(), issue.id);
         let full_ref = format!("{}/slm/webservice/v2.0{}", e.sim.url, api_ref);
         for id in [lower.as_str(), issue.id.as_str(), api_ref.as_str(), full_ref.as_str(), issue.url.as_str()] {
-            let fresh = e.tracker();
+            let fresh = e.cold_tracker();
             e.reset_stats().await;
             let got = fresh.get_issue(id).await.unwrap_or_else(|err| panic!("{id}: {err}"));
             assert_eq!(got, *issue, "{id}");
@@ -59,13 +59,13 @@ async fn crud_round_trip_with_request_counts() {
     assert!(!created.created_at.is_empty());
 
     // A fresh tracker has never seen it: first touch costs a lookup, then one request each.
-    let cold = e.tracker();
+    let cold = e.cold_tracker();
     e.reset_stats().await;
     let got = cold.get_issue(&created.reference).await.unwrap();
     assert_eq!(got, created);
     assert_eq!(e.total().await, 1);
 
-    let t2 = e.tracker();
+    let t2 = e.cold_tracker();
     e.reset_stats().await;
     let upd = t2
         .update_issue(&created.reference, IssueUpdate { title: Some("Renamed".into()), ..Default::default() })
@@ -103,14 +103,14 @@ async fn crud_round_trip_with_request_counts() {
     assert_eq!(e.total().await, 1, "no-op transition: {routes:?}");
     assert!(routes.iter().all(|(r, _)| r.starts_with("GET")), "a no-op wrote: {routes:?}");
     // Cold no-op: one read, zero writes.
-    let t3 = e.tracker();
+    let t3 = e.cold_tracker();
     e.reset_stats().await;
     t3.transition_issue(&created.reference, IssueState::Closed).await.unwrap();
     assert_eq!(e.total().await, 1);
     assert_eq!(t3.get_issue(&created.reference).await.unwrap().state, IssueState::Closed);
 
     // Comments: cold add = lookup + create, warm = 1; get = 1.
-    let t4 = e.tracker();
+    let t4 = e.cold_tracker();
     e.reset_stats().await;
     let c1 = t4.add_comment(&created.reference, "First **note**").await.unwrap();
     assert_eq!(e.total().await, 2, "addComment cold: {:?}", e.routes().await);
@@ -128,7 +128,7 @@ async fn crud_round_trip_with_request_counts() {
 
     // linkPR: idempotent.
     let pr = "https://github.com/acme/shop/pull/42?x=1&y=2";
-    let t6 = e.tracker();
+    let t6 = e.cold_tracker();
     e.reset_stats().await;
     t6.link_pr(&created.reference, pr).await.unwrap();
     // Cold: the existing-link lookup and the artifact lookup run concurrently, then the post.
@@ -149,7 +149,7 @@ async fn crud_round_trip_with_request_counts() {
     assert_eq!(t.get_comments(&created.reference).await.unwrap().len(), 4);
 
     // Delete: cold = lookup + delete; then it is gone.
-    let t7 = e.tracker();
+    let t7 = e.cold_tracker();
     e.reset_stats().await;
     t7.delete_issue(&created.reference).await.unwrap();
     assert_eq!(e.total().await, 2, "deleteIssue cold: {:?}", e.routes().await);
@@ -278,7 +278,7 @@ async fn labels_and_assignee_are_set_exactly() {
     assert_eq!(e.count_named("tag", "core-new-a").await, 1);
 
     // Cached lookups: the second create with the same labels and assignee costs one request.
-    let t2 = e.tracker();
+    let t2 = e.cold_tracker();
     t2.create_issue(NewIssue {
         title: "x".into(),
         labels: Some(vec!["core-new-a".into()]),

@@ -84,7 +84,7 @@ async fn custom_schedule_states_read_by_the_workspace_order_discovered_once() {
 
     // Lists: the filters use Rally's value order; reading uses the discovered one.
     let stories = || TrackerConfig { artifact_types: Some(vec![ArtifactType::UserStory]), ..e.config() };
-    let t = Tracker::new(stories()).unwrap();
+    let t = Tracker::new_unshared(stories()).unwrap();
     e.reset_stats().await;
     let refs = |list: &[rally_core::Issue]| list.iter().map(|i| i.reference.clone()).collect::<Vec<_>>();
     let open = t.list_issues(IssueFilters { state: Some(IssueState::Open), ..Default::default() }).await.unwrap();
@@ -117,7 +117,7 @@ async fn custom_schedule_states_read_by_the_workspace_order_discovered_once() {
     assert_eq!(v["HierarchicalRequirement"]["ScheduleState"], "In-Progress", "{v}");
 
     // Concurrent first reads share one discovery.
-    let t = e.tracker();
+    let t = e.cold_tracker();
     e.reset_stats().await;
     let reads = (0..12).map(|_| t.get_issue(&idea.reference));
     for r in futures_util::future::join_all(reads).await {
@@ -280,7 +280,7 @@ async fn feature_states_read_and_written_by_the_type_order_looked_up_once() {
     assert_eq!(count(&e, "/state").await, 1, "one lookup for reads, writes and filters: {:?}", e.routes().await);
 
     // No state order at all: reads fall back to the defaults, a write says why it cannot.
-    let t = e.tracker();
+    let t = e.cold_tracker();
     e.faults("errors@GET /slm/webservice/v2.0/state*").await;
     assert_eq!(t.get_issue(&f.reference).await.unwrap().state, IssueState::InProgress);
     let err = t.transition_issue(&f.reference, IssueState::Closed).await.unwrap_err();

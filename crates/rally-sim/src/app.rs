@@ -21,6 +21,8 @@ pub struct LogEntry {
     pub user: Option<String>,
     pub started_ms: i64,
     pub duration_ms: f64,
+    /// The response body's size, when known before it is sent (every WSAPI answer).
+    pub bytes: Option<u64>,
 }
 
 #[derive(Default)]

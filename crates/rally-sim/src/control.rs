@@ -36,6 +36,7 @@ pub async fn log(State(app): State<Arc<App>>) -> Response {
                 .with("user", e.user.clone().map_or(J::Null, J::Str))
                 .with("startedMs", J::Int(e.started_ms))
                 .with("durationMs", J::Num((e.duration_ms * 1000.0).round() / 1000.0))
+                .with("bytes", e.bytes.map_or(J::Null, |b| J::Int(b as i64)))
         })
         .collect();
     json_response(StatusCode::OK, &J::obj().with("requests", J::Arr(rows)))

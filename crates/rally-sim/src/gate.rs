@@ -134,8 +134,10 @@ pub async fn gate(State(app): State<Arc<App>>, mut req: Request, next: Next) -> 
         }
         _ => (unauthorized(&path), None),
     };
+    let bytes = axum::body::HttpBody::size_hint(response.body()).exact();
     app.stats().push_log(LogEntry {
         method,
+        bytes,
         path: path_query,
         status: response.status().as_u16(),
         user,

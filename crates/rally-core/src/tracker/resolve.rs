@@ -174,6 +174,34 @@ impl Tracker {
         }
     }
 
+    /// Looks up the uncached tags among `names` (one query) and caches those that exist;
+    /// creates nothing, and a failed lookup is left for `resolve_tags` to repeat and report.
+    pub(super) async fn find_tags(&self, op: &Op, names: &[String]) {
+        let missing: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
+        let Some(q) = Query::any(missing.iter().map(|n| Query::eq("Name", n.as_str())).collect()) else { return };
+        let spec = QuerySpec {
+            type_path: "tag",
+            query: Some(q.render()),
+            fetch: "ObjectID,Name",
+            order: Some("ObjectID"),
+            scope: Scope::Configured,
+            types: None,
+        };
+        if let Ok(found) = self.query_all::<RallyTag>(&Op::new(op.name, None), &spec, 2000).await {
+            self.cache_tags(&found.items);
+        }
+    }
+
+    fn cache_tags(&self, tags: &[RallyTag]) {
+        for t in tags {
+            if let (Some(name), Some(r)) = (t.name.as_deref(), relative_ref(t.r#ref.as_deref(), "tag", t.object_id)) {
+                if self.cache.get_ref("tag", name).is_none() {
+                    self.cache.put_ref("tag", name, r);
+                }
+            }
+        }
+    }
+
     /// Tag refs for exactly these names: cached ones free, the rest in one query, missing ones
     /// created (`POST /tag/create`).
     pub(super) async fn resolve_tags(&self, op: &Op, names: &[String]) -> Result<Vec<String>, RallyError> {
@@ -195,14 +223,7 @@ impl Tracker {
             };
             let lookup = Op::new(op.name, None);
             let found = self.query_all::<RallyTag>(&lookup, &spec, 2000).await?;
-            for t in &found.items {
-                if let (Some(name), Some(r)) = (t.name.as_deref(), relative_ref(t.r#ref.as_deref(), "tag", t.object_id))
-                {
-                    if self.cache.get_ref("tag", name).is_none() {
-                        self.cache.put_ref("tag", name, r);
-                    }
-                }
-            }
+            self.cache_tags(&found.items);
             for name in missing {
                 if self.cache.get_ref("tag", name).is_none() {
                     let r = self.create_tag(&lookup, name).await?;

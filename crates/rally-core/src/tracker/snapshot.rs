@@ -104,14 +104,14 @@ impl Tracker {
         base: Option<Query>,
         scope: Scope<'_>,
         limit: usize,
+        fetch: &str,
     ) -> Result<Fetched<RallyArtifact>, RallyError> {
         let limit = limit.max(1);
         let page_size = limit.min(MAX_PAGE_SIZE);
-        let fetch = self.artifact_fetch(op).await?;
         let spec = |q: Option<Query>| QuerySpec {
             type_path,
             query: q.map(|q| q.render()),
-            fetch: &fetch,
+            fetch,
             order: Some(LIST_ORDER),
             scope,
             types: None,

@@ -97,6 +97,59 @@ fn transient(e: &RallyError) -> bool {
 }
 
 impl Tracker {
+    /// The process's first filtered feature list: the feature query without its state
+    /// condition (`rest`) and the Feature state lookup, at once, then the state condition
+    /// applied here by the labels' own mapping (`read_state`, which agrees with the filters).
+    /// `filter(orders)` gives the real query (the key its answer is kept under for incremental
+    /// lists) and which states are wanted. `None` when that cannot stand in for the real query
+    /// (the states could not be read, or the features fill more than one page): the caller
+    /// then runs the real query, one round later, as before.
+    pub(super) async fn features_alongside_states<W: Fn(crate::model::IssueState) -> bool>(
+        &self,
+        op: &Op,
+        rest: Option<Query>,
+        scope: Scope<'_>,
+        limit: usize,
+        filter: impl FnOnce(&StateOrders) -> (Option<Query>, W),
+    ) -> Result<Option<crate::paging::Fetched<std::sync::Arc<RallyArtifact>>>, RallyError> {
+        let t = ArtifactType::Feature;
+        let started = std::time::Instant::now();
+        let fetch = self.artifact_fetch(op).await?;
+        let spec = QuerySpec {
+            type_path: t.type_path(),
+            query: rest.map(|q| q.render()),
+            fetch: &fetch,
+            order: Some(super::snapshot::LIST_ORDER),
+            scope,
+            types: None,
+        };
+        let size = crate::paging::MAX_PAGE_SIZE;
+        let (page, orders) = futures_util::future::join(
+            self.query_page::<RallyArtifact>(op, &spec, 1, size),
+            self.orders(op, Need::FEATURE),
+        )
+        .await;
+        let page = page?;
+        if orders.feature_states.is_empty() || page.results.len() < page.total() {
+            return Ok(None);
+        }
+        let (query, wanted) = filter(&orders);
+        let mut items: Vec<std::sync::Arc<RallyArtifact>> = page
+            .results
+            .into_iter()
+            .filter(|a| {
+                let raw =
+                    crate::mapping::RawState { schedule_state: None, state: a.state.as_ref().and_then(|s| s.name()) };
+                wanted(crate::mapping::read_state(t, &raw, &orders))
+            })
+            .map(std::sync::Arc::new)
+            .collect();
+        let total = items.len();
+        items.truncate(limit.max(1));
+        self.keep_list(t.type_path(), &query, scope, limit, &items, started);
+        Ok(Some(crate::paging::Fetched { items, total }))
+    }
+
     /// The orders for mapping: the defaults, with the parts `need` names discovered.
     pub(super) async fn orders(&self, op: &Op, need: Need) -> StateOrders {
         let mut orders = StateOrders::default();

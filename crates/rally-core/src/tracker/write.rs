@@ -651,16 +651,43 @@ impl Tracker {
         }
         // Custom fields (and the workspace's required ones) are checked before any write.
         let custom = self.custom_write_fields(&op, t, n.custom_fields.as_ref(), true).await?;
-        let project = match (&team, &self.settings.project) {
-            (Some(team), _) => self.resolve_project(&op, team).await?,
-            (None, Some(p)) => p.clone(),
-            (None, None) => {
-                return Err(RallyError::invalid(
-                    "team",
-                    "no team given and no project configured; pass team or set project",
-                ))
-            }
-        };
+        if team.is_none() && self.settings.project.is_none() {
+            return Err(RallyError::invalid(
+                "team",
+                "no team given and no project configured; pass team or set project",
+            ));
+        }
+        // The lookups (project, owner, parent, existing tags) at once: one round when cold.
+        // Errors are reported in this order; tags are only created once the others succeeded.
+        let assignee = n.assignee.as_deref().filter(|a| !a.trim().is_empty());
+        let wanted_tags = labels.as_deref().filter(|l| !l.is_empty());
+        let (project, owner, parent_field, ()) = futures_util::future::join4(
+            async {
+                match (&team, &self.settings.project) {
+                    (Some(team), _) => self.resolve_project(&op, team).await,
+                    (_, p) => Ok(p.clone().unwrap_or_default()),
+                }
+            },
+            async {
+                match assignee {
+                    Some(a) => self.resolve_user(&op, a, "assignee").await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                match &parent {
+                    Some(p) => self.parent_field(&op, t, p, n.parent.as_deref().unwrap_or_default()).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                if let Some(names) = wanted_tags {
+                    self.find_tags(&op, names).await;
+                }
+            },
+        )
+        .await;
+        let (project, owner, parent_field) = (project?, owner?, parent_field?);
         let mut fields = custom;
         fields.insert("Name".into(), Value::String(title.clone()));
         fields.insert("Project".into(), Value::String(project.clone()));
@@ -677,15 +704,14 @@ impl Tracker {
             let field = if t == ArtifactType::Feature { "PlannedEndDate" } else { "TargetDate" };
             fields.insert(field.into(), Value::String(d));
         }
-        if let Some(a) = n.assignee.as_deref().filter(|a| !a.trim().is_empty()) {
-            fields.insert("Owner".into(), Value::String(self.resolve_user(&op, a, "assignee").await?));
+        if let Some(o) = owner {
+            fields.insert("Owner".into(), Value::String(o));
         }
-        if let Some(names) = labels.filter(|l| !l.is_empty()) {
-            let refs = self.resolve_tags(&op, &names).await?;
+        if let Some(names) = wanted_tags {
+            let refs = self.resolve_tags(&op, names).await?;
             fields.insert("Tags".into(), Value::Array(refs.into_iter().map(|r| json!({ "_ref": r })).collect()));
         }
-        if let Some(p) = &parent {
-            let (field, r) = self.parent_field(&op, t, p, n.parent.as_deref().unwrap_or_default()).await?;
+        if let Some((field, r)) = parent_field {
             fields.insert(field.into(), Value::String(r));
         }
         let body = to_body(t.type_name(), fields.clone());

@@ -40,6 +40,11 @@ impl Env {
         Tracker::new(self.config()).expect("tracker")
     }
 
+    /// A tracker whose caches no other tracker shares: what a process's first tracker costs.
+    pub fn cold_tracker(&self) -> Tracker {
+        Tracker::new_unshared(self.config()).expect("tracker")
+    }
+
     pub async fn stats(&self) -> Value {
         let r = self.http.get(format!("{}/__sim/stats", self.sim.url)).send().await.expect("stats");
         r.json().await.expect("stats JSON")

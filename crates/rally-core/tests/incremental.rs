@@ -1,0 +1,312 @@
+//! Shared caches and incremental lists, over HTTP against the simulator, with request counts
+//! taken at the simulator: a second tracker with one configuration lists like a warm one; an
+//! unchanged, edited or deleted poll costs what changed; and after random edits, closes,
+//! deletes, creates and project moves, an incremental list equals a full read.
+
+mod common;
+
+use common::{env_with, Env, KEY};
+use rally_core::model::{IssueFilters, IssueUpdate};
+use rally_core::{Tracker, TrackerConfig};
+use rally_sim::SimConfig;
+use serde_json::{json, Value};
+
+const ORACLE_KEY: &str = "_oracleKey000002";
+
+async fn sim() -> Env {
+    env_with(SimConfig {
+        api_key: KEY.into(),
+        seed: 113,
+        extra_keys: vec![(ORACLE_KEY.into(), "oracle@example.com".into())],
+        ..Default::default()
+    })
+    .await
+}
+
+/// A tracker of another key: its own shared state, and it forgets its lists before each one,
+/// so every list it makes is a full read.
+fn oracle(cfg: &TrackerConfig) -> Tracker {
+    Tracker::new(TrackerConfig { api_key: ORACLE_KEY.into(), logger: None, ..cfg.clone() }).expect("oracle")
+}
+
+async fn full(o: &Tracker, f: &IssueFilters) -> Vec<rally_core::model::Issue> {
+    o.forget_lists();
+    o.list_issues(f.clone()).await.expect("full read")
+}
+
+fn routes_of(v: &[(String, u64)], suffix: &str) -> u64 {
+    v.iter().filter(|(r, _)| r.starts_with("GET ") && r.ends_with(suffix)).map(|(_, n)| n).sum()
+}
+
+async fn story_oids(e: &Env, project: Option<&str>) -> Vec<u64> {
+    let scope = match project {
+        Some(p) => format!("&project={p}&projectScopeDown=false"),
+        None => "&project=null".into(),
+    };
+    let v = e
+        .raw_get(&format!(
+            "hierarchicalrequirement?fetch=ObjectID&pagesize=2000&order=ObjectID&workspace={}{scope}",
+            e.sim.workspace_ref
+        ))
+        .await;
+    v["QueryResult"]["Results"].as_array().expect("results").iter().filter_map(|r| r["ObjectID"].as_u64()).collect()
+}
+
+async fn raw_update(e: &Env, oid: u64, fields: Value) {
+    let r = e
+        .http
+        .post(format!("{}/hierarchicalrequirement/{oid}", e.sim.base))
+        .header("ZSESSIONID", &e.sim.api_key)
+        .json(&json!({ "HierarchicalRequirement": fields }))
+        .send()
+        .await
+        .expect("update");
+    let v: Value = r.json().await.expect("update JSON");
+    assert_eq!(v["OperationResult"]["Errors"], json!([]), "{v}");
+}
+
+async fn raw_delete(e: &Env, oid: u64) {
+    let r = e
+        .http
+        .delete(format!("{}/hierarchicalrequirement/{oid}", e.sim.base))
+        .header("ZSESSIONID", &e.sim.api_key)
+        .send()
+        .await
+        .expect("delete");
+    assert!(r.status().is_success());
+}
+
+#[tokio::test]
+async fn a_second_tracker_with_one_config_lists_like_a_warm_one() {
+    let e = sim().await;
+    let mine = IssueFilters { assignee: Some("me".into()), include_closed: Some(true), ..Default::default() };
+    let all = IssueFilters::default();
+    let first = e.tracker();
+    let cold_all = first.list_issues(all.clone()).await.unwrap();
+    first.list_issues(mine.clone()).await.unwrap();
+    e.reset_stats().await;
+    let warm_all = first.list_issues(all.clone()).await.unwrap();
+    let warm = e.routes().await;
+    e.reset_stats().await;
+    let second = e.tracker();
+    let second_all = second.list_issues(all.clone()).await.unwrap();
+    assert_eq!(e.routes().await, warm, "a new tracker with the same config lists like a warm one");
+    // Nothing changed: one request per type queried (the default four), the versions only.
+    assert_eq!(warm.iter().map(|(_, n)| n).sum::<u64>(), 4, "{warm:?}");
+    assert_eq!(cold_all, warm_all);
+    assert_eq!(second_all, warm_all);
+    // The key owner and the Feature states are shared too: no lookup.
+    e.reset_stats().await;
+    drop((first, second));
+    let third = e.tracker();
+    third.list_issues(mine).await.unwrap();
+    let r = e.routes().await;
+    assert_eq!(routes_of(&r, "/user") + routes_of(&r, "/state"), 0, "{r:?}");
+    assert_eq!(r.iter().map(|(_, n)| n).sum::<u64>(), 4, "{r:?}");
+}
+
+#[tokio::test]
+async fn a_poll_costs_what_changed() {
+    let e = sim().await;
+    let t = e.tracker();
+    let o = oracle(&e.config());
+    let f = IssueFilters::default();
+    t.list_issues(f.clone()).await.unwrap();
+    // Unchanged: the four version queries, nothing else.
+    e.reset_stats().await;
+    let got = t.list_issues(f.clone()).await.unwrap();
+    assert_eq!(e.total().await, 4);
+    let log: Value = e.http.get(format!("{}/__sim/log", e.sim.url)).send().await.unwrap().json().await.unwrap();
+    for r in log["requests"].as_array().unwrap() {
+        let path = r["path"].as_str().unwrap();
+        assert!(path.contains("fetch=ObjectID%2CLastUpdateDate%2CParent"), "an item body was asked: {path}");
+    }
+    assert_eq!(got, full(&o, &f).await);
+    // Ten stories edited: the version queries and one read of their bodies.
+    let open: Vec<String> =
+        got.iter().filter(|i| i.reference.starts_with("US")).take(10).map(|i| i.reference.clone()).collect();
+    assert_eq!(open.len(), 10);
+    for (n, id) in open.iter().enumerate() {
+        let up = IssueUpdate { title: Some(format!("edited {n}")), ..Default::default() };
+        t.update_issue(id, up).await.unwrap();
+    }
+    e.reset_stats().await;
+    let got = t.list_issues(f.clone()).await.unwrap();
+    let r = e.routes().await;
+    assert_eq!(e.total().await, 5, "{r:?}");
+    assert_eq!(routes_of(&r, "/hierarchicalrequirement"), 2, "{r:?}");
+    assert_eq!(got, full(&o, &f).await);
+    assert_eq!(got.iter().filter(|i| i.title.starts_with("edited ")).count(), 10);
+    // One deleted: the version queries only.
+    t.delete_issue(&open[3]).await.unwrap();
+    e.reset_stats().await;
+    let got = t.list_issues(f.clone()).await.unwrap();
+    assert_eq!(e.total().await, 4);
+    assert_eq!(got, full(&o, &f).await);
+    assert!(!got.iter().any(|i| i.reference == open[3]));
+}
+
+/// The first difference between two lists, briefly.
+fn diff(got: &[rally_core::model::Issue], want: &[rally_core::model::Issue]) -> String {
+    let ids = |v: &[rally_core::model::Issue]| v.iter().map(|i| i.reference.clone()).collect::<Vec<_>>();
+    if ids(got) != ids(want) {
+        return format!("ids {:?} vs full read {:?}", ids(got), ids(want));
+    }
+    let (g, w) = got.iter().zip(want).find(|(g, w)| g != w).expect("a difference");
+    format!("{g:?} vs full read {w:?}")
+}
+
+/// xorshift64: the property test's edits, seeded so a failure repeats.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[tokio::test]
+async fn incremental_lists_equal_full_reads_after_random_changes() {
+    let e = sim().await;
+    let team = e.sim.child_project_refs[0].clone();
+    let projects =
+        [e.sim.project_ref.clone(), e.sim.child_project_refs[0].clone(), e.sim.child_project_refs[1].clone()];
+    // A team-scoped tracker (moves take items out of its scope and into it) and a root one.
+    let team_cfg = TrackerConfig { project: Some(team.clone()), ..e.config() };
+    let root_cfg = e.config();
+    let cases: Vec<(TrackerConfig, IssueFilters)> = vec![
+        (team_cfg.clone(), IssueFilters::default()),
+        (team_cfg.clone(), IssueFilters { include_closed: Some(true), ..Default::default() }),
+        (root_cfg.clone(), IssueFilters { limit: Some(5.0), ..Default::default() }),
+        (root_cfg.clone(), IssueFilters { state: Some(rally_core::model::IssueState::Closed), ..Default::default() }),
+    ];
+    let mut rng = Rng(0x5EED_0011);
+    let mut incremental_polls = 0;
+    for round in 0..12 {
+        for (cfg, f) in &cases {
+            let t = Tracker::new(cfg.clone()).unwrap();
+            let o = oracle(cfg);
+            e.reset_stats().await;
+            let got = t.list_issues(f.clone()).await.unwrap();
+            let asked = e.total().await;
+            let want = full(&o, f).await;
+            assert!(got == want, "round {round}, filters {f:?}: {}", diff(&got, &want));
+            let log = e.http.get(format!("{}/__sim/log", e.sim.url)).send().await.unwrap();
+            let log: Value = log.json().await.unwrap();
+            let versions_only = log["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["path"].as_str().unwrap_or("").contains("fetch=ObjectID%2CLastUpdateDate%2CParent"))
+                .count();
+            if round > 0 && versions_only > 0 {
+                incremental_polls += 1;
+            }
+            assert!(asked <= 8, "round {round}: {asked} requests");
+        }
+        // Random changes between lists.
+        let oids = story_oids(&e, None).await;
+        for _ in 0..rng.below(6) {
+            let oid = oids[rng.below(oids.len())];
+            match rng.below(5) {
+                0 => raw_update(&e, oid, json!({ "Name": format!("renamed {}", rng.next() % 1000) })).await,
+                1 => {
+                    let state = ["Defined", "In-Progress", "Accepted"][rng.below(3)];
+                    raw_update(&e, oid, json!({ "ScheduleState": state })).await
+                }
+                2 => raw_update(&e, oid, json!({ "Project": projects[rng.below(3)] })).await,
+                3 => raw_delete(&e, oid).await,
+                _ => e.bulk("hierarchicalrequirement", 1 + rng.below(2)).await,
+            }
+        }
+        // Edits to the team's newest items, which every list holds.
+        if round % 3 == 1 {
+            if let Some(&oid) = story_oids(&e, Some(&team)).await.last() {
+                raw_update(&e, oid, json!({ "Project": projects[0] })).await;
+            }
+        }
+    }
+    assert!(incremental_polls >= 40, "most polls were incremental ({incremental_polls} of 44)");
+}
+
+#[tokio::test]
+async fn the_first_list_reads_the_feature_states_alongside_the_queries() {
+    let e = env_with(SimConfig {
+        api_key: KEY.into(),
+        seed: 113,
+        latency_ms: 60,
+        extra_keys: vec![(ORACLE_KEY.into(), "oracle@example.com".into())],
+        ..Default::default()
+    })
+    .await;
+    let o = oracle(&e.config());
+    for f in [
+        IssueFilters::default(),
+        IssueFilters { state: Some(rally_core::model::IssueState::Closed), ..Default::default() },
+        IssueFilters { state: Some(rally_core::model::IssueState::InProgress), limit: Some(2.0), ..Default::default() },
+    ] {
+        // A scope of its own each time, so each list is a process's first.
+        let cfg = match (f.state, f.limit) {
+            (None, _) => e.config(),
+            (_, None) => TrackerConfig { project_scope_up: Some(true), ..e.config() },
+            (_, Some(_)) => TrackerConfig { project: Some(e.sim.child_project_refs[0].clone()), ..e.config() },
+        };
+        e.reset_stats().await;
+        let got = Tracker::new(cfg.clone()).unwrap().list_issues(f.clone()).await.unwrap();
+        let log: Value = e.http.get(format!("{}/__sim/log", e.sim.url)).send().await.unwrap().json().await.unwrap();
+        let reqs = log["requests"].as_array().unwrap();
+        let find = |p: &str| reqs.iter().find(|r| r["path"].as_str().unwrap().contains(p)).expect(p).clone();
+        let (state, feature) = (find("/state?"), find("/portfolioitem/feature?"));
+        let end = |r: &Value| r["startedMs"].as_f64().unwrap() + r["durationMs"].as_f64().unwrap();
+        assert!(
+            feature["startedMs"].as_f64().unwrap() < end(&state) - 30.0,
+            "the feature query waited for the state lookup: {state} {feature}"
+        );
+        assert_eq!(reqs.len(), 5, "{reqs:?}");
+        let want = full(&oracle(&cfg), &f).await;
+        assert!(got == want, "{f:?}: {}", diff(&got, &want));
+        let features = got.iter().filter(|i| i.artifact_type == rally_core::model::ArtifactType::Feature).count();
+        assert!(features > 0 || f.limit.is_some(), "{f:?}: no feature");
+    }
+    drop(o);
+}
+
+#[tokio::test]
+async fn a_cold_create_runs_its_lookups_at_once() {
+    let e = env_with(SimConfig { api_key: KEY.into(), seed: 113, latency_ms: 60, ..Default::default() }).await;
+    let t = e.tracker();
+    let who = e.sim.owner_user_name.clone();
+    let issue = t
+        .create_issue(rally_core::model::NewIssue {
+            title: "cold create".into(),
+            team: Some("Checkout Team".into()),
+            assignee: Some(who),
+            labels: Some(vec!["backend".into(), "brand-new-label".into()]),
+            parent: Some("F1".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(issue.labels, vec!["backend".to_string(), "brand-new-label".to_string()]);
+    assert_eq!(issue.parent_ref.as_deref(), Some("F1"));
+    let log: Value = e.http.get(format!("{}/__sim/log", e.sim.url)).send().await.unwrap().json().await.unwrap();
+    let reqs = log["requests"].as_array().unwrap();
+    let find = |p: &str| {
+        reqs.iter().find(|r| r["method"] == "GET" && r["path"].as_str().unwrap().contains(p)).expect(p).clone()
+    };
+    let lookups = [find("/project?"), find("/users?"), find("/tag?"), find("/portfolioitem/feature?")];
+    let first_end = lookups
+        .iter()
+        .map(|r| r["startedMs"].as_f64().unwrap() + r["durationMs"].as_f64().unwrap())
+        .fold(f64::MAX, f64::min);
+    for r in &lookups {
+        assert!(r["startedMs"].as_f64().unwrap() < first_end - 30.0, "a lookup waited for another: {reqs:?}");
+    }
+    // Then the missing tag is created and the issue posted.
+    assert_eq!(reqs.iter().filter(|r| r["method"] == "POST").count(), 2, "{reqs:?}");
+}
