@@ -201,17 +201,7 @@ impl Tracker {
         }
         let fetch = self.artifact_fetch(op).await?;
         let spec = |q: Option<Query>, n: usize| {
-            (
-                QuerySpec {
-                    type_path,
-                    query: q.map(|q| q.render()),
-                    fetch: &fetch,
-                    order: None,
-                    scope,
-                    types: None,
-                },
-                n,
-            )
+            (QuerySpec { type_path, query: q.map(|q| q.render()), fetch: &fetch, order: None, scope, types: None }, n)
         };
         let asks: Vec<_> = changed
             .chunks(CHUNK)
