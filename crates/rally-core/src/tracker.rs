@@ -69,7 +69,7 @@ pub struct Tracker {
     settings: Arc<Settings>,
     /// Shared by every tracker of this server, key and scope in the process (`shared.rs`).
     shared: Arc<shared::Shared>,
-    cache: Arc<Caches>,
+    cache: Caches,
     resolved: Arc<resolve::Resolved>,
 }
 
@@ -112,7 +112,7 @@ impl Tracker {
         Ok(Tracker {
             http: Http::new(settings.clone())?,
             settings,
-            cache: shared.cache.clone(),
+            cache: Caches::with_shared(shared.cache.clone()),
             resolved: shared.resolved.clone(),
             shared,
         })
