@@ -6,7 +6,7 @@
 
 use crate::model::ArtifactType;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Where an artifact lives, plus its raw state fields when last seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,16 +24,45 @@ impl Located {
     }
 }
 
+/// The lookups shared by every tracker of one server, key and scope.
 #[derive(Default)]
-pub struct Caches {
+pub struct SharedCaches {
     artifacts: Mutex<HashMap<String, Located>>,
     by_oid: Mutex<HashMap<u64, String>>,
     /// Lookups by name → ref (`users`, `tags`, `projects`), keyed `kind:name`.
     refs: Mutex<HashMap<String, String>>,
     /// FormattedID prefix → type path from `typedefinition` (None = no such prefix).
     prefixes: Mutex<HashMap<String, Option<String>>>,
-    /// ObjectIDs of artifacts this tracker created: never mistaken for a lost create.
+}
+
+/// One tracker's caches: the shared lookups, and what this tracker itself created.
+#[derive(Default)]
+pub struct Caches {
+    shared: Arc<SharedCaches>,
+    /// ObjectIDs of artifacts this tracker created: never mistaken for a lost create. Kept
+    /// per tracker: reconciliation treats another tracker's item as another client's.
     created: Mutex<HashSet<u64>>,
+}
+
+impl Caches {
+    pub fn with_shared(shared: Arc<SharedCaches>) -> Caches {
+        Caches { shared, created: Mutex::default() }
+    }
+
+    pub fn mark_created(&self, oid: u64) {
+        lock(&self.created).insert(oid);
+    }
+
+    pub fn was_created_here(&self, oid: u64) -> bool {
+        lock(&self.created).contains(&oid)
+    }
+}
+
+impl std::ops::Deref for Caches {
+    type Target = SharedCaches;
+    fn deref(&self) -> &SharedCaches {
+        &self.shared
+    }
 }
 
 // A poisoned lock only means another thread panicked mid-update of a plain map; the map is
@@ -42,7 +71,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Caches {
+impl SharedCaches {
     pub fn located(&self, formatted_id: &str) -> Option<Located> {
         lock(&self.artifacts).get(&formatted_id.to_ascii_uppercase()).cloned()
     }
@@ -78,14 +107,6 @@ impl Caches {
 
     pub fn put_prefix(&self, prefix: &str, type_path: Option<String>) {
         lock(&self.prefixes).insert(prefix.to_string(), type_path);
-    }
-
-    pub fn mark_created(&self, oid: u64) {
-        lock(&self.created).insert(oid);
-    }
-
-    pub fn was_created_here(&self, oid: u64) -> bool {
-        lock(&self.created).contains(&oid)
     }
 }
 

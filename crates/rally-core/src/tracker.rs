@@ -71,7 +71,7 @@ pub struct Tracker {
     settings: Arc<Settings>,
     /// Shared by every tracker of this server, key and scope in the process (`shared.rs`).
     shared: Arc<shared::Shared>,
-    cache: Arc<Caches>,
+    cache: Caches,
     resolved: Arc<resolve::Resolved>,
     /// The workspace's custom fields, read once (`custom.rs`).
     schema: tokio::sync::OnceCell<Arc<crate::custom::WorkspaceSchema>>,
@@ -120,7 +120,7 @@ impl Tracker {
         Ok(Tracker {
             http: Http::new(settings.clone())?,
             settings,
-            cache: shared.cache.clone(),
+            cache: Caches::with_shared(shared.cache.clone()),
             resolved: shared.resolved.clone(),
             shared,
             schema: tokio::sync::OnceCell::new(),

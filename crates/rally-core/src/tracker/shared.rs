@@ -13,7 +13,7 @@
 //! scope, created on first use), without a new field here.
 
 use super::resolve::Resolved;
-use crate::cache::Caches;
+use crate::cache::SharedCaches;
 use crate::config::Settings;
 use std::any::{Any, TypeId};
 use std::collections::hash_map::RandomState;
@@ -31,7 +31,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[derive(Default)]
 pub(crate) struct Shared {
-    pub(super) cache: Arc<Caches>,
+    pub(super) cache: Arc<SharedCaches>,
     pub(super) resolved: Arc<Resolved>,
     pub(super) lists: super::incremental::Lists,
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
