@@ -1,5 +1,7 @@
 //! The `rally-sim` binary: its first stdout line and the ways it exits by itself.
 
+mod common;
+use common::get_json;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -44,15 +46,8 @@ async fn prints_the_json_line_and_serves() {
     assert!(info["workspace"].as_str().unwrap().starts_with("/workspace/"));
     assert!(info["project"].as_str().unwrap().starts_with("/project/"));
     let http = reqwest::Client::new();
-    let v: Value = http
-        .get(format!("{url}/slm/webservice/v2.0{}", info["project"].as_str().unwrap()))
-        .header("ZSESSIONID", "_binKey1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value =
+        get_json(&http, format!("{url}/slm/webservice/v2.0{}", info["project"].as_str().unwrap()), "_binKey1").await;
     assert_eq!(v["Project"]["Name"], "Online Store");
     // Closing stdin stops it.
     drop(child.stdin.take());
@@ -130,15 +125,7 @@ async fn tls_flag_serves_https_and_names_the_ca_in_the_json_line() {
         .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
         .build()
         .unwrap();
-    let v: Value = http
-        .get(format!("{url}/slm/webservice/v2.0/user"))
-        .header("ZSESSIONID", "_tlsKey")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&http, format!("{url}/slm/webservice/v2.0/user"), "_tlsKey").await;
     assert_eq!(v["User"]["UserName"], "alex.morgan@acme.example");
     drop(child.stdin.take());
     assert!(exits_within(&mut child, Duration::from_secs(5)).await, "exits when stdin closes");

@@ -175,16 +175,7 @@ async fn extra_keys_act_as_other_users() {
     })
     .await;
     for (key, name) in [("_k2", "sam.lee@acme.example"), ("_k3", "new.person@acme.example")] {
-        let v: Value = t
-            .http
-            .get(format!("{}/user?fetch=UserName", t.sim.base))
-            .header("ZSESSIONID", key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&t.http, format!("{}/user?fetch=UserName", t.sim.base), key).await;
         assert_eq!(v["User"]["UserName"], name);
     }
 }

@@ -39,16 +39,7 @@ async fn user_carries_a_profile_with_the_default_workspace_and_project() {
     assert_eq!(profile["DefaultProject"]["_refObjectName"], "Online Store");
     assert_eq!(profile["ObjectID"].as_i64().unwrap().to_string(), oid_of(&user["UserProfile"]));
     // Each user has a profile of their own.
-    let other = t
-        .http
-        .get(t.url("/user?fetch=UserName,UserProfile"))
-        .header("ZSESSIONID", "_second")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let other = get_json(&t.http, t.url("/user?fetch=UserName,UserProfile"), "_second").await;
     assert_eq!(other["User"]["UserName"], "sam.lee@acme.example");
     assert_ne!(other["User"]["UserProfile"]["_ref"], user["UserProfile"]["_ref"]);
     let profiles = t.query("/userprofile?fetch=DefaultWorkspace&pagesize=100").await;
@@ -119,7 +110,7 @@ const ATTRIBUTE_KEYS: [&str; 16] = [
 async fn schema_service_lists_type_definitions_with_their_attributes_inline() {
     let t = sim().await;
     let url = format!("{}/slm/schema/v2.0{}", t.sim.url, t.sim.workspace_ref);
-    let v: Value = t.http.get(&url).header("ZSESSIONID", KEY).send().await.unwrap().json().await.unwrap();
+    let v: Value = get_json(&t.http, &url, KEY).await;
     let q = &v["QueryResult"];
     assert_eq!(q["Errors"], json!([]));
     let types = q["Results"].as_array().unwrap();
@@ -169,16 +160,7 @@ async fn schema_service_lists_type_definitions_with_their_attributes_inline() {
     let names: Vec<String> = field(&defect["Attributes"], "ElementName");
     assert_eq!(&names[..3], ["ObjectID", "ObjectUUID", "VersionId"]);
     // Another workspace is an error; the schema service needs the key like the rest.
-    let other: Value = t
-        .http
-        .get(format!("{}/slm/schema/v2.0/workspace/123", t.sim.url))
-        .header("ZSESSIONID", KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other: Value = get_json(&t.http, format!("{}/slm/schema/v2.0/workspace/123", t.sim.url), KEY).await;
     assert_eq!(strings(&other["QueryResult"]["Errors"]), ["Could not read referenced object /workspace/123"]);
     let anon = t.http.get(&url).send().await.unwrap();
     assert_eq!(anon.status(), 401);
@@ -345,15 +327,7 @@ async fn tls_serves_https_with_the_ca_given_in_the_json_line() {
     let client = reqwest::Client::builder().tls_built_in_root_certs(false).add_root_certificate(ca).build().unwrap();
     for host in ["127.0.0.1", "localhost"] {
         let base = t.sim.base.replace("127.0.0.1", host);
-        let v: Value = client
-            .get(format!("{base}/user?fetch=UserName"))
-            .header("ZSESSIONID", KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&client, format!("{base}/user?fetch=UserName"), KEY).await;
         assert_eq!(v["User"]["UserName"], t.sim.owner_user_name.as_str(), "{host}");
         assert!(v["User"]["_ref"].as_str().unwrap().starts_with("https://127.0.0.1:"));
     }

@@ -11,6 +11,11 @@ pub struct T {
     pub http: reqwest::Client,
 }
 
+/// A WSAPI GET with `key` on any client (another key, a TLS client, another host name): the body as JSON.
+pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl, key: &str) -> Value {
+    http.get(url).header("ZSESSIONID", key).send().await.expect("GET").json().await.expect("JSON body")
+}
+
 pub async fn sim() -> T {
     sim_with(SimConfig { api_key: KEY.into(), seed: 113, ..Default::default() }).await
 }
