@@ -133,13 +133,20 @@ impl Tracker {
     /// artifact lookup run at once, then the create (3 requests, 2 round trips); warm, lookup
     /// and create; already linked, the lookup alone. Calls for one issue in one process are
     /// serialised (the process-wide per-issue lock), so concurrent calls create one object.
-    async fn link_natively(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
+    /// What both ways of linking check first, before any request: the issue id, the PR URL
+    /// (as given, and normalised for exact comparison) and the operation name errors carry.
+    pub(super) fn link_input(id: &str, pr_url: &str) -> Result<LinkInput, RallyError> {
         let parsed = parse_issue_id(id, "issueId")?;
         let url = validate::pr_url(pr_url)?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("linkPR", Some(&shown));
         let target = crate::pr_links::normalise(&url)
             .ok_or_else(|| RallyError::invalid("prUrl", "must be an http(s) URL (it could not be read as one)"))?;
+        Ok(LinkInput { parsed, url, shown, op, target })
+    }
+
+    async fn link_natively(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
+        let LinkInput { parsed, url, shown, op, target } = Self::link_input(id, pr_url)?;
         let counter = format!("pullrequest|{}", self.settings.origin);
         let made_before = crate::pr_links::posts_so_far(&counter);
         let cached = self.cached(&parsed, &shown);
@@ -215,6 +222,15 @@ impl Tracker {
             }
         }
     }
+}
+
+/// `linkPR`'s checked arguments (`Tracker::link_input`).
+pub(super) struct LinkInput {
+    pub(super) parsed: IssueId,
+    pub(super) url: String,
+    pub(super) shown: String,
+    pub(super) op: Op,
+    pub(super) target: String,
 }
 
 #[cfg(test)]

@@ -831,12 +831,7 @@ impl Tracker {
 
     /// `linkPR` as a discussion post holding the URL, posted once per exact URL.
     pub(super) async fn link_by_post(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
-        let parsed = parse_issue_id(id, "issueId")?;
-        let url = validate::pr_url(pr_url)?;
-        let shown = Self::shown(&parsed, id);
-        let op = Op::new("linkPR", Some(&shown));
-        let target = crate::pr_links::normalise(&url)
-            .ok_or_else(|| RallyError::invalid("prUrl", "must be an http(s) URL (it could not be read as one)"))?;
+        let super::pull_requests::LinkInput { parsed, url, shown, op, target } = Self::link_input(id, pr_url)?;
         let stored_url = html_escape_attr(&url);
         // Posts that may hold the link: each is then checked for the exact URL.
         let needle = html_escape_attr(&crate::pr_links::needle(&url));
