@@ -105,6 +105,12 @@ async fn concurrent_link_pr_calls_for_one_issue_post_once() {
     for r in join_all(calls).await {
         r.expect("task").expect("linkPR");
     }
-    assert_eq!(hrefs(&e, &oid2).await, [url2], "two trackers, 4 concurrent calls");
+    // One post, in whichever spelling's call got there first (the URL is stored as given).
+    let posted = hrefs(&e, &oid2).await;
+    assert_eq!(posted.len(), 1, "two trackers, 4 concurrent calls: {posted:?}");
+    assert!(
+        posted[0] == url2 || posted[0] == "https://GitHub.com/acme/shop/pull/200/",
+        "two trackers, 4 concurrent calls: {posted:?}"
+    );
     e.clear_faults().await;
 }
