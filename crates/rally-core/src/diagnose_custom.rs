@@ -40,7 +40,7 @@ impl Doctor {
     pub(super) async fn custom_fields(&self, report: &mut Report) {
         let Some(ws) = report.workspace.as_ref().map(|w| w.reference.clone()) else { return };
         let op = Op::new("reading the workspace schema", None);
-        let schema = match crate::tracker::custom::read_schema(&self.http, &op, &ws).await {
+        let schema = match crate::tracker::custom::read_schema(&self.http, &op, &ws, true).await {
             Ok(s) => s,
             Err(e) => {
                 report.checks.push(super::Check {

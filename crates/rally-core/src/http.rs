@@ -382,12 +382,19 @@ impl Http {
         // Parameter names only: values may hold user text; the key is a header, never here.
         let names: Vec<&str> = req.params.iter().map(|(k, _)| *k).collect();
         let status = status.map_or_else(|| "-".to_string(), |s| s.to_string());
+        // The path as sent: WSAPI paths are relative to the API base; others (the schema
+        // service) are absolute.
+        let path = if req.path.starts_with("/slm/") {
+            req.path.to_string()
+        } else {
+            format!("/slm/webservice/v2.0/{}", req.path)
+        };
         log.emit(
             "debug",
             format!(
-                "{} /slm/webservice/v2.0/{} [{}] -> {}{} in {} ms (attempt {})",
+                "{} {} [{}] -> {}{} in {} ms (attempt {})",
                 req.method,
-                req.path,
+                path,
                 names.join(","),
                 status,
                 failure.map(|f| format!(" {f}")).unwrap_or_default(),

@@ -75,6 +75,11 @@ pub struct Tracker {
     resolved: Arc<resolve::Resolved>,
     /// The workspace's custom fields, read once (`custom.rs`).
     schema: tokio::sync::OnceCell<Arc<crate::custom::WorkspaceSchema>>,
+    /// The required custom fields only, for creates of a tracker told nothing about custom
+    /// fields (`custom.rs`).
+    required_schema: tokio::sync::OnceCell<Arc<crate::custom::WorkspaceSchema>>,
+    /// Set once that read failed: Rally's own validation answers from then on.
+    schema_skipped: std::sync::atomic::AtomicBool,
     /// The artifact fetch list with the `customFields` asked for.
     custom_fetch: tokio::sync::OnceCell<String>,
     /// Set once the workspace refused the PullRequest type: links go to posts from then on.
@@ -124,6 +129,8 @@ impl Tracker {
             resolved: shared.resolved.clone(),
             shared,
             schema: tokio::sync::OnceCell::new(),
+            required_schema: tokio::sync::OnceCell::new(),
+            schema_skipped: std::sync::atomic::AtomicBool::new(false),
             custom_fetch: tokio::sync::OnceCell::new(),
             no_pull_requests: std::sync::atomic::AtomicBool::new(false),
         })

@@ -95,14 +95,69 @@ async fn a_create_missing_a_required_custom_field_is_refused_before_any_write_an
 }
 
 #[tokio::test]
-async fn a_tracker_told_nothing_of_custom_fields_gets_rallys_own_refusal_at_the_old_cost() {
-    let e = enterprise().await;
+async fn a_tracker_told_nothing_of_custom_fields_still_refuses_a_create_missing_a_required_one_before_any_write() {
+    let e = env_with(SimConfig {
+        api_key: KEY.into(),
+        custom_fields: vec![TEAM.into(), MICS.into(), POINTS.into(), "Defect:c_Region:string:allowed=EU,US".into()],
+        ..Default::default()
+    })
+    .await;
     let t = e.tracker();
     e.reset_stats().await;
     let err = t.create_issue(NewIssue { title: "no team".into(), ..Default::default() }).await.unwrap_err();
-    assert_eq!(err.code(), "RALLY_REJECTED", "{err}");
-    assert!(err.to_string().contains("HierarchicalRequirement.Team should not be null"), "{err}");
+    assert_eq!(err.code(), "RALLY_INVALID_INPUT", "{err}");
+    assert_eq!(err.details()["argument"], "customFields.Team");
+    let m = err.to_string();
+    assert!(m.contains("Red, Blue") && m.contains("createDefaults.UserStory"), "{m}");
+    // One schema read and one read of Team's allowed values; no write. Region's values (a
+    // drop-down, not required) are not read.
+    let routes = e.routes().await;
+    assert_eq!(posts_routes(&routes, "POST"), 0, "no write: {routes:?}");
+    assert_eq!(posts_routes(&routes, "/slm/schema/"), 1, "{routes:?}");
+    assert_eq!(posts_routes(&routes, "/AllowedValues"), 1, "{routes:?}");
+    assert_eq!(e.total().await, 2, "{routes:?}");
+    assert_eq!(e.count_named("hierarchicalrequirement", "no team").await, 0);
+
+    // The schema is kept: the next create costs its own request and nothing more, and a type
+    // without required custom fields passes.
+    e.reset_stats().await;
+    t.create_issue(NewIssue {
+        title: "a defect".into(),
+        artifact_type: Some(rally_core::ArtifactType::Defect),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     assert_eq!(e.total().await, 1, "{:?}", e.routes().await);
+}
+
+#[tokio::test]
+async fn where_the_schema_cannot_be_read_a_create_warns_once_and_rally_answers() {
+    let e = enterprise().await;
+    // A proxy's sign-in page where the schema service should be.
+    e.faults("html@GET /slm/schema/*").await;
+    let t = e.tracker();
+    for title in ["no team", "no team again"] {
+        e.reset_stats().await;
+        let err = t.create_issue(NewIssue { title: title.into(), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.code(), "RALLY_REJECTED", "{err}");
+        assert!(err.to_string().contains("HierarchicalRequirement.Team should not be null"), "{err}");
+    }
+    let warnings: Vec<String> = e
+        .logs
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.level == "warn" && l.message.contains("schema"))
+        .map(|l| l.message.clone())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("left to Rally"), "{warnings:?}");
+    // The read is not tried again by this tracker: the second create was one request.
+    let routes = e.routes().await;
+    assert_eq!(posts_routes(&routes, "/slm/schema/"), 0, "{routes:?}");
+    assert_eq!(e.total().await, 1, "{routes:?}");
+    e.clear_faults().await;
 }
 
 #[tokio::test]

@@ -101,11 +101,13 @@ async fn a_create_whose_response_is_lost_is_not_duplicated() {
     e.reset_stats().await;
     let made = t.create_issue(NewIssue { title: "exactly once please".into(), ..Default::default() }).await.unwrap();
     assert_eq!(made.title, "exactly once please");
-    // The lost create, the key owner, the reconciling query — and no second create.
+    // The schema (required custom fields), the lost create, the key owner, the reconciling
+    // query — and no second create.
     let routes = e.routes().await;
     assert_eq!(
         routes,
         vec![
+            ("GET /slm/schema/v2.0/workspace/{oid}".to_string(), 1),
             ("GET /slm/webservice/v2.0/hierarchicalrequirement".to_string(), 1),
             ("GET /slm/webservice/v2.0/user".to_string(), 1),
             ("POST /slm/webservice/v2.0/hierarchicalrequirement/create".to_string(), 1),

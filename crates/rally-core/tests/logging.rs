@@ -92,6 +92,8 @@ fn rally_log_debug_prints_one_line_per_request_without_the_key() {
     logged.sort();
     assert!(served.len() >= 8, "too few requests to say much: {served:?}");
     assert_eq!(logged, served, "one log line per request the simulator served");
+    // The create's schema read is logged with its own path, not under the WSAPI base.
+    assert!(logged.iter().any(|s| s.1.starts_with("/slm/schema/v2.0/workspace/")), "{logged:?}");
 
     // The 503 was retried: its line says attempt 1, the retry's line attempt 2.
     let story_gets: Vec<&(Seen, u64, u32)> =

@@ -50,7 +50,12 @@ async fn crud_round_trip_with_request_counts() {
         })
         .await
         .unwrap();
-    assert_eq!(e.total().await, 1, "createIssue: {:?}", e.routes().await);
+    // The create, and the tracker's one read of the workspace schema (required custom fields).
+    assert_eq!(e.total().await, 2, "createIssue: {:?}", e.routes().await);
+    e.reset_stats().await;
+    let second = t.create_issue(NewIssue { title: "Second".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(e.total().await, 1, "createIssue, schema known: {:?}", e.routes().await);
+    t.delete_issue(&second.reference).await.unwrap();
     assert_eq!(created.artifact_type, ArtifactType::UserStory);
     assert!(created.reference.starts_with("US"));
     assert_eq!(created.title, "Checkout fails on \"Pay\" button");

@@ -170,6 +170,8 @@ async fn two_matching_candidates_are_reported_not_guessed() {
 async fn a_create_that_times_out_is_a_timeout_in_bounded_time() {
     let e = env().await;
     let t = Tracker::new(TrackerConfig { timeout_ms: Some(1000.0), ..e.config() }).unwrap();
+    // The tracker has made a create before (so it knows the workspace's required fields).
+    t.create_issue(titled("before the outage")).await.unwrap();
     // Rally stops answering: every request waits longer than the timeout.
     e.faults("latency=20000@*").await;
     let started = Instant::now();
@@ -183,6 +185,20 @@ async fn a_create_that_times_out_is_a_timeout_in_bounded_time() {
     // The create and one lookup: two timeouts (and a backoff), not one per retry of each.
     assert!(took < Duration::from_millis(2 * 1000 + 1000), "took {took:?}");
     assert_eq!(count(&e, ArtifactType::UserStory, "into the void").await, 0);
+
+    // A new tracker's first create reads the schema first: that read times out, and the create
+    // says so without ever being sent (nothing "may" have been created).
+    let cold = Tracker::new_unshared(TrackerConfig { timeout_ms: Some(1000.0), max_retries: Some(0.0), ..e.config() })
+        .unwrap();
+    e.faults("latency=20000@GET /slm/schema/*").await;
+    e.reset_stats().await;
+    let err = cold.create_issue(titled("never sent")).await.expect_err("no answer");
+    let routes = e.routes().await;
+    e.clear_faults().await;
+    assert_eq!(err.code(), "RALLY_TIMEOUT", "{err}");
+    assert!(!err.to_string().contains("MAY have been"), "{err}");
+    assert!(routes.iter().all(|(r, _)| !r.starts_with("POST")), "{routes:?}");
+    assert_eq!(count(&e, ArtifactType::UserStory, "never sent").await, 0);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! with the custom fields the `customFields` option asks for.
 
 use super::{QuerySpec, Scope, Tracker};
-use crate::custom::{RallyTypeDef, WorkspaceSchema};
+use crate::custom::{RallyAttribute, RallyTypeDef, WorkspaceSchema};
 use crate::error::RallyError;
 use crate::http::{Http, Request};
 use crate::model::ArtifactType;
@@ -13,6 +13,7 @@ use crate::wsapi::{classify_lookup_errors, Op, QueryEnvelope, QueryResult};
 use reqwest::Method;
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 #[derive(Deserialize)]
@@ -59,7 +60,7 @@ impl Tracker {
         self.schema
             .get_or_try_init(|| async {
                 let ws = self.workspace_ref(op).await?;
-                read_schema(&self.http, op, &ws).await.map(Arc::new)
+                read_schema(&self.http, op, &ws, true).await.map(Arc::new)
             })
             .await
             .cloned()
@@ -103,7 +104,12 @@ impl Tracker {
 
     /// The custom field values of a write, checked against the schema before any write
     /// request. No schema read when the write has none and nothing is required of it (an
-    /// update without `customFields`); a create reads it once to know the required fields.
+    /// update without `customFields`). A create always checks the workspace's required custom
+    /// fields: a tracker told nothing about custom fields (no `customFields` option, none on
+    /// the call, no `createDefaults`) reads the schema once, following the allowed values of
+    /// required fields only. If Rally does not answer that read, or refuses the key, the create
+    /// fails with that error; if the schema service answers something else (a proxy's page, a
+    /// server without it), one warning and Rally's own validation answers.
     pub(crate) async fn custom_write_fields(
         &self,
         op: &Op,
@@ -112,22 +118,60 @@ impl Tracker {
         creating: bool,
     ) -> Result<serde_json::Map<String, serde_json::Value>, RallyError> {
         let defaults = if creating { self.settings.create_defaults.get(&t) } else { None };
-        // A tracker told nothing about custom fields (no `customFields`, no `createDefaults`)
-        // reads no schema: its creates cost what they did, and Rally's own validation answers.
         let configured = !self.settings.custom_fields.is_none() || !self.settings.create_defaults.is_empty();
         let given_any = given.is_some_and(|g| !g.is_empty());
-        if !(given_any || (creating && configured)) {
+        if given_any || (creating && configured) {
+            let schema = self.schema(op).await?;
+            return schema.check_write(t, given, defaults, creating, "customFields");
+        }
+        if !creating {
             return Ok(serde_json::Map::new());
         }
-        let schema = self.schema(op).await?;
-        schema.check_write(t, given, defaults, creating, "customFields")
+        if let Some(full) = self.schema.get() {
+            return full.check_write(t, None, None, true, "customFields");
+        }
+        if self.schema_skipped.load(Ordering::Relaxed) {
+            return Ok(serde_json::Map::new());
+        }
+        let light = self
+            .required_schema
+            .get_or_try_init(|| async {
+                let ws = self.workspace_ref(op).await?;
+                read_schema(&self.http, op, &ws, false).await.map(Arc::new)
+            })
+            .await;
+        match light {
+            Ok(schema) => schema.check_write(t, None, None, true, "customFields"),
+            // Rally not answering, or refusing the key, would refuse the create too: say so
+            // now, before any write.
+            Err(e @ (RallyError::Auth { .. } | RallyError::Unavailable { .. } | RallyError::Timeout { .. })) => Err(e),
+            Err(e) => {
+                if !self.schema_skipped.swap(true, Ordering::Relaxed) {
+                    self.settings.log.emit(
+                        "warn",
+                        format!(
+                            "{}: the workspace schema could not be read ({e}); required custom fields are \
+                             left to Rally to check",
+                            op.label()
+                        ),
+                    );
+                }
+                Ok(serde_json::Map::new())
+            }
+        }
     }
 }
 
 /// The custom fields of the four types of workspace `ws` (`/workspace/<oid>`): one read of the
 /// schema service, plus one read of the allowed values of each constrained custom field
-/// (Rally gives them as a collection to follow).
-pub(crate) async fn read_schema(http: &Http, op: &Op, ws: &str) -> Result<WorkspaceSchema, RallyError> {
+/// (Rally gives them as a collection to follow), all at once; with `every_allowed` false, of
+/// the required ones only (the others keep `allowed: None`).
+pub(crate) async fn read_schema(
+    http: &Http,
+    op: &Op,
+    ws: &str,
+    every_allowed: bool,
+) -> Result<WorkspaceSchema, RallyError> {
     let oid = ws.rsplit('/').next().unwrap_or_default();
     let path = format!("/slm/schema/v2.0/workspace/{oid}");
     let req = Request { method: Method::GET, path: &path, params: vec![], body: None, kind: OpKind::Read };
@@ -139,18 +183,18 @@ pub(crate) async fn read_schema(http: &Http, op: &Op, ws: &str) -> Result<Worksp
     let mut schema = WorkspaceSchema::default();
     for td in &r.results {
         let Some(t) = crate::custom::artifact_type_of(td) else { continue };
-        let mut attrs = Vec::new();
-        for a in &td.attributes {
-            if a.to_custom(None).is_none() {
-                continue;
+        let customs: Vec<&RallyAttribute> = td.attributes.iter().filter(|a| a.to_custom(None).is_some()).collect();
+        let follow = customs.iter().map(|a| async move {
+            match (a.inline_allowed(), a.allowed_ref()) {
+                (Some(v), _) => Ok(Some(v)),
+                (None, Some(r)) if every_allowed || a.required == Some(true) => {
+                    allowed_values(http, op, r).await.map(Some)
+                }
+                _ => Ok(None),
             }
-            let allowed = match (a.inline_allowed(), a.allowed_ref()) {
-                (Some(v), _) => Some(v),
-                (None, Some(r)) => Some(allowed_values(http, op, r).await?),
-                (None, None) => None,
-            };
-            attrs.extend(a.to_custom(allowed));
-        }
+        });
+        let allowed = futures_util::future::try_join_all(follow).await?;
+        let attrs = customs.iter().zip(allowed).filter_map(|(a, allowed)| a.to_custom(allowed)).collect();
         schema.types.insert(t.js_name(), attrs);
     }
     Ok(schema)

@@ -649,19 +649,20 @@ impl Tracker {
                 "a Task needs a parent (its WorkProduct): a user story or defect",
             ));
         }
-        // Custom fields (and the workspace's required ones) are checked before any write.
-        let custom = self.custom_write_fields(&op, t, n.custom_fields.as_ref(), true).await?;
         if team.is_none() && self.settings.project.is_none() {
             return Err(RallyError::invalid(
                 "team",
                 "no team given and no project configured; pass team or set project",
             ));
         }
-        // The lookups (project, owner, parent, existing tags) at once: one round when cold.
-        // Errors are reported in this order; tags are only created once the others succeeded.
+        // The custom fields (and the workspace's required ones) are checked, and the lookups
+        // (project, owner, parent, existing tags) made, at once: one round when cold. Errors
+        // are reported in this order; tags are only created, and the item written, once every
+        // check passed.
         let assignee = n.assignee.as_deref().filter(|a| !a.trim().is_empty());
         let wanted_tags = labels.as_deref().filter(|l| !l.is_empty());
-        let (project, owner, parent_field, ()) = futures_util::future::join4(
+        let (custom, project, owner, parent_field, ()) = futures_util::future::join5(
+            self.custom_write_fields(&op, t, n.custom_fields.as_ref(), true),
             async {
                 match (&team, &self.settings.project) {
                     (Some(team), _) => self.resolve_project(&op, team).await,
@@ -687,7 +688,7 @@ impl Tracker {
             },
         )
         .await;
-        let (project, owner, parent_field) = (project?, owner?, parent_field?);
+        let (custom, project, owner, parent_field) = (custom?, project?, owner?, parent_field?);
         let mut fields = custom;
         fields.insert("Name".into(), Value::String(title.clone()));
         fields.insert("Project".into(), Value::String(project.clone()));
