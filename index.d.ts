@@ -206,7 +206,7 @@ export interface RallyTrackerConfig {
   customFields?: string[] | 'all'
   /** Custom field values every create of a type gets (for fields the workspace requires). */
   createDefaults?: Partial<Record<ArtifactType, Record<string, unknown>>>
-  /** How `linkPR` records a link (default `'comment'`). */
+  /** How `linkPR` records a link (default `'pullRequest'`, a discussion post where Rally refuses it). */
   prLinks?: 'pullRequest' | 'comment' | 'both'
 }
 

@@ -205,7 +205,7 @@ pub struct RallyTrackerConfig {
     /// Custom field values every create of a type gets (for fields the workspace requires).
     #[napi(ts_type = "Partial<Record<ArtifactType, Record<string, unknown>>>")]
     pub create_defaults: Option<serde_json::Value>,
-    /// How `linkPR` records a link (default `'comment'`).
+    /// How `linkPR` records a link (default `'pullRequest'`, a discussion post where Rally refuses it).
     #[napi(ts_type = "'pullRequest' | 'comment' | 'both'")]
     pub pr_links: Option<String>,
 }

@@ -31,11 +31,11 @@ impl CustomFieldsOption {
 /// How `linkPR` records a link (`prLinks` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PrLinks {
-    /// A native `PullRequest` object (falls back to a post where the workspace has none).
-    PullRequest,
-    /// A discussion post holding the URL: the default, what every earlier version did, at
-    /// the same cost (see README, "Pull request links").
+    /// A native `PullRequest` object, where Rally's UI and reports show pull requests: the
+    /// default (falls back to a post where the workspace refuses the object).
     #[default]
+    PullRequest,
+    /// A discussion post holding the URL.
     Comment,
     /// Both: the PullRequest object for Rally's UI and reports, the post for people.
     Both,

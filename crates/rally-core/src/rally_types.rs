@@ -128,9 +128,21 @@ pub struct RallyArtifact {
     pub requirement: Option<RallyRef>,
     pub creation_date: Option<String>,
     pub last_update_date: Option<String>,
+    /// The native PullRequests on the item (`getIssue` fetches it where `prLinks` is native;
+    /// absent where the workspace has no PullRequest type).
+    pub pull_requests: Option<CollectionSummary>,
     /// The `c_` fields the fetch list asked for (none unless `customFields` is set).
     #[serde(flatten)]
     pub custom: CustomValues,
+}
+
+/// A collection attribute as a fetch returns it: where to read it and how many it holds.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct CollectionSummary {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "Count")]
+    pub count: Option<f64>,
 }
 
 /// The `c_` attributes of an object; every other unknown key is skipped.

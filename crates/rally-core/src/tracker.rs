@@ -45,6 +45,7 @@ use crate::wsapi::{classify_errors, classify_lookup_errors, GetEnvelope, Op, Que
 use futures_util::future::{join_all, try_join};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Where a query looks: the configured scope, one project (a `team`), or the whole workspace
@@ -256,8 +257,22 @@ impl Tracker {
 
     /// One request: the artifact an id names, any type (parents may be initiatives).
     async fn fetch_artifact(&self, op: &Op, id: &IssueId, shown: &str) -> Result<RallyArtifact, RallyError> {
+        self.fetch_artifact_with(op, id, shown, false).await
+    }
+
+    /// The artifact, with its `PullRequests` summary too when `with_prs`.
+    async fn fetch_artifact_with(
+        &self,
+        op: &Op,
+        id: &IssueId,
+        shown: &str,
+        with_prs: bool,
+    ) -> Result<RallyArtifact, RallyError> {
         let not_found = || RallyError::NotFound { id: shown.to_string() };
-        let fetch = self.artifact_fetch(op).await?;
+        let mut fetch = self.artifact_fetch(op).await?;
+        if with_prs {
+            fetch.to_mut().push_str(",PullRequests");
+        }
         let (type_path, query, types) = match id {
             IssueId::Formatted { prefix, .. } => {
                 let fid = id.formatted().unwrap_or_default();
@@ -343,19 +358,24 @@ impl Tracker {
         let parsed = parse_issue_id(id, "id")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("getIssue", Some(&shown));
-        // The linked PullRequests are read in the same round trip (`prLinks` other than
-        // 'comment'); lists never read them.
-        let (a, (), prs) = futures_util::future::join3(
-            self.fetch_artifact(&op, &parsed, &shown),
+        // With native PR links the item's PullRequests summary comes along; only an item that
+        // has some costs a second request (`pull_requests.rs`). Lists never read them.
+        let with_prs = self.settings.pr_links.native() && !self.no_pull_requests.load(Ordering::Relaxed);
+        let (a, ()) = futures_util::future::join(
+            self.fetch_artifact_with(&op, &parsed, &shown, with_prs),
             self.warm_orders(&op, parsed.artifact_type()),
-            self.linked_pr_urls(&op, &parsed, &shown),
         )
         .await;
         let a = a?;
-        if located_of(&a).is_none() {
+        let Some(located) = located_of(&a) else {
             return Err(RallyError::invalid("id", format!("{shown} is not a UserStory, Defect, Task or Feature")));
-        }
-        let mut issue = self.normalize(&op, &a).await?;
+        };
+        let (issue, prs) = futures_util::future::join(
+            self.normalize(&op, &a),
+            self.linked_pr_urls(&op, &parsed, &shown, &located, a.pull_requests.as_ref().filter(|_| with_prs)),
+        )
+        .await;
+        let mut issue = issue?;
         issue.pull_requests = prs;
         Ok(issue)
     }

@@ -234,15 +234,16 @@ async fn the_default_list_costs_what_it_did() {
 }
 
 #[tokio::test]
-async fn link_pr_creates_one_native_pull_request_per_url() {
+async fn link_pr_creates_one_native_pull_request_per_url_by_default() {
     let e = env().await;
-    let t = Tracker::new(TrackerConfig { pr_links: Some("pullRequest".into()), ..e.config() }).unwrap();
+    let t = e.tracker();
     let story = t.create_issue(NewIssue { title: "native".into(), ..Default::default() }).await.unwrap();
     let url = "https://github.com/acme/shop/pull/42";
     t.link_pr(&story.reference, url).await.unwrap();
     t.link_pr(&story.reference, "HTTPS://GitHub.com/acme/shop/pull/42/").await.unwrap();
     let other = Tracker::new(TrackerConfig { pr_links: Some("pullRequest".into()), ..e.config() }).unwrap();
     other.link_pr(&story.id, url).await.unwrap();
+    e.tracker().link_pr(&story.id, url).await.unwrap();
     let futs: Vec<_> = (0..6)
         .map(|_| {
             let t = Tracker::new(TrackerConfig { pr_links: Some("pullRequest".into()), ..e.config() }).unwrap();
@@ -290,7 +291,7 @@ async fn both_links_natively_and_posts_once() {
 #[tokio::test]
 async fn a_workspace_without_pull_requests_falls_back_to_one_post_with_a_warning() {
     let e = env_with(SimConfig { api_key: KEY.into(), pull_requests: false, ..Default::default() }).await;
-    let t = Tracker::new(TrackerConfig { pr_links: Some("pullRequest".into()), ..e.config() }).unwrap();
+    let t = e.tracker();
     let story = t.create_issue(NewIssue { title: "fallback".into(), ..Default::default() }).await.unwrap();
     let url = "https://github.com/acme/shop/pull/9";
     t.link_pr(&story.reference, url).await.unwrap();
@@ -307,6 +308,30 @@ async fn a_workspace_without_pull_requests_falls_back_to_one_post_with_a_warning
     let routes = e.routes().await;
     assert!(routes.iter().all(|(r, _)| !r.contains("pullrequest")), "{routes:?}");
     assert_eq!(t.get_issue(&story.reference).await.unwrap().pull_requests, None);
+}
+
+#[tokio::test]
+async fn a_pull_request_rally_refuses_is_recorded_as_a_post_with_a_warning() {
+    let e = env().await;
+    let t = e.tracker();
+    let story = t.create_issue(NewIssue { title: "refused once".into(), ..Default::default() }).await.unwrap();
+    e.faults("errors=You do not have permission to create a PullRequest here@POST */pullrequest/create#next=1").await;
+    let url = "https://github.com/acme/shop/pull/11";
+    t.link_pr(&story.reference, url).await.unwrap();
+    let comments = t.get_comments(&story.reference).await.unwrap();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].body.contains(url));
+    let warns: Vec<String> =
+        e.logs.lock().unwrap().iter().filter(|l| l.level == "warn").map(|l| l.message.clone()).collect();
+    assert!(
+        warns.iter().any(|w| w.contains("You do not have permission") && w.contains("discussion post")),
+        "{warns:?}"
+    );
+    // The type itself was not refused: the next link is native again.
+    let next = "https://github.com/acme/shop/pull/12";
+    t.link_pr(&story.reference, next).await.unwrap();
+    assert_eq!(t.get_issue(&story.reference).await.unwrap().pull_requests.unwrap(), [next]);
+    assert_eq!(t.get_comments(&story.reference).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -263,7 +263,11 @@ async fn check_state(e: &Env, c: &Cell, ok: bool) -> Result<(), String> {
     ensure!((state == "Completed") == (c.op == Op::Transition && ok), "{cell}: ScheduleState {state}");
     let posts = posts_containing(e, c.oid, &c.tag).await;
     ensure!(posts == usize::from(c.op == Op::AddComment && ok), "{cell}: {posts} comments");
-    let links = posts_containing(e, c.oid, &pr_url(c)).await;
+    // A link is a native PullRequest, or the discussion post it falls back to: one in all.
+    let url = pr_url(c);
+    let native = raw_query(e, "pullrequest", &format!("(Artifact = /hierarchicalrequirement/{})", c.oid), "Url").await;
+    let links = native.iter().filter(|p| p["Url"].as_str() == Some(url.as_str())).count()
+        + posts_containing(e, c.oid, &url).await;
     ensure!(links == usize::from(c.op == Op::LinkPr && ok), "{cell}: {links} PR links");
     Ok(())
 }

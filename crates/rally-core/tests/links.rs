@@ -1,4 +1,4 @@
-//! `linkPR` posts a link once: the exact URL (scheme and host in any case, a trailing slash
+//! `linkPR` with `prLinks: 'comment'` posts a link once: the exact URL (scheme and host in any case, a trailing slash
 //! ignored, never a substring), and once however many calls for one issue run at a time in
 //! the process, from one tracker or several.
 
@@ -6,7 +6,7 @@ mod common;
 
 use common::{env, Env};
 use futures_util::future::join_all;
-use rally_core::NewIssue;
+use rally_core::{NewIssue, Tracker, TrackerConfig};
 use std::sync::Arc;
 
 /// The `href`s of the posts on an artifact, read over raw WSAPI (not through the tracker).
@@ -39,6 +39,11 @@ async fn hrefs(e: &Env, oid: &str) -> Vec<String> {
     out
 }
 
+/// A tracker that links by discussion post (`prLinks: 'comment'`).
+fn posting(e: &Env) -> Tracker {
+    Tracker::new(TrackerConfig { pr_links: Some("comment".into()), ..e.config() }).expect("tracker")
+}
+
 async fn story(e: &Env, title: &str) -> (String, String) {
     let s = e.tracker().create_issue(NewIssue { title: title.into(), ..Default::default() }).await.unwrap();
     (s.reference, s.id)
@@ -48,7 +53,7 @@ async fn story(e: &Env, title: &str) -> (String, String) {
 async fn link_pr_matches_the_exact_url_never_a_substring() {
     let e = env().await;
     let (id, oid) = story(&e, "links by exact URL").await;
-    let t = e.tracker();
+    let t = posting(&e);
     t.link_pr(&id, "https://github.com/acme/shop/pull/42").await.unwrap();
     // `…/pull/4` is a substring of `…/pull/42`, and a different pull request.
     t.link_pr(&id, "https://github.com/acme/shop/pull/4").await.unwrap();
@@ -61,14 +66,14 @@ async fn link_pr_matches_the_exact_url_never_a_substring() {
     // this tracker and from a cold one: nothing new.
     for u in ["HTTPS://GitHub.com/acme/shop/pull/42/", "https://GITHUB.COM/acme/shop/pull/4/"] {
         t.link_pr(&id, u).await.unwrap();
-        e.tracker().link_pr(&oid, u).await.unwrap();
+        posting(&e).link_pr(&oid, u).await.unwrap();
     }
     assert_eq!(hrefs(&e, &oid).await.len(), 2);
     // The path, query and fragment are compared as given; a trailing slash before a query is
     // still just a trailing slash.
     t.link_pr(&id, "https://github.com/acme/shop/pull/4?tab=files").await.unwrap();
     assert_eq!(hrefs(&e, &oid).await.len(), 3);
-    e.tracker().link_pr(&id, "https://github.com/acme/shop/pull/4/?tab=files").await.unwrap();
+    posting(&e).link_pr(&id, "https://github.com/acme/shop/pull/4/?tab=files").await.unwrap();
     assert_eq!(hrefs(&e, &oid).await.len(), 3);
 }
 
@@ -80,7 +85,7 @@ async fn concurrent_link_pr_calls_for_one_issue_post_once() {
 
     // One tracker, eight calls at once.
     let (id, oid) = story(&e, "links from one tracker").await;
-    let t = Arc::new(e.tracker());
+    let t = Arc::new(posting(&e));
     let url = "https://github.com/acme/shop/pull/100";
     let calls = (0..8).map(|_| {
         let (t, id) = (t.clone(), id.clone());
@@ -94,7 +99,7 @@ async fn concurrent_link_pr_calls_for_one_issue_post_once() {
     // Two trackers in one process (cold: neither has seen the issue), by FormattedID and by
     // ObjectID, the URL in two spellings.
     let (id2, oid2) = story(&e, "links from two trackers").await;
-    let (a, b) = (Arc::new(e.tracker()), Arc::new(e.tracker()));
+    let (a, b) = (Arc::new(posting(&e)), Arc::new(posting(&e)));
     let url2 = "https://github.com/acme/shop/pull/200";
     let calls = (0..4).map(|i| {
         let t = if i % 2 == 0 { a.clone() } else { b.clone() };

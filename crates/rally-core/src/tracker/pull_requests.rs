@@ -8,7 +8,7 @@ use crate::custom::PrLinks;
 use crate::error::RallyError;
 use crate::ids::{parse_issue_id, IssueId};
 use crate::query::{QValue, Query};
-use crate::rally_types::{RallyPullRequest, PULL_REQUEST_FETCH};
+use crate::rally_types::{CollectionSummary, RallyPullRequest, PULL_REQUEST_FETCH};
 use crate::validate;
 use crate::wsapi::Op;
 use serde_json::json;
@@ -69,6 +69,18 @@ impl Tracker {
                     "linkPR: this Rally workspace does not accept PullRequest objects; links are recorded as \
                      discussion posts instead (prLinks: 'comment' makes that the choice)"
                         .to_string(),
+                );
+                self.link_by_post(id, pr_url).await
+            }
+            // Rally refused this one PullRequest (a permission, a rule of the workspace): the
+            // link is not lost, it goes to a post, and the warning says why.
+            Err(RallyError::Rejected { errors, .. }) if mode == PrLinks::PullRequest => {
+                self.settings.log.emit(
+                    "warn",
+                    format!(
+                        "linkPR: Rally refused the PullRequest ({}); the link is recorded as a discussion post",
+                        errors.join("; ")
+                    ),
                 );
                 self.link_by_post(id, pr_url).await
             }
@@ -203,14 +215,23 @@ impl Tracker {
         made.map(drop)
     }
 
-    /// `Issue.pullRequests` for `getIssue`: the URLs of the PullRequests on the artifact, or
-    /// `None` where the workspace has no such type or the lookup failed (a warning then).
-    pub(super) async fn linked_pr_urls(&self, op: &Op, parsed: &IssueId, shown: &str) -> Option<Vec<String>> {
-        if !self.settings.pr_links.native() || self.no_pull_requests.load(Ordering::Relaxed) {
-            return None;
+    /// `Issue.pullRequests` for `getIssue`, from the item's `PullRequests` summary: none
+    /// fetched (not native, or the workspace has no such type) is `None`; a count of 0 is an
+    /// empty list at no cost; otherwise one read of the item's PullRequests. A failed read is
+    /// `None` and a warning.
+    pub(super) async fn linked_pr_urls(
+        &self,
+        op: &Op,
+        parsed: &IssueId,
+        shown: &str,
+        l: &Located,
+        summary: Option<&CollectionSummary>,
+    ) -> Option<Vec<String>> {
+        let summary = summary?;
+        if summary.count == Some(0.0) {
+            return Some(Vec::new());
         }
-        let cached = self.cached(parsed, shown);
-        match self.pull_requests_of(op, parsed, shown, cached.as_ref()).await {
+        match self.pull_requests_of(op, parsed, shown, Some(l)).await {
             Ok(prs) => Some(prs.into_iter().filter_map(|p| p.url).collect()),
             Err(e) => {
                 if type_refused(&e) {
