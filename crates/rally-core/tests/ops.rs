@@ -4,7 +4,7 @@
 mod common;
 
 use common::env;
-use rally_core::{ArtifactType, IssueFilters, IssueState, IssueUpdate, NewIssue};
+use rally_core::{ArtifactType, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
 
 #[tokio::test]
 async fn get_issue_costs_one_request_for_every_id_form() {
@@ -31,7 +31,7 @@ async fn get_issue_costs_one_request_for_every_id_form() {
                 assert_eq!(e.total().await, 2, "getIssue({id}) requests: {routes:?}");
                 assert!(routes.contains(&("GET /slm/webservice/v2.0/state".to_string(), 1)), "{routes:?}");
                 e.reset_stats().await;
-                assert_eq!(fresh.get_issue(id).await.unwrap(), *issue, "{id}");
+                assert_eq!(Issue { pull_requests: None, ..fresh.get_issue(id).await.unwrap() }, *issue, "{id}");
             }
             assert_eq!(e.total().await, 1, "getIssue({id}) requests: {:?}", e.routes().await);
         }
@@ -98,7 +98,7 @@ async fn crud_round_trip_with_request_counts() {
     assert_eq!(upd.description.trim(), "new *body*");
 
     // Every write returned what Rally stored: a plain read agrees.
-    assert_eq!(t.get_issue(&created.id).await.unwrap(), upd);
+    assert_eq!(Issue { pull_requests: None, ..t.get_issue(&created.id).await.unwrap() }, upd);
 
     // Transitions: warm change = 1 write; warm no-op = 1 read, no write.
     e.reset_stats().await;
@@ -133,27 +133,29 @@ async fn crud_round_trip_with_request_counts() {
     assert_eq!(comments, vec![c1.clone(), c2.clone()]);
     assert_eq!(comments[0].body.trim(), "First **note**");
 
-    // linkPR: idempotent.
+    // linkPR: idempotent, one native PullRequest per URL (the default).
     let pr = "https://github.com/acme/shop/pull/42?x=1&y=2";
     let t6 = e.cold_tracker();
     e.reset_stats().await;
     t6.link_pr(&created.reference, pr).await.unwrap();
-    // Cold: the existing-link lookup and the artifact lookup run concurrently, then the post.
+    // Cold: the existing-link lookup and the artifact lookup run concurrently, then the create.
     assert_eq!(e.total().await, 3, "linkPR cold: {:?}", e.routes().await);
     e.reset_stats().await;
     t6.link_pr(&created.reference, pr).await.unwrap();
     assert_eq!(e.total().await, 1, "linkPR again: {:?}", e.routes().await);
-    let comments = t.get_comments(&created.reference).await.unwrap();
-    assert_eq!(comments.len(), 3);
-    assert!(comments[2].body.contains("github.com/acme/shop/pull/42?x=1&y=2"), "{}", comments[2].body);
-    assert!(comments[2].body.contains("github.com/acme/shop/pull/42"), "{}", comments[2].body);
+    assert_eq!(t.get_issue(&created.reference).await.unwrap().pull_requests.unwrap(), [pr]);
     e.tracker().link_pr(&created.id, pr).await.unwrap();
-    assert_eq!(t.get_comments(&created.reference).await.unwrap().len(), 3);
-    // Warm, a new URL: the lookup and the post.
+    assert_eq!(t.get_issue(&created.reference).await.unwrap().pull_requests.unwrap(), [pr]);
+    // No post: the comments are the two added above.
+    assert_eq!(t.get_comments(&created.reference).await.unwrap().len(), 2);
+    // Warm, a new URL: the lookup and the create.
     e.reset_stats().await;
     t6.link_pr(&created.reference, "https://github.com/acme/shop/pull/43").await.unwrap();
     assert_eq!(e.total().await, 2, "linkPR warm: {:?}", e.routes().await);
-    assert_eq!(t.get_comments(&created.reference).await.unwrap().len(), 4);
+    assert_eq!(
+        t.get_issue(&created.reference).await.unwrap().pull_requests.unwrap(),
+        [pr, "https://github.com/acme/shop/pull/43"]
+    );
 
     // Delete: cold = lookup + delete; then it is gone.
     let t7 = e.cold_tracker();
