@@ -81,3 +81,26 @@ pub fn issue_chunks(issues: &[core::Issue]) -> Result<Vec<String>, serde_json::E
         })
         .collect()
 }
+
+/// Lists at least this long hand their freed memory back to the system.
+const TRIM_AFTER: usize = 1000;
+
+/// After a long list (`items` issues), returns the memory its pages and intermediate values
+/// used to the system. glibc keeps freed memory in per-thread arenas and, once a large buffer
+/// has been freed, serves later large buffers from them as well, so a process repeating
+/// 10,000-item lists grew by tens of MB per list. Elsewhere a no-op.
+pub fn release_freed_memory(items: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if items >= TRIM_AFTER {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim takes the arena locks itself; it only releases free
+        // memory and may be called from any thread at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = (items, TRIM_AFTER);
+}

@@ -83,10 +83,14 @@ impl RallyTracker {
         let f = filters.map(Into::into).unwrap_or_default();
         Ok(guarded(async move {
             let list = t.list_issues(f).await?;
-            json::issue_chunks(&list).map_err(|e| core::RallyError::Protocol {
+            let chunks = json::issue_chunks(&list).map_err(|e| core::RallyError::Protocol {
                 operation: "listIssues".into(),
                 excerpt: format!("the result could not be serialised: {e}"),
-            })
+            });
+            let n = list.len();
+            drop(list);
+            json::release_freed_memory(n);
+            chunks
         })
         .await?)
     }

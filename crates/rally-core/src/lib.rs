@@ -11,6 +11,7 @@ pub mod input;
 pub mod keyed_lock;
 pub mod limiter;
 pub mod mapping;
+pub mod markdown_cache;
 pub mod markup;
 pub mod model;
 pub mod normalize;

@@ -42,10 +42,15 @@ thread_local! {
 }
 
 pub fn html_to_markdown(html: &str) -> String {
+    fast_markdown(html).unwrap_or_else(|| convert(html))
+}
+
+/// The Markdown of an empty description or a plain paragraph, which need no parser.
+pub(crate) fn fast_markdown(html: &str) -> Option<String> {
     if html.trim().is_empty() {
-        return String::new();
+        return Some(String::new());
     }
-    plain_paragraph(html).unwrap_or_else(|| convert(html))
+    plain_paragraph(html)
 }
 
 /// Fast path for the commonest description, one paragraph of plain words (`<p>Fix it.</p>`):

@@ -27,6 +27,16 @@ fn artifact_type(a: &RallyArtifact) -> Result<ArtifactType, String> {
 }
 
 pub fn issue_from_rally(a: &RallyArtifact, ctx: &NormalizeCtx) -> Result<Issue, String> {
+    issue_from_rally_with(a, ctx, html_to_markdown)
+}
+
+/// `issue_from_rally` with the description's HTML → Markdown done by `markdown` (a cache in
+/// front of `html_to_markdown`; it must return what `html_to_markdown` would).
+pub fn issue_from_rally_with(
+    a: &RallyArtifact,
+    ctx: &NormalizeCtx,
+    markdown: impl FnOnce(&str) -> String,
+) -> Result<Issue, String> {
     let t = artifact_type(a)?;
     let oid = a
         .object_id
@@ -77,7 +87,7 @@ pub fn issue_from_rally(a: &RallyArtifact, ctx: &NormalizeCtx) -> Result<Issue, 
         id: oid.to_string(),
         reference,
         title: a.name.clone().or_else(|| a.ref_object_name.clone()).unwrap_or_default(),
-        description: a.description.as_deref().map(html_to_markdown).unwrap_or_default(),
+        description: a.description.as_deref().map(markdown).unwrap_or_default(),
         state,
         labels,
         assignee: a.owner.as_ref().and_then(|o| o.ref_object_name.clone()),

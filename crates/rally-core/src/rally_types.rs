@@ -97,21 +97,23 @@ impl StateField {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+/// An artifact as WSAPI returns it. Deserialised by hand (below): a derived impl with the
+/// flattened `custom` map would first buffer every object, nested refs included, into serde's
+/// generic content tree; for a 10,000-item list that copy cost more than the parse itself.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RallyArtifact {
-    #[serde(rename = "_ref")]
+    /// `_ref`
     pub r#ref: Option<String>,
-    #[serde(rename = "_type")]
+    /// `_type`
     pub r#type: Option<String>,
-    #[serde(rename = "_refObjectName")]
+    /// `_refObjectName`
     pub ref_object_name: Option<String>,
-    /// Rally's version of the object, on every object it returns (`incremental.rs`).
-    #[serde(rename = "_objectVersion")]
+    /// `_objectVersion`: Rally's version of the object, on every object it returns
+    /// (`incremental.rs`).
     pub object_version: Option<String>,
-    #[serde(rename = "ObjectID", default, deserialize_with = "positive_oid")]
+    /// `ObjectID` (positive only, as `RallyRef`'s).
     pub object_id: Option<u64>,
-    #[serde(rename = "FormattedID")]
+    /// `FormattedID`
     pub formatted_id: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
@@ -132,7 +134,6 @@ pub struct RallyArtifact {
     /// absent where the workspace has no PullRequest type).
     pub pull_requests: Option<CollectionSummary>,
     /// The `c_` fields the fetch list asked for (none unless `customFields` is set).
-    #[serde(flatten)]
     pub custom: CustomValues,
 }
 
@@ -143,6 +144,67 @@ pub struct CollectionSummary {
     pub r#ref: Option<String>,
     #[serde(rename = "Count")]
     pub count: Option<f64>,
+}
+
+/// `positive_oid` as a value type, for the hand-written map visitor.
+struct PositiveOid(Option<u64>);
+
+impl<'de> Deserialize<'de> for PositiveOid {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        positive_oid(d).map(PositiveOid)
+    }
+}
+
+impl<'de> Deserialize<'de> for RallyArtifact {
+    /// Rally's field names, case-sensitive; any other key is skipped, except `c_` ones (kept in
+    /// `custom`). A key given twice keeps its last value.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RallyArtifact;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Rally object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<RallyArtifact, A::Error> {
+                let mut a = RallyArtifact::default();
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*k {
+                        "_ref" => a.r#ref = m.next_value()?,
+                        "_type" => a.r#type = m.next_value()?,
+                        "_refObjectName" => a.ref_object_name = m.next_value()?,
+                        "_objectVersion" => a.object_version = m.next_value()?,
+                        "ObjectID" => a.object_id = m.next_value::<PositiveOid>()?.0,
+                        "FormattedID" => a.formatted_id = m.next_value()?,
+                        "Name" => a.name = m.next_value()?,
+                        "Description" => a.description = m.next_value()?,
+                        "ScheduleState" => a.schedule_state = m.next_value()?,
+                        "State" => a.state = m.next_value()?,
+                        "Priority" => a.priority = m.next_value()?,
+                        "TargetDate" => a.target_date = m.next_value()?,
+                        "PlannedEndDate" => a.planned_end_date = m.next_value()?,
+                        "Owner" => a.owner = m.next_value()?,
+                        "Tags" => a.tags = m.next_value()?,
+                        "Parent" => a.parent = m.next_value()?,
+                        "PortfolioItem" => a.portfolio_item = m.next_value()?,
+                        "WorkProduct" => a.work_product = m.next_value()?,
+                        "Requirement" => a.requirement = m.next_value()?,
+                        "CreationDate" => a.creation_date = m.next_value()?,
+                        "LastUpdateDate" => a.last_update_date = m.next_value()?,
+                        "PullRequests" => a.pull_requests = m.next_value()?,
+                        c if c.starts_with("c_") => {
+                            let v = m.next_value::<serde_json::Value>()?;
+                            a.custom.0.insert(k.into_owned(), v);
+                        }
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(a)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// The `c_` attributes of an object; every other unknown key is skipped.

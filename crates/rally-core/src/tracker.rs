@@ -34,8 +34,9 @@ use crate::error::RallyError;
 use crate::http::{Http, Request};
 use crate::ids::{parse_issue_id, prefix_type, IssueId};
 use crate::mapping::{open_filter, state_filter, StateOrders};
+use crate::markdown_cache::MarkdownCache;
 use crate::model::{ArtifactType, Comment, Issue, IssueFilters};
-use crate::normalize::{comment_from_rally, issue_from_rally, NormalizeCtx};
+use crate::normalize::{comment_from_rally, issue_from_rally_with, NormalizeCtx};
 use crate::paging::{fetch_all, Fetched, PagePlan};
 use crate::query::{QValue, Query};
 use crate::rally_types::{RallyArtifact, RallyPost, POST_FETCH};
@@ -93,12 +94,13 @@ fn all_type_paths() -> String {
 
 /// Where an artifact lives, from a fetched object (`None` for types outside our four).
 fn located_of(a: &RallyArtifact) -> Option<Located> {
-    let from_ref = a.r#ref.as_deref().and_then(crate::ids::parse_object_ref);
+    // The `_ref` is parsed only when `_type` or `ObjectID` is missing (a list has both).
+    let from_ref = || a.r#ref.as_deref().and_then(crate::ids::parse_object_ref);
     let t = match a.r#type.as_deref() {
         Some(name) => ArtifactType::from_type_name(name)?,
-        None => ArtifactType::from_type_name(&from_ref.as_ref()?.0)?,
+        None => ArtifactType::from_type_name(&from_ref()?.0)?,
     };
-    let oid = a.object_id.or(from_ref.map(|(_, o)| o))?;
+    let oid = a.object_id.or_else(|| from_ref().map(|(_, o)| o))?;
     Some(Located {
         artifact_type: t,
         object_id: oid,
@@ -141,6 +143,12 @@ impl Tracker {
     /// scope in the process: the next list of each filter set reads everything.
     pub fn forget_lists(&self) {
         self.shared.lists.clear();
+    }
+
+    /// The HTML → Markdown conversions kept for this tracker's server, key and scope
+    /// (`markdown_cache.rs`).
+    pub fn markdown_cache(&self) -> Arc<MarkdownCache> {
+        self.shared.extension::<MarkdownCache>()
     }
 
     fn scope_params(&self, scope: Scope<'_>, params: &mut Vec<(&'static str, String)>) {
@@ -222,9 +230,9 @@ impl Tracker {
         if let Some(l) = located_of(a) {
             self.cache.remember(l);
         }
-        let mut issue = issue_from_rally(a, &self.ctx(orders)).map_err(|m| RallyError::Protocol {
-            operation: op.label(),
-            excerpt: crate::error::excerpt(m.as_bytes()),
+        let markdown = self.markdown_cache();
+        let mut issue = issue_from_rally_with(a, &self.ctx(orders), |html| markdown.convert(a, html)).map_err(|m| {
+            RallyError::Protocol { operation: op.label(), excerpt: crate::error::excerpt(m.as_bytes()) }
         })?;
         // The schema is loaded by then: the fetch list that brought `a` needed it.
         if let Some(schema) = self.schema.get() {

@@ -45,7 +45,6 @@ impl fmt::Debug for Shared {
 
 impl Shared {
     /// The scope's one `T`, created on first use.
-    #[allow(dead_code)]
     pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
         let mut map = lock(&self.extensions);
         let any = map.entry(TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default())).clone();
