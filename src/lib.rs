@@ -21,7 +21,7 @@ pub struct RallyTracker {
     inner: Arc<core::Tracker>,
 }
 
-fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
+pub(crate) fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
     let logger = c.logger.map(|tsfn| {
         let log: core::Logger = Arc::new(move |event: &core::LogEvent| {
             // Non-blocking: a log line must never stall a request; if the queue is closed
