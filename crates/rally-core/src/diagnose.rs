@@ -5,11 +5,8 @@
 //! Every request goes through the tracker's own `Http` (same TLS roots, proxy, CA and retry
 //! code), so what the doctor sees is what the tracker will see.
 
-#[path = "diagnose_custom.rs"]
 mod custom;
-#[path = "diagnose_items.rs"]
 mod items;
-#[path = "diagnose_net.rs"]
 mod net;
 
 pub use net::Network;
