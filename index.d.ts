@@ -44,11 +44,12 @@ export interface Comment {
 }
 
 /**
- * Checks a tracker configuration against the server (connection and TLS, key, workspace,
- * project, open items in scope) and resolves to the report as JSON. It never rejects: every
- * problem is a failed check in the report, with its exit code. The key is never in the report.
+ * Checks a tracker configuration (the options of `new RallyTracker`) against the server:
+ * connection and TLS, key, workspace, project, open items in scope. Resolves to the report,
+ * with the `exitCode` of `rally-doctor`; every problem is a failed check in the report. The
+ * key is never in the report.
  */
-export declare function diagnose(configJson: string): Promise<string>
+export declare function diagnose(config: RallyTrackerConfig): Promise<Record<string, any>>
 
 /** One Rally work item in Panopticon's shape, plus Rally extras. */
 export interface Issue {

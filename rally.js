@@ -4,7 +4,6 @@
 
 const native = require('./index.js')
 
-const ERROR_PREFIX = 'RALLY_ERROR_JSON:'
 const ISSUE_STATES = ['open', 'in_progress', 'closed']
 const ARTIFACT_TYPES = ['UserStory', 'Defect', 'Task', 'Feature']
 // Properties an error object owns itself; details from native code never overwrite them.
@@ -44,36 +43,19 @@ class TrackerAuthError extends RallyError {
 
 // --- native errors -> classes ----------------------------------------------------------------
 
-function parsePayload(message) {
-  if (typeof message !== 'string' || !message.startsWith(ERROR_PREFIX)) return undefined
-  try {
-    const v = JSON.parse(message.slice(ERROR_PREFIX.length))
-    return v && typeof v === 'object' && typeof v.code === 'string' ? v : undefined
-  } catch {
-    return undefined
-  }
-}
+// The binding builds each error (code, name, message, details: src/error.rs); JS only gives it
+// the prototype of the class its `name` says, so that `instanceof` sees it.
+const CLASSES = { RallyError, IssueNotFoundError, TrackerAuthError }
 
-/** Turns whatever native code threw into one of our classes, keeping its message. */
+/** Gives a native error its class; anything else (a bug of ours) becomes RALLY_INTERNAL. */
 function fromNative(err) {
   if (err instanceof RallyError) return err
-  const payload = parsePayload(err && err.message)
-  if (!payload) {
-    // Not from our error mapping: a value conversion failure in the glue (a type the checks
-    // below let through) or a crash turned into a rejection. Keep the message and the cause.
-    const message = err && typeof err.message === 'string' ? err.message : String(err)
-    const conversion = err && typeof err.code === 'string' && /Expected|InvalidArg/.test(err.code)
-    const out = new RallyError(message, conversion ? 'RALLY_INVALID_INPUT' : 'RALLY_INTERNAL')
-    out.cause = err
-    return out
+  const cls = err instanceof Error && Object.hasOwn(CLASSES, err.name) ? CLASSES[err.name] : undefined
+  if (cls && typeof err.code === 'string' && err.code.startsWith('RALLY_')) {
+    return Object.setPrototypeOf(err, cls.prototype)
   }
-  const { code, name, message, ...details } = payload
-  let out
-  if (code === 'RALLY_NOT_FOUND') out = new IssueNotFoundError(details.issueId ?? '', details)
-  else if (code === 'RALLY_AUTH') out = new TrackerAuthError('', details)
-  else out = new RallyError(String(message), code, details)
-  // The core composes the message; keep its exact text.
-  if (typeof message === 'string') out.message = message
+  const out = new RallyError(err && typeof err.message === 'string' ? err.message : String(err), 'RALLY_INTERNAL')
+  out.cause = err
   return out
 }
 

@@ -235,3 +235,18 @@ test('null where a field is optional means absent', async () => {
   const t = new RallyTracker({ apiKey: sim.apiKey, server: sim.url, workspace: null, project: null, logger: null })
   assert.ok((await t.listIssues({ limit: 1 })).length === 1)
 })
+
+test('the native entry (index.js) rejects with readable errors carrying code, name and details', async () => {
+  const native = createRequire(import.meta.url)('../index.js')
+  const raw = new native.RallyTracker({ apiKey: sim.apiKey, server: sim.url, workspace: sim.workspace })
+  const err = await rejection(raw.getIssue('US999999'))
+  assert.ok(err instanceof Error)
+  assert.equal(err.message, 'Issue not found: US999999 (tracker: rally)')
+  assert.equal(err.code, 'RALLY_NOT_FOUND')
+  assert.equal(err.name, 'IssueNotFoundError')
+  assert.equal(err.issueId, 'US999999')
+  assert.throws(
+    () => new native.RallyTracker({ apiKey: '' }),
+    (e) => e.code === 'RALLY_AUTH' && e.name === 'TrackerAuthError' && /^Authentication failed for rally: /.test(e.message),
+  )
+})

@@ -155,7 +155,7 @@ function render(report) {
   const lines = []
   lines.push(`rally-doctor: ${report.server ?? 'no server'}`, '')
   for (const c of report.checks) {
-    const mark = c.ok ? MARK.ok : report.exitCode === 6 && c.name === 'items' ? MARK.warn : MARK.fail
+    const mark = c.ok ? MARK.ok : report.problem === 'emptyScope' && c.name === 'items' ? MARK.warn : MARK.fail
     lines.push(`${mark} ${c.name.padEnd(10)} ${c.detail}`)
     if (c.hint) lines.push(`${' '.repeat(18)}-> ${c.hint}`)
   }
@@ -180,7 +180,7 @@ function render(report) {
     lines.push('', 'Paste this into ~/.panopticon/config.toml:', '', toml, '')
     lines.push('Keep the key itself in the environment (RALLY_API_KEY, e.g. in ~/.panopticon.env), not in config.toml.')
   }
-  const verdict = report.ok ? 'OK' : report.exitCode === 6 ? 'Warning' : 'Problem'
+  const verdict = report.ok ? 'OK' : report.problem === 'emptyScope' ? 'Warning' : 'Problem'
   lines.push('', `${verdict}: ${report.summary} (exit ${report.exitCode})`)
   return lines.join('\n') + '\n'
 }
@@ -218,7 +218,7 @@ async function main() {
     )
     return 1
   }
-  const report = JSON.parse(await native.diagnose(JSON.stringify(config)))
+  const report = await native.diagnose(config)
   const out = args.json ? JSON.stringify(report, null, 2) + '\n' : render(report)
   process.stdout.write(scrub(out, config.apiKey))
   return report.exitCode

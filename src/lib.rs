@@ -6,8 +6,10 @@ mod error;
 mod json;
 mod types;
 
-use error::{guard, guarded};
+use error::{guard, promise};
+use napi::bindgen_prelude::PromiseRaw;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::Env;
 use napi_derive::napi;
 use rally_core as core;
 use std::sync::Arc;
@@ -19,7 +21,7 @@ pub struct RallyTracker {
     inner: Arc<core::Tracker>,
 }
 
-fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
+pub(crate) fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
     let logger = c.logger.map(|tsfn| {
         let log: core::Logger = Arc::new(move |event: &core::LogEvent| {
             // Non-blocking: a log line must never stall a request; if the queue is closed
@@ -57,9 +59,9 @@ fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
 impl RallyTracker {
     /// Validates the options (no I/O). Throws on an empty key or an invalid option.
     #[napi(constructor)]
-    pub fn new(config: RallyTrackerConfig) -> napi::Result<Self> {
+    pub fn new(env: &Env, config: RallyTrackerConfig) -> napi::Result<Self> {
         let config = core_config(config);
-        let tracker = guard(move || core::Tracker::new(config))?;
+        let tracker = guard(env, move || core::Tracker::new(config))?;
         Ok(RallyTracker { inner: Arc::new(tracker) })
     }
 
@@ -69,19 +71,26 @@ impl RallyTracker {
     }
 
     #[napi]
-    pub async fn list_issues(&self, filters: Option<IssueFilters>) -> napi::Result<Vec<Issue>> {
+    pub fn list_issues<'env>(
+        &self,
+        env: &'env Env,
+        filters: Option<IssueFilters>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<Issue>>> {
         let t = self.inner.clone();
         let f = filters.map(Into::into).unwrap_or_default();
-        let list = guarded(async move { t.list_issues(f).await }).await?;
-        Ok(list.into_iter().map(Into::into).collect())
+        promise(env, async move { Ok(t.list_issues(f).await?.into_iter().map(Into::into).collect()) })
     }
 
     /// `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls.
     #[napi]
-    pub async fn list_issues_json(&self, filters: Option<IssueFilters>) -> napi::Result<Vec<String>> {
+    pub fn list_issues_json<'env>(
+        &self,
+        env: &'env Env,
+        filters: Option<IssueFilters>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<String>>> {
         let t = self.inner.clone();
         let f = filters.map(Into::into).unwrap_or_default();
-        Ok(guarded(async move {
+        promise(env, async move {
             let list = t.list_issues(f).await?;
             let chunks = json::issue_chunks(&list).map_err(|e| core::RallyError::Protocol {
                 operation: "listIssues".into(),
@@ -92,55 +101,73 @@ impl RallyTracker {
             json::release_freed_memory(n);
             chunks
         })
-        .await?)
     }
 
     #[napi]
-    pub async fn get_issue(&self, id: String) -> napi::Result<Issue> {
+    pub fn get_issue<'env>(&self, env: &'env Env, id: String) -> napi::Result<PromiseRaw<'env, Issue>> {
         let t = self.inner.clone();
-        Ok(guarded(async move { t.get_issue(&id).await }).await?.into())
+        promise(env, async move { Ok(t.get_issue(&id).await?.into()) })
     }
 
     #[napi]
-    pub async fn create_issue(&self, issue: NewIssue) -> napi::Result<Issue> {
+    pub fn create_issue<'env>(&self, env: &'env Env, issue: NewIssue) -> napi::Result<PromiseRaw<'env, Issue>> {
         let t = self.inner.clone();
-        Ok(guarded(async move { t.create_issue(issue.into()).await }).await?.into())
+        promise(env, async move { Ok(t.create_issue(issue.into()).await?.into()) })
     }
 
     #[napi]
-    pub async fn update_issue(&self, id: String, update: IssueUpdate) -> napi::Result<Issue> {
+    pub fn update_issue<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        update: IssueUpdate,
+    ) -> napi::Result<PromiseRaw<'env, Issue>> {
         let t = self.inner.clone();
-        Ok(guarded(async move { t.update_issue(&id, update.into()).await }).await?.into())
+        promise(env, async move { Ok(t.update_issue(&id, update.into()).await?.into()) })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_issue<'env>(&self, env: &'env Env, id: String) -> napi::Result<PromiseRaw<'env, ()>> {
+        let t = self.inner.clone();
+        promise(env, async move { t.delete_issue(&id).await })
     }
 
     #[napi]
-    pub async fn delete_issue(&self, id: String) -> napi::Result<()> {
+    pub fn get_comments<'env>(&self, env: &'env Env, issue_id: String) -> napi::Result<PromiseRaw<'env, Vec<Comment>>> {
         let t = self.inner.clone();
-        Ok(guarded(async move { t.delete_issue(&id).await }).await?)
+        promise(env, async move { Ok(t.get_comments(&issue_id).await?.into_iter().map(Into::into).collect()) })
     }
 
     #[napi]
-    pub async fn get_comments(&self, issue_id: String) -> napi::Result<Vec<Comment>> {
+    pub fn add_comment<'env>(
+        &self,
+        env: &'env Env,
+        issue_id: String,
+        body: String,
+    ) -> napi::Result<PromiseRaw<'env, Comment>> {
         let t = self.inner.clone();
-        let list = guarded(async move { t.get_comments(&issue_id).await }).await?;
-        Ok(list.into_iter().map(Into::into).collect())
+        promise(env, async move { Ok(t.add_comment(&issue_id, &body).await?.into()) })
     }
 
-    #[napi]
-    pub async fn add_comment(&self, issue_id: String, body: String) -> napi::Result<Comment> {
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn transition_issue<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        state: IssueState,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
         let t = self.inner.clone();
-        Ok(guarded(async move { t.add_comment(&issue_id, &body).await }).await?.into())
+        promise(env, async move { t.transition_issue(&id, state.into()).await })
     }
 
-    #[napi]
-    pub async fn transition_issue(&self, id: String, state: IssueState) -> napi::Result<()> {
+    #[napi(js_name = "linkPR", ts_return_type = "Promise<void>")]
+    pub fn link_pr<'env>(
+        &self,
+        env: &'env Env,
+        issue_id: String,
+        pr_url: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
         let t = self.inner.clone();
-        Ok(guarded(async move { t.transition_issue(&id, state.into()).await }).await?)
-    }
-
-    #[napi(js_name = "linkPR")]
-    pub async fn link_pr(&self, issue_id: String, pr_url: String) -> napi::Result<()> {
-        let t = self.inner.clone();
-        Ok(guarded(async move { t.link_pr(&issue_id, &pr_url).await }).await?)
+        promise(env, async move { t.link_pr(&issue_id, &pr_url).await })
     }
 }

@@ -325,5 +325,4 @@ impl Settings {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

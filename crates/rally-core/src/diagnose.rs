@@ -5,16 +5,10 @@
 //! Every request goes through the tracker's own `Http` (same TLS roots, proxy, CA and retry
 //! code), so what the doctor sees is what the tracker will see.
 
-#[path = "diagnose_custom.rs"]
 mod custom;
-#[path = "diagnose_input.rs"]
-mod input;
-#[path = "diagnose_items.rs"]
 mod items;
-#[path = "diagnose_net.rs"]
 mod net;
 
-pub use input::config_from_json;
 pub use net::Network;
 
 use crate::config::{Settings, TrackerConfig};
@@ -28,18 +22,24 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Process exit codes of `rally-doctor`, one per kind of problem.
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const OTHER: i32 = 1;
-    pub const CONFIG: i32 = 2;
-    pub const UNREACHABLE: i32 = 3;
-    pub const AUTH: i32 = 4;
-    pub const NOT_FOUND: i32 = 5;
-    pub const EMPTY_SCOPE: i32 = 6;
+/// What ended a diagnosis, one kind per way a user fixes it (the CLI maps each to an exit code).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Problem {
+    /// The options are invalid (no I/O was done).
+    Config,
+    /// No connection, TLS failure, or something other than Rally answered.
+    Unreachable,
+    /// The key was refused.
+    Auth,
+    /// The workspace or project does not exist for this key.
+    NotFound,
+    /// Everything works, but no open items are in scope.
+    EmptyScope,
     /// Everything works, but creates will be refused: a required custom field has no
     /// `createDefaults` value.
-    pub const CREATES_FAIL: i32 = 7;
+    CreatesFail,
+    Other,
 }
 
 /// The doctor answers sooner than a tracker would wait: a user is looking at the terminal.
@@ -77,7 +77,8 @@ pub struct Named {
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub ok: bool,
-    pub exit_code: i32,
+    /// What ended the diagnosis; none when all is well.
+    pub problem: Option<Problem>,
     /// One line saying what is wrong, or that all is well.
     pub summary: String,
     /// The server origin the tracker talks to (`https://rally1.rallydev.com`).
@@ -113,11 +114,11 @@ impl Report {
     fn pass(&mut self, name: &'static str, detail: String) {
         self.checks.push(Check { name, ok: true, detail, hint: None });
     }
-    /// Records a failed check and ends the diagnosis with `code`.
-    fn fail(mut self, name: &'static str, code: i32, detail: String, hint: Option<String>) -> Report {
+    /// Records a failed check and ends the diagnosis with `problem`.
+    fn fail(mut self, name: &'static str, problem: Problem, detail: String, hint: Option<String>) -> Report {
         self.summary = format!("{name} check failed: {detail}");
         self.checks.push(Check { name, ok: false, detail, hint });
-        self.exit_code = code;
+        self.problem = Some(problem);
         self.ok = false;
         self
     }
@@ -130,28 +131,17 @@ pub async fn diagnose(mut config: TrackerConfig) -> Report {
     let mut report = Report::default();
     let settings = match Settings::from_config(&config) {
         Ok(s) => Arc::new(s),
-        Err(e) => return report.fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
+        Err(e) => return report.fail("config", Problem::Config, e.to_string(), Some(config_hint(&e))),
     };
     report.server = Some(settings.origin.clone());
     report.network = Some(Network::describe(&settings, &config));
     let http = match Http::new(settings.clone()) {
         Ok(h) => h,
-        Err(e) => return report.fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
+        Err(e) => return report.fail("config", Problem::Config, e.to_string(), Some(config_hint(&e))),
     };
     report.pass("config", config_detail(&settings));
     let d = Doctor { http, settings };
     d.run(report).await
-}
-
-/// `diagnose` for callers that hold the config as JSON (the Node binding): the report as JSON.
-pub async fn diagnose_json(config_json: &str) -> String {
-    let report = match config_from_json(config_json) {
-        Ok(config) => diagnose(config).await,
-        Err(e) => Report::default().fail("config", exit::CONFIG, e.to_string(), Some(config_hint(&e))),
-    };
-    serde_json::to_string(&report).unwrap_or_else(|_| {
-        format!(r#"{{"ok":false,"exitCode":{},"summary":"the report could not be serialised"}}"#, exit::OTHER)
-    })
 }
 
 fn config_hint(e: &RallyError) -> String {
@@ -198,7 +188,7 @@ impl Doctor {
         // Connection and key in one request: any HTTP answer proves the connection.
         let user = match self.get_one("user", "UserName,DisplayName,ObjectID").await {
             Ok(Some(u)) => u,
-            Ok(None) => return report.fail("auth", exit::AUTH, "GET /user found no user for this key".into(), None),
+            Ok(None) => return report.fail("auth", Problem::Auth, "GET /user found no user for this key".into(), None),
             Err(e) => return self.connection_or_auth_failure(report, e).await,
         };
         report.pass("connection", report.network.as_ref().map(|n| n.summary(&self.settings)).unwrap_or_default());
@@ -233,7 +223,7 @@ impl Doctor {
                 report.pass("connection", reached);
                 report.fail(
                     "auth",
-                    exit::AUTH,
+                    Problem::Auth,
                     detail,
                     Some("create a new key in Rally (profile → API Keys), put it in RALLY_API_KEY, and check it is not read-only or revoked".into()),
                 )
@@ -241,21 +231,21 @@ impl Doctor {
             RallyError::Unavailable { last_status: None, .. } | RallyError::Timeout { .. } => {
                 let probe = net::probe(&self.settings).await;
                 let (detail, hint) = net::explain_connect_failure(&self.settings, &e, probe.as_deref());
-                report.fail("connection", exit::UNREACHABLE, detail, Some(hint))
+                report.fail("connection", Problem::Unreachable, detail, Some(hint))
             }
             RallyError::Unavailable { .. } => report.fail(
                 "connection",
-                exit::UNREACHABLE,
+                Problem::Unreachable,
                 e.to_string(),
                 Some("the server (or a gateway in front of it) answers with errors; try again later or check the proxy".into()),
             ),
             RallyError::Protocol { .. } => report.fail(
                 "connection",
-                exit::UNREACHABLE,
+                Problem::Unreachable,
                 e.to_string(),
                 Some("something other than Rally's API answered: check the server name, and whether a proxy or SSO page is in the way".into()),
             ),
-            other => report.fail("auth", exit::OTHER, other.to_string(), None),
+            other => report.fail("auth", Problem::Other, other.to_string(), None),
         }
     }
 
@@ -291,7 +281,7 @@ impl Doctor {
                 };
                 Err(report.fail(
                     "workspace",
-                    exit::NOT_FOUND,
+                    Problem::NotFound,
                     format!("workspace {ws} does not exist or this key cannot see it"),
                     Some(hint),
                 ))
@@ -327,7 +317,7 @@ impl Doctor {
                     if &want != got {
                         return Err(report.fail(
                             "project",
-                            exit::NOT_FOUND,
+                            Problem::NotFound,
                             format!("project {p} \"{name}\" belongs to workspace {got}, not to {want}"),
                             Some(format!("set RALLY_WORKSPACE={got}, or pick a project of {want}")),
                         ));
@@ -349,7 +339,7 @@ impl Doctor {
                 };
                 Err(report.fail(
                     "project",
-                    exit::NOT_FOUND,
+                    Problem::NotFound,
                     format!("project {p} does not exist in this workspace or this key cannot see it"),
                     Some(hint),
                 ))
@@ -413,13 +403,13 @@ impl Doctor {
     }
 }
 
-fn code_of(e: &RallyError) -> i32 {
+fn code_of(e: &RallyError) -> Problem {
     match e {
-        RallyError::Auth { .. } => exit::AUTH,
-        RallyError::Unavailable { .. } | RallyError::Timeout { .. } => exit::UNREACHABLE,
-        RallyError::InvalidInput { .. } => exit::CONFIG,
-        RallyError::NotFound { .. } => exit::NOT_FOUND,
-        _ => exit::OTHER,
+        RallyError::Auth { .. } => Problem::Auth,
+        RallyError::Unavailable { .. } | RallyError::Timeout { .. } => Problem::Unreachable,
+        RallyError::InvalidInput { .. } => Problem::Config,
+        RallyError::NotFound { .. } => Problem::NotFound,
+        _ => Problem::Other,
     }
 }
 
@@ -464,10 +454,10 @@ mod tests {
     async fn bad_config_is_exit_2_without_io() {
         let r =
             diagnose(TrackerConfig { api_key: "k".into(), server: Some("ftp://x".into()), ..Default::default() }).await;
-        assert_eq!(r.exit_code, exit::CONFIG);
+        assert_eq!(r.problem, Some(Problem::Config));
         assert_eq!(r.checks.len(), 1);
         assert!(!r.checks[0].ok);
         let r = diagnose(TrackerConfig::default()).await;
-        assert_eq!(r.exit_code, exit::CONFIG, "{:?}", r.checks);
+        assert_eq!(r.problem, Some(Problem::Config), "{:?}", r.checks);
     }
 }

@@ -56,15 +56,6 @@ impl RallyError {
         }
     }
 
-    /// The JS error class name Panopticon knows for this code.
-    pub fn name(&self) -> &'static str {
-        match self {
-            RallyError::Auth { .. } => "TrackerAuthError",
-            RallyError::NotFound { .. } => "IssueNotFoundError",
-            _ => "RallyError",
-        }
-    }
-
     pub fn invalid(argument: impl Into<String>, message: impl Into<String>) -> Self {
         RallyError::InvalidInput { argument: argument.into(), message: message.into() }
     }
@@ -190,7 +181,6 @@ mod tests {
         let e = RallyError::NotFound { id: "US12".into() };
         assert_eq!(e.to_string(), "Issue not found: US12 (tracker: rally)");
         assert_eq!(e.code(), "RALLY_NOT_FOUND");
-        assert_eq!(e.name(), "IssueNotFoundError");
         assert_eq!(e.details()["issueId"], "US12");
         let e = RallyError::Auth { detail: "check RALLY_API_KEY".into() };
         assert!(e.to_string().starts_with("Authentication failed for rally: "));

@@ -270,5 +270,4 @@ pub fn state_filter(t: ArtifactType, s: IssueState, orders: &StateOrders) -> Que
 }
 
 #[cfg(test)]
-#[path = "mapping_tests.rs"]
 mod tests;

@@ -688,10 +688,8 @@ pub fn markdown_to_html(md: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "markup_tests.rs"]
 mod tests;
 
-#[path = "markup_raw.rs"]
 mod raw;
 
 /// The tags raw HTML in Markdown may keep on its way to Rally (for the fuzz targets' checks).

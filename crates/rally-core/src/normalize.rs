@@ -126,5 +126,4 @@ pub fn comment_from_rally(p: &RallyPost, issue_ref: &str) -> Result<Comment, Str
 }
 
 #[cfg(test)]
-#[path = "normalize_tests.rs"]
 mod tests;

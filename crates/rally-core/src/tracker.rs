@@ -300,7 +300,8 @@ impl Tracker {
                 };
                 return match self.http.call::<GetEnvelope<RallyArtifact>>(op, req).await? {
                     // The envelope key is the type name; it stands in when `_type` is absent.
-                    GetEnvelope::Object { mut object, errors, type_name, .. } if errors.is_empty() => {
+                    GetEnvelope::Object { mut object, errors, type_name, warnings } if errors.is_empty() => {
+                        self.log_warnings(op, &warnings);
                         object.r#type.get_or_insert(type_name);
                         Ok(object)
                     }

@@ -203,11 +203,9 @@ pub fn fields_for_type(t: ArtifactType, has_priority: bool, has_due_date: bool) 
     Ok(())
 }
 
-#[path = "validate_date.rs"]
 mod date;
 pub use date::due_date;
 pub(crate) use date::{civil_from_days, days_from_civil};
 
 #[cfg(test)]
-#[path = "validate_tests.rs"]
 mod tests;

@@ -176,5 +176,4 @@ pub fn classify_lookup_errors(op: &Op, errors: &[String]) -> RallyError {
 }
 
 #[cfg(test)]
-#[path = "wsapi_tests.rs"]
 mod tests;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{env, KEY};
-use rally_core::diagnose::{diagnose, exit, Report};
+use rally_core::diagnose::{diagnose, Problem, Report};
 use rally_core::{ArtifactType, TrackerConfig};
 
 fn names(r: &Report) -> Vec<(&'static str, bool)> {
@@ -22,7 +22,7 @@ async fn a_good_config_passes_every_check_within_a_few_requests() {
     let e = env().await;
     let r = diagnose(e.config()).await;
     keyless(&r);
-    assert_eq!(r.exit_code, exit::OK, "{:?}", r.checks);
+    assert_eq!(r.problem, None, "{:?}", r.checks);
     assert!(r.ok);
     let all = ["config", "connection", "auth", "workspace", "project", "items", "customFields"];
     assert_eq!(names(&r), all.iter().map(|n| (*n, true)).collect::<Vec<_>>());
@@ -44,7 +44,7 @@ async fn a_wrong_key_is_exit_4_after_a_good_connection() {
     let r = diagnose(TrackerConfig { api_key: "_notTheKey123".into(), ..e.config() }).await;
     let json = keyless(&r);
     assert!(!json.contains("_notTheKey123"));
-    assert_eq!(r.exit_code, exit::AUTH);
+    assert_eq!(r.problem, Some(Problem::Auth));
     assert_eq!(names(&r), vec![("config", true), ("connection", true), ("auth", false)]);
     assert!(r.toml.is_none());
 }
@@ -54,13 +54,13 @@ async fn unknown_workspace_and_project_are_exit_5_with_what_the_key_sees() {
     let e = env().await;
     let r = diagnose(TrackerConfig { workspace: Some("/workspace/999999".into()), ..e.config() }).await;
     keyless(&r);
-    assert_eq!(r.exit_code, exit::NOT_FOUND);
+    assert_eq!(r.problem, Some(Problem::NotFound));
     assert_eq!(r.checks.last().map(|c| (c.name, c.ok)), Some(("workspace", false)));
     assert!(r.workspaces.iter().any(|w| w.reference == e.sim.workspace_ref), "{:?}", r.workspaces);
 
     let r = diagnose(TrackerConfig { project: Some("999999".into()), ..e.config() }).await;
     keyless(&r);
-    assert_eq!(r.exit_code, exit::NOT_FOUND);
+    assert_eq!(r.problem, Some(Problem::NotFound));
     assert_eq!(r.checks.last().map(|c| (c.name, c.ok)), Some(("project", false)));
     let listed: Vec<&str> = r.projects.iter().map(|p| p.reference.as_str()).collect();
     assert!(listed.contains(&e.sim.project_ref.as_str()), "{listed:?}");
@@ -78,7 +78,7 @@ async fn a_closed_port_is_exit_3() {
     };
     let r = diagnose(TrackerConfig { server: Some(format!("http://127.0.0.1:{port}")), ..e.config() }).await;
     keyless(&r);
-    assert_eq!(r.exit_code, exit::UNREACHABLE);
+    assert_eq!(r.problem, Some(Problem::Unreachable));
     let c = r.checks.last().expect("a check");
     assert_eq!((c.name, c.ok), ("connection", false));
     assert!(c.detail.contains("refused"), "{}", c.detail);
@@ -111,7 +111,7 @@ async fn an_empty_scope_is_exit_6_and_names_the_usual_causes() {
     };
     let r = diagnose(config).await;
     keyless(&r);
-    assert_eq!(r.exit_code, exit::EMPTY_SCOPE, "{:?}", r.checks);
+    assert_eq!(r.problem, Some(Problem::EmptyScope), "{:?}", r.checks);
     assert_eq!(r.counts.get("Feature"), Some(&0));
     let items = r.checks.last().expect("items check");
     let hint = items.hint.clone().unwrap_or_default();
@@ -123,7 +123,7 @@ async fn an_empty_scope_is_exit_6_and_names_the_usual_causes() {
 async fn the_doctor_logs_its_requests_without_the_key() {
     let e = env().await;
     let r = diagnose(e.config()).await;
-    assert_eq!(r.exit_code, exit::OK);
+    assert_eq!(r.problem, None);
     let logs = e.logs.lock().expect("logs").clone();
     assert!(logs.iter().any(|l| l.message.starts_with("GET /slm/webservice/v2.0/user ")), "{logs:?}");
     assert!(logs.iter().all(|l| !l.message.contains(KEY)));

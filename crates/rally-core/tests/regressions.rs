@@ -195,3 +195,46 @@ fn refused_ref_quotes_only_an_excerpt() {
     assert!(e.message.len() < 400, "{} chars: {}", e.message.len(), e.message);
     assert_eq!(e.argument, "id");
 }
+
+/// The Warnings of a single-object GET were read and dropped, while query warnings are logged:
+/// Rally's word that a request is deprecated or changed never reached the logger.
+#[tokio::test]
+async fn warnings_of_a_single_object_get_are_logged_like_query_warnings() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let body = r#"{"Defect": {"_ref": "/defect/123", "_type": "Defect", "ObjectID": 123, "FormattedID": "DE1",
+            "Name": "x", "Errors": [], "Warnings": ["The attribute Foo is deprecated."]}}"#;
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(format!("{head}{body}").as_bytes()).await;
+        }
+    });
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = events.clone();
+    let cfg = rally_core::TrackerConfig {
+        api_key: "_warningTestKey".into(),
+        server: Some(format!("http://127.0.0.1:{port}")),
+        workspace: Some("/workspace/1".into()),
+        max_retries: Some(0.0),
+        logger: Some(Arc::new(move |e: &rally_core::LogEvent| sink.lock().unwrap().push(e.message.clone()))),
+        ..Default::default()
+    };
+    let t = rally_core::Tracker::new(cfg).unwrap();
+    let _ = t.get_issue("/defect/123").await;
+    let logged = events.lock().unwrap().clone();
+    assert!(logged.iter().any(|m| m.contains("The attribute Foo is deprecated.")), "{logged:#?}");
+}

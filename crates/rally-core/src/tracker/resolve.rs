@@ -85,7 +85,8 @@ impl Tracker {
                 };
                 let lookup = Op::new(op.name, None);
                 match self.http.call::<GetEnvelope<RallyUser>>(&lookup, req).await? {
-                    GetEnvelope::Object { object, errors, .. } if errors.is_empty() => {
+                    GetEnvelope::Object { object, errors, warnings, .. } if errors.is_empty() => {
+                        self.log_warnings(&lookup, &warnings);
                         relative_ref(object.r#ref.as_deref(), "user", object.object_id).ok_or_else(|| {
                             RallyError::Protocol {
                                 operation: "GET /user".into(),

@@ -1,7 +1,7 @@
 //! The custom-fields check: which custom fields the workspace requires on each type, whether
 //! creates pass with the configured `createDefaults`, and the block to paste.
 
-use super::{exit, Doctor, Report};
+use super::{Doctor, Problem, Report};
 use crate::custom::{describe, CustomAttr};
 use crate::model::ArtifactType;
 use crate::wsapi::Op;
@@ -35,7 +35,7 @@ fn example(a: &CustomAttr) -> Value {
 }
 
 impl Doctor {
-    /// Never ends the diagnosis by itself; a create that would fail sets exit code 7 when
+    /// Never ends the diagnosis by itself; a create that would fail is `Problem::CreatesFail` when
     /// everything else passed.
     pub(super) async fn custom_fields(&self, report: &mut Report) {
         let Some(ws) = report.workspace.as_ref().map(|w| w.reference.clone()) else { return };
@@ -113,9 +113,9 @@ impl Doctor {
                 detail: format!("{}; creates will be refused: no value for {}", lines.join("; "), missing.join(", ")),
                 hint: Some("set createDefaults (the block below) so every create carries them".into()),
             });
-            if report.exit_code == exit::OK {
+            if report.problem.is_none() {
                 report.ok = false;
-                report.exit_code = exit::CREATES_FAIL;
+                report.problem = Some(Problem::CreatesFail);
                 report.summary = format!("creates will be refused: the workspace requires {}", missing.join(", "));
             }
         }

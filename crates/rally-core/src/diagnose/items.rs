@@ -1,7 +1,7 @@
 //! The last check: open items per type in scope, pushed into WSAPI with the same "not closed"
 //! filter `listIssues` uses, one `pagesize=1` count each; then the TOML block for Panopticon.
 
-use super::{code_of, exit, str_field, Doctor, Report};
+use super::{code_of, str_field, Doctor, Problem, Report};
 use crate::error::RallyError;
 use crate::http::Request;
 use crate::mapping::{open_filter, StateOrders};
@@ -33,7 +33,7 @@ impl Doctor {
                 }
                 Ok(env) => {
                     let e = crate::wsapi::classify_errors(&op, &env.query_result.errors);
-                    return report.fail("items", exit::OTHER, e.to_string(), None);
+                    return report.fail("items", Problem::Other, e.to_string(), None);
                 }
                 Err(e) => {
                     let e = RallyError::from(e);
@@ -46,14 +46,14 @@ impl Doctor {
         if total > 0 {
             report.pass("items", format!("open items in scope: {}", parts.join(", ")));
             report.ok = true;
-            report.exit_code = exit::OK;
+            report.problem = None;
         }
         self.custom_fields(&mut report).await;
         if total == 0 {
             let hint = self.empty_scope_hint();
             let mut report = report.fail(
                 "items",
-                exit::EMPTY_SCOPE,
+                Problem::EmptyScope,
                 "no open items in scope (every type counts 0)".into(),
                 Some(hint),
             );
@@ -61,7 +61,7 @@ impl Doctor {
             report.summary = "the configuration works, but it shows no open items".into();
             return report;
         }
-        if report.exit_code == exit::OK {
+        if report.problem.is_none() {
             report.summary = format!("all checks passed: {total} open item(s) in scope");
         }
         report
