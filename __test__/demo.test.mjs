@@ -18,7 +18,8 @@ test('npm run demo: lists, creates, updates, comments, transitions, deletes', as
   assert.match(stdout, /created {3}US\d+ "Demo: checkout shows the wrong total"/)
   assert.match(stdout, /deleted {3}getIssue\('US\d+'\) now → IssueNotFoundError: Issue not found: US\d+ \(tracker: rally\)/)
   assert.match(stdout, /state {5}in_progress \(Rally: In-Progress\)/)
-  assert.match(stdout, /^ +1 {2}getIssue\(US\d+\)/m)
+  assert.match(stdout, /^ +2 {2}getIssue\(US\d+\): the item, then its pull request/m)
+  assert.match(stdout, /linked {4}\["https:\/\/github\.com\/acme\/shop\/pull\/42"\] \(a Rally PullRequest on the item\)/)
 })
 
 test('the real-Rally mode (--server) only reads', async () => {

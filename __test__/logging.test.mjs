@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { randomApiKey, repoRoot, startSim } from './helpers/sim.mjs'
 
-const LINE = /^\[rally debug\] (GET|POST|DELETE) \/slm\/webservice\/v2\.0\/\S+ \[[A-Za-z,]*\] -> (\d{3}|-)( [a-z-]+)? in \d+ ms \(attempt (\d+)\)$/
+const LINE = /^\[rally debug\] (GET|POST|DELETE) \/slm\/(?:webservice|schema)\/v2\.0\/\S+ \[[A-Za-z,]*\] -> (\d{3}|-)( [a-z-]+)? in \d+ ms \(attempt (\d+)\)$/
 
 const dir = mkdtempSync(join(tmpdir(), 'rally-log-'))
 // The child: a few real calls through the package entry; results to stdout as JSON.

@@ -114,7 +114,7 @@ async function simulated() {
     await step(`linkPR(${story.ref}, …/pull/42)`, () =>
       tracker.linkPR(story.ref, 'https://github.com/acme/shop/pull/42'),
     )
-    const fetched = await step(`getIssue(${story.ref})`, () => tracker.getIssue(story.ref))
+    const fetched = await step(`getIssue(${story.ref}): the item, then its pull request`, () => tracker.getIssue(story.ref))
     const comments = await step(`getComments(${story.ref})`, () => tracker.getComments(story.ref))
     await step(`deleteIssue(${story.ref})`, () => tracker.deleteIssue(story.ref))
     const gone = await tracker.getIssue(story.ref).then(
@@ -126,7 +126,8 @@ async function simulated() {
     console.log(`  created   ${story.ref} "${story.title}" (${story.artifactType}, ${story.state}), labels ${JSON.stringify(story.labels)}, assignee ${story.assignee}`)
     console.log(`  updated   title → "${updated.title}", labels ${JSON.stringify(updated.labels)}`)
     console.log(`  commented as ${comment.author}: ${JSON.stringify(comment.body)}`)
-    console.log(`  state     ${fetched.state} (Rally: ${fetched.rallyState}); ${comments.length} comments incl. the PR link`)
+    console.log(`  state     ${fetched.state} (Rally: ${fetched.rallyState}); ${comments.length} comment(s)`)
+    console.log(`  linked    ${JSON.stringify(fetched.pullRequests)} (a Rally PullRequest on the item)`)
     console.log(`  deleted   getIssue('${story.ref}') now → ${gone}`)
     console.log(`  url       ${fetched.url}`)
 
