@@ -116,8 +116,11 @@ async function simOpen(sim) {
 
 async function simStory(sim, ref) {
   const [story] = await wsapi(sim, 'hierarchicalrequirement', { query: `(FormattedID = "${ref}")`, fetch: 'FormattedID,ScheduleState,ObjectID' })
-  const posts = await wsapi(sim, `hierarchicalrequirement/${story.ObjectID}/Discussion`, { fetch: 'Text' })
-  return { scheduleState: story.ScheduleState, posts: posts.map((p) => p.Text) }
+  const [posts, prs] = await Promise.all([
+    wsapi(sim, `hierarchicalrequirement/${story.ObjectID}/Discussion`, { fetch: 'Text' }),
+    wsapi(sim, `hierarchicalrequirement/${story.ObjectID}/PullRequests`, { fetch: 'Url,Name' }),
+  ])
+  return { scheduleState: story.ScheduleState, posts: posts.map((p) => p.Text), pullRequests: prs.map((p) => ({ url: p.Url, name: p.Name })) }
 }
 
 function countBy(items, key) {
@@ -476,10 +479,12 @@ async function main() {
       const approve = pan(['work', 'approve', target.ref], { cwd: project })
       console.log(approve.stdout.trim().split('\n').slice(0, 8).join('\n'))
       const afterApprove = await simStory(sim, target.ref)
-      const prPosts = afterApprove.posts.filter((p) => p.includes('https://github.com/acme/shop/pull/42'))
-      check(`pan work approve ${target.ref} links the PR once and leaves it Completed`,
-        approve.status === 0 && afterApprove.scheduleState === 'Completed' && prPosts.length === 1,
-        `exit ${approve.status}; ScheduleState ${afterApprove.scheduleState}; PR posts ${prPosts.length}${approve.stderr.trim() ? `; stderr ${approve.stderr.trim().slice(0, 300)}` : ''}`)
+      const prUrl = 'https://github.com/acme/shop/pull/42'
+      const prPosts = afterApprove.posts.filter((p) => p.includes(prUrl))
+      const prObjects = afterApprove.pullRequests.filter((p) => p.url === prUrl)
+      check(`pan work approve ${target.ref} links the PR once, as a Rally PullRequest, and leaves it Completed`,
+        approve.status === 0 && afterApprove.scheduleState === 'Completed' && prObjects.length === 1 && prObjects[0].name === 'acme/shop#42' && prPosts.length === 0,
+        `exit ${approve.status}; ScheduleState ${afterApprove.scheduleState}; PullRequests ${JSON.stringify(afterApprove.pullRequests)}; PR posts ${prPosts.length}${approve.stderr.trim() ? `; stderr ${approve.stderr.trim().slice(0, 300)}` : ''}`)
 
       writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "linear"\nsecondary = "rally"\n\n[trackers.linear]\ntype = "linear"\napi_key_env = "LINEAR_API_KEY"') })
       const nowOpen = await simOpen(sim)
