@@ -76,6 +76,20 @@ test('the default list costs what it did and carries no customFields', async () 
   assert.ok(issues.every((i) => !('customFields' in i) || i.customFields === undefined || i.customFields === null))
 })
 
+test('a tracker told nothing about custom fields refuses the same create before any write too', async () => {
+  const tracker = trackerFor(sim)
+  await sim.reset()
+  const err = await rejection(tracker.createIssue({ title: 'no team, no options (node)' }))
+  assertInvalidInput(err, 'customFields.Team')
+  assert.match(err.message, /Red, Blue/)
+  assert.match(err.message, /createDefaults\.UserStory/)
+  assert.equal(writes(await sim.stats()), 0)
+  assert.equal((await rawQuery(sim, 'hierarchicalrequirement?query=(Name = "no team, no options (node)")')).length, 0)
+  // Passing the field on the call is enough.
+  const made = await tracker.createIssue({ title: 'team on the call (node)', customFields: { Team: 'Blue' } })
+  assert.equal((await sim.wsapi(`hierarchicalrequirement/${made.id}?fetch=c_Team`)).HierarchicalRequirement.c_Team, 'Blue')
+})
+
 test("linkPR with prLinks 'pullRequest' makes one native PullRequest per URL", async () => {
   const tracker = trackerFor(sim, { prLinks: 'pullRequest', createDefaults: { UserStory: { Team: 'Red' } } })
   const story = await tracker.createIssue({ title: 'native links (node)' })
