@@ -143,14 +143,7 @@ async fn where_the_schema_cannot_be_read_a_create_warns_once_and_rally_answers()
         assert_eq!(err.code(), "RALLY_REJECTED", "{err}");
         assert!(err.to_string().contains("HierarchicalRequirement.Team should not be null"), "{err}");
     }
-    let warnings: Vec<String> = e
-        .logs
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.level == "warn" && l.message.contains("schema"))
-        .map(|l| l.message.clone())
-        .collect();
+    let warnings: Vec<String> = e.warnings().into_iter().filter(|w| w.contains("schema")).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("left to Rally"), "{warnings:?}");
     // The read is not tried again by this tracker: the second create was one request.
@@ -299,8 +292,7 @@ async fn a_workspace_without_pull_requests_falls_back_to_one_post_with_a_warning
     let comments = t.get_comments(&story.reference).await.unwrap();
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert!(comments[0].body.contains(url));
-    let warns: Vec<String> =
-        e.logs.lock().unwrap().iter().filter(|l| l.level == "warn").map(|l| l.message.clone()).collect();
+    let warns = e.warnings();
     assert_eq!(warns.iter().filter(|w| w.contains("PullRequest")).count(), 1, "{warns:?}");
     // Once known, no more PullRequest requests are made.
     e.reset_stats().await;
@@ -321,8 +313,7 @@ async fn a_pull_request_rally_refuses_is_recorded_as_a_post_with_a_warning() {
     let comments = t.get_comments(&story.reference).await.unwrap();
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert!(comments[0].body.contains(url));
-    let warns: Vec<String> =
-        e.logs.lock().unwrap().iter().filter(|l| l.level == "warn").map(|l| l.message.clone()).collect();
+    let warns = e.warnings();
     assert!(
         warns.iter().any(|w| w.contains("You do not have permission") && w.contains("discussion post")),
         "{warns:?}"

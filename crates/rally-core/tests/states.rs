@@ -156,8 +156,7 @@ async fn schedule_state_discovery_reads_negative_attribute_object_ids() {
     let t = e.tracker();
     let got = t.get_issue(&released.reference).await.unwrap();
     assert_eq!((got.state, got.rally_state.as_deref()), (IssueState::Closed, Some("Released")));
-    let warnings: Vec<String> =
-        e.logs.lock().unwrap().iter().filter(|l| l.level == "warn").map(|l| l.message.clone()).collect();
+    let warnings = e.warnings();
     assert!(warnings.is_empty(), "{warnings:?}");
 }
 

@@ -36,6 +36,11 @@ impl Env {
         }
     }
 
+    /// The warnings the trackers built from `config()` logged so far.
+    pub fn warnings(&self) -> Vec<String> {
+        self.logs.lock().unwrap().iter().filter(|l| l.level == "warn").map(|l| l.message.clone()).collect()
+    }
+
     pub fn tracker(&self) -> Tracker {
         Tracker::new(self.config()).expect("tracker")
     }
