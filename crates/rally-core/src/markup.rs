@@ -75,8 +75,17 @@ fn plain_paragraph(html: &str) -> Option<String> {
 }
 
 fn convert(html: &str) -> String {
+    convert_with(html, true)
+}
+
+/// `convert`, building the DOM with `fast::tree` where it accepts the input (`fast` true) or
+/// always with html5ever: the same tree either way, so the same Markdown.
+fn convert_with(html: &str, fast: bool) -> String {
     let md = HTML2MD.with(|c| {
-        let tree = c.html_to_tree(html)?;
+        let tree = match fast.then(|| fast::tree(html)).flatten() {
+            Some(tree) => tree,
+            None => c.html_to_tree(html)?,
+        };
         // The placeholders must not occur in the input (they are Unicode noncharacters, so
         // real text does not have them); if they do, convert as htmd alone would.
         let marked = !html.contains([LT, AMP, MID]);
@@ -690,6 +699,7 @@ pub fn markdown_to_html(md: &str) -> String {
 #[cfg(test)]
 mod tests;
 
+mod fast;
 mod raw;
 
 /// The tags raw HTML in Markdown may keep on its way to Rally (for the fuzz targets' checks).
