@@ -4,6 +4,7 @@
 mod doctor;
 mod error;
 mod json;
+mod runtime;
 mod types;
 
 use error::{guard, promise};

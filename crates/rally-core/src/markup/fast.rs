@@ -252,7 +252,8 @@ impl Builder {
             return None;
         }
         // A block start closes an open paragraph (and a table may not, in quirks mode).
-        let block = !matches!(k, Kind::Formatting | Kind::Inline) && !(k == Kind::Void && name == "br");
+        let inline = matches!(k, Kind::Formatting | Kind::Inline) || (k == Kind::Void && name == "br");
+        let block = !inline;
         if block && self.open(Kind::P) {
             return None;
         }
