@@ -16,7 +16,7 @@ export declare class RallyTracker {
   get name(): 'rally'
   listIssues(filters?: IssueFilters | undefined | null): Promise<Array<Issue>>
   /** `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. */
-  listIssuesJson(filters?: IssueFilters | undefined | null): Promise<Array<string>>
+  listIssuesJson(filters?: IssueFilters | undefined | null): Promise<Array<Buffer>>
   getIssue(id: string): Promise<Issue>
   createIssue(issue: NewIssue): Promise<Issue>
   updateIssue(id: string, update: IssueUpdate): Promise<Issue>
