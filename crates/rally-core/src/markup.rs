@@ -2,8 +2,10 @@
 //!
 //! HTML → Markdown uses `htmd` (a turndown port on html5ever, so Rally's `<div>`-heavy and
 //! sloppy HTML parses like a browser would; it converts tables to GFM, column alignment
-//! included). Markdown → HTML uses `pulldown-cmark` with GFM tables, strikethrough and task
-//! lists. Raw HTML inside Markdown passes through when every tag is one Rally's editor writes
+//! included). The simple, well-formed HTML Rally's editor writes skips html5ever: `fast.rs`
+//! builds the very DOM html5ever would in one pass (tests compare both trees), and anything it
+//! is not sure of goes to html5ever. Markdown → HTML uses `pulldown-cmark` with GFM tables,
+//! strikethrough and task lists. Raw HTML inside Markdown passes through when every tag is one Rally's editor writes
 //! (`markup_raw.rs`: `<div>`, `<u>`, `<sub>`, tables …, harmless attributes only); any other
 //! tag is ESCAPED: Rally rejects non-whitelisted HTML for the whole write, and escaping keeps
 //! the user's text visible instead of silently dropping it. Link targets with script schemes
