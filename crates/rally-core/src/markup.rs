@@ -1,17 +1,17 @@
 //! Rich text: Rally stores HTML, Panopticon speaks Markdown.
 //!
-//! HTML → Markdown uses `htmd` (a turndown port on html5ever, so Rally's `<div>`-heavy and
-//! sloppy HTML parses like a browser would; it converts tables to GFM, column alignment
-//! included). The simple, well-formed HTML Rally's editor writes skips html5ever: `fast.rs`
-//! builds the very DOM html5ever would in one pass (tests compare both trees), and anything it
-//! is not sure of goes to html5ever. Markdown → HTML uses `pulldown-cmark` with GFM tables,
-//! strikethrough and task lists. Raw HTML inside Markdown passes through when every tag is one Rally's editor writes
-//! (`markup_raw.rs`: `<div>`, `<u>`, `<sub>`, tables …, harmless attributes only); any other
-//! tag is ESCAPED: Rally rejects non-whitelisted HTML for the whole write, and escaping keeps
-//! the user's text visible instead of silently dropping it. Link targets with script schemes
-//! (`javascript:`, `vbscript:`, `data:`) are neutralised. Task-list items (`- [ ] todo`) are
-//! stored as the text `[ ] todo` (Rally has no checkbox) and read back as task items;
-//! underline, sub- and superscript (no Markdown syntax) come back as inline HTML.
+//! HTML → Markdown uses `htmd` (a turndown port on html5ever, so Rally's `<div>`-heavy and sloppy
+//! HTML parses like a browser would; it converts tables to GFM, column alignment included). The
+//! simple, well-formed HTML Rally's editor writes skips html5ever: `fast.rs` builds the very DOM
+//! html5ever would in one pass (tests compare both trees), and anything it is not sure of goes to
+//! html5ever. Markdown → HTML uses `pulldown-cmark` with GFM tables, strikethrough and task lists.
+//! Raw HTML inside Markdown passes through when every tag is one Rally's editor writes
+//! (`markup_raw.rs`: `<div>`, `<u>`, `<sub>`, tables …, harmless attributes only); any other tag is
+//! ESCAPED: Rally rejects non-whitelisted HTML for the whole write, and escaping keeps the user's
+//! text visible instead of silently dropping it. Link targets with script schemes (`javascript:`,
+//! `vbscript:`, `data:`) are neutralised. Task-list items (`- [ ] todo`) are stored as the text `[
+//! ] todo` (Rally has no checkbox) and read back as task items; underline, sub- and superscript (no
+//! Markdown syntax) come back as inline HTML.
 
 use std::rc::Rc;
 
