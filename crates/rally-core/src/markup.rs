@@ -9,9 +9,9 @@
 //! (`markup_raw.rs`: `<div>`, `<u>`, `<sub>`, tables …, harmless attributes only); any other tag is
 //! ESCAPED: Rally rejects non-whitelisted HTML for the whole write, and escaping keeps the user's
 //! text visible instead of silently dropping it. Link targets with script schemes (`javascript:`,
-//! `vbscript:`, `data:`) are neutralised. Task-list items (`- [ ] todo`) are stored as the text `[
-//! ] todo` (Rally has no checkbox) and read back as task items; underline, sub- and superscript (no
-//! Markdown syntax) come back as inline HTML.
+//! `vbscript:`, `data:`) are neutralised. Task-list items (`- [ ] todo`) are stored as the text
+//! `[ ] todo` (Rally has no checkbox) and read back as task items; underline, sub- and superscript
+//! (no Markdown syntax) come back as inline HTML.
 
 use std::rc::Rc;
 
