@@ -82,8 +82,9 @@ impl RallyTracker {
         promise(env, async move { Ok(t.list_issues(f).await?.into_iter().map(Into::into).collect()) })
     }
 
-    /// `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls.
-    #[napi]
+    /// `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. The chunks are Node
+    /// Buffers, typed as their base class so the declarations need no `@types/node`.
+    #[napi(ts_return_type = "Promise<Array<Uint8Array>>")]
     pub fn list_issues_json<'env>(
         &self,
         env: &'env Env,
