@@ -15,8 +15,11 @@ export declare class RallyTracker {
   constructor(config: RallyTrackerConfig)
   get name(): 'rally'
   listIssues(filters?: IssueFilters | undefined | null): Promise<Array<Issue>>
-  /** `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. */
-  listIssuesJson(filters?: IssueFilters | undefined | null): Promise<Array<string>>
+  /**
+   * `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. The chunks are Node
+   * Buffers, typed as their base class so the declarations need no `@types/node`.
+   */
+  listIssuesJson(filters?: IssueFilters | undefined | null): Promise<Array<Uint8Array>>
   getIssue(id: string): Promise<Issue>
   createIssue(issue: NewIssue): Promise<Issue>
   updateIssue(id: string, update: IssueUpdate): Promise<Issue>

@@ -296,14 +296,14 @@ class RallyTracker {
 
   async listIssues(filters) {
     const f = shape('filters', filters, FILTER_FIELDS, { what: 'filter' })
-    // The issues come as JSON arrays built off the main thread (src/json.rs); one is parsed
-    // per turn of the event loop, so a long list never blocks it for long.
+    // The issues come as UTF-8 JSON arrays built off the main thread (src/json.rs); one is
+    // decoded and parsed per turn of the event loop, so a long list never blocks it for long.
     const chunks = await call(() => this.#native.listIssuesJson(f))
-    const out = JSON.parse(chunks[0])
+    const out = JSON.parse(chunks[0].toString('utf8'))
     chunks[0] = undefined
     for (let i = 1; i < chunks.length; i++) {
       await new Promise((resolve) => setImmediate(resolve))
-      for (const issue of JSON.parse(chunks[i])) out.push(issue)
+      for (const issue of JSON.parse(chunks[i].toString('utf8'))) out.push(issue)
       chunks[i] = undefined // each text can go once parsed
     }
     return out

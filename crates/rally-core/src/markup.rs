@@ -1,15 +1,17 @@
 //! Rich text: Rally stores HTML, Panopticon speaks Markdown.
 //!
-//! HTML → Markdown uses `htmd` (a turndown port on html5ever, so Rally's `<div>`-heavy and
-//! sloppy HTML parses like a browser would; it converts tables to GFM, column alignment
-//! included). Markdown → HTML uses `pulldown-cmark` with GFM tables, strikethrough and task
-//! lists. Raw HTML inside Markdown passes through when every tag is one Rally's editor writes
-//! (`markup_raw.rs`: `<div>`, `<u>`, `<sub>`, tables …, harmless attributes only); any other
-//! tag is ESCAPED: Rally rejects non-whitelisted HTML for the whole write, and escaping keeps
-//! the user's text visible instead of silently dropping it. Link targets with script schemes
-//! (`javascript:`, `vbscript:`, `data:`) are neutralised. Task-list items (`- [ ] todo`) are
-//! stored as the text `[ ] todo` (Rally has no checkbox) and read back as task items;
-//! underline, sub- and superscript (no Markdown syntax) come back as inline HTML.
+//! HTML → Markdown uses `htmd` (a turndown port on html5ever, so Rally's `<div>`-heavy and sloppy
+//! HTML parses like a browser would; it converts tables to GFM, column alignment included). The
+//! simple, well-formed HTML Rally's editor writes skips html5ever: `fast.rs` builds the very DOM
+//! html5ever would in one pass (tests compare both trees), and anything it is not sure of goes to
+//! html5ever. Markdown → HTML uses `pulldown-cmark` with GFM tables, strikethrough and task lists.
+//! Raw HTML inside Markdown passes through when every tag is one Rally's editor writes
+//! (`markup_raw.rs`: `<div>`, `<u>`, `<sub>`, tables …, harmless attributes only); any other tag is
+//! ESCAPED: Rally rejects non-whitelisted HTML for the whole write, and escaping keeps the user's
+//! text visible instead of silently dropping it. Link targets with script schemes (`javascript:`,
+//! `vbscript:`, `data:`) are neutralised. Task-list items (`- [ ] todo`) are stored as the text
+//! `[ ] todo` (Rally has no checkbox) and read back as task items; underline, sub- and superscript
+//! (no Markdown syntax) come back as inline HTML.
 
 use std::rc::Rc;
 
@@ -75,8 +77,17 @@ fn plain_paragraph(html: &str) -> Option<String> {
 }
 
 fn convert(html: &str) -> String {
+    convert_with(html, true)
+}
+
+/// `convert`, building the DOM with `fast::tree` where it accepts the input (`fast` true) or
+/// always with html5ever: the same tree either way, so the same Markdown.
+fn convert_with(html: &str, fast: bool) -> String {
     let md = HTML2MD.with(|c| {
-        let tree = c.html_to_tree(html)?;
+        let tree = match fast.then(|| fast::tree(html)).flatten() {
+            Some(tree) => tree,
+            None => c.html_to_tree(html)?,
+        };
         // The placeholders must not occur in the input (they are Unicode noncharacters, so
         // real text does not have them); if they do, convert as htmd alone would.
         let marked = !html.contains([LT, AMP, MID]);
@@ -690,6 +701,7 @@ pub fn markdown_to_html(md: &str) -> String {
 #[cfg(test)]
 mod tests;
 
+mod fast;
 mod raw;
 
 /// The tags raw HTML in Markdown may keep on its way to Rally (for the fuzz targets' checks).
