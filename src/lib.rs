@@ -4,7 +4,6 @@
 mod doctor;
 mod error;
 mod json;
-mod runtime;
 mod types;
 
 use error::{guard, promise};
