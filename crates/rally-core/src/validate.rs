@@ -1,10 +1,9 @@
 //! Argument checks that run before any request. Each failure names the argument the caller
 //! passed, so the message says what to fix; each success returns the value as it will be sent.
 
-use crate::ids::{parse_issue_id, IssueId};
 use crate::input::InputError;
 use crate::markup::markdown_to_html;
-use crate::model::{ArtifactType, IssueState};
+use crate::model::ArtifactType;
 
 /// Rally's `Name` limit. Our reference does not state it; 256 characters is Rally's documented
 /// maximum for artifact names, and checking here turns a server rejection into a clear message.
@@ -54,19 +53,6 @@ pub fn priority(v: f64) -> Result<u32, InputError> {
 /// A positive integer, at most `LIMIT_MAX`.
 pub fn limit(v: f64) -> Result<u32, InputError> {
     integer_in("limit", v, 1.0, LIMIT_MAX as f64, &format!("a positive integer up to {LIMIT_MAX}")).map(|v| v as u32)
-}
-
-/// `open` | `in_progress` | `closed`.
-pub fn state(v: &str) -> Result<IssueState, InputError> {
-    IssueState::ALL
-        .into_iter()
-        .find(|s| s.js_name() == v)
-        .ok_or_else(|| err("state", format!("must be 'open', 'in_progress' or 'closed', got {v:?}")))
-}
-
-/// Any id form `parse_issue_id` accepts.
-pub fn id(v: &str, argument: &str) -> Result<IssueId, InputError> {
-    parse_issue_id(v, argument)
 }
 
 /// Each label trimmed, non-empty and within Rally's tag limit. Exact duplicates collapse (the

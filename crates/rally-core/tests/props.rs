@@ -12,9 +12,9 @@ mod fuzz;
 
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use rally_core::ids::{parse_issue_id, IssueId};
-use rally_core::query::Query;
-use rally_core::validate;
+use rally_core::checks as validate;
+use rally_core::Query;
+use rally_core::{parse_issue_id, IssueId};
 
 /// In `cargo test`, a fixed seed: the converters' stability properties keep finding new kinds
 /// of drift on long searches (each goes to `regressions.rs`), and CI must not fail at random
