@@ -118,6 +118,7 @@ impl Tracker {
 
     /// A tracker with caches of its own, shared with no other (tests of first-touch costs,
     /// tools). `new` is what the binding uses.
+    #[doc(hidden)]
     pub fn new_unshared(config: TrackerConfig) -> Result<Tracker, RallyError> {
         Self::build(config, false)
     }
@@ -141,12 +142,14 @@ impl Tracker {
 
     /// Drops the lists kept for incremental refresh by every tracker of this server, key and
     /// scope in the process: the next list of each filter set reads everything.
+    #[doc(hidden)]
     pub fn forget_lists(&self) {
         self.shared.lists.clear();
     }
 
     /// The HTML → Markdown conversions kept for this tracker's server, key and scope
     /// (`markdown_cache.rs`).
+    #[doc(hidden)]
     pub fn markdown_cache(&self) -> Arc<MarkdownCache> {
         self.shared.extension::<MarkdownCache>()
     }
