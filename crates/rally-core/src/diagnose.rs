@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What ended a diagnosis, one kind per way a user fixes it (the CLI maps each to an exit code).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -43,8 +44,8 @@ pub enum Problem {
 }
 
 /// The doctor answers sooner than a tracker would wait: a user is looking at the terminal.
-const DOCTOR_TIMEOUT_MS: f64 = 15_000.0;
-const DOCTOR_RETRIES: f64 = 1.0;
+const DOCTOR_TIMEOUT: Duration = Duration::from_secs(15);
+const DOCTOR_RETRIES: u32 = 1;
 /// How many workspaces/projects to list when the configured one is missing.
 const LIST_MAX: usize = 25;
 
@@ -124,14 +125,20 @@ impl Report {
     }
 }
 
+/// The report of a configuration refused before any check could run: what `diagnose` says of
+/// an option it cannot use (the binding's own refusals, of numbers, end here too).
+pub fn config_report(e: &RallyError) -> Report {
+    Report::default().fail("config", Problem::Config, e.to_string(), Some(config_hint(e)))
+}
+
 /// Runs every check it can; never fails (a failure is a check in the report).
 pub async fn diagnose(mut config: TrackerConfig) -> Report {
-    config.timeout_ms = config.timeout_ms.or(Some(DOCTOR_TIMEOUT_MS));
+    config.timeout = config.timeout.or(Some(DOCTOR_TIMEOUT));
     config.max_retries = config.max_retries.or(Some(DOCTOR_RETRIES));
     let mut report = Report::default();
     let settings = match Settings::from_config(&config) {
         Ok(s) => Arc::new(s),
-        Err(e) => return report.fail("config", Problem::Config, e.to_string(), Some(config_hint(&e))),
+        Err(e) => return config_report(&e),
     };
     report.server = Some(settings.origin.clone());
     report.network = Some(Network::describe(&settings, &config));

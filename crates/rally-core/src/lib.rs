@@ -30,8 +30,13 @@ mod validate;
 mod wsapi;
 
 pub use config::{LogEvent, Logger, TrackerConfig};
-pub use diagnose::{diagnose, Check, Named, Network, Problem, Report, UserInfo};
+pub use diagnose::{config_report, diagnose, Check, Named, Network, Problem, Report, UserInfo};
 pub use error::RallyError;
+
+/// The integer arguments and options with their ranges; the binding holds JS numbers to them.
+pub mod integers {
+    pub use crate::input::{IntArg, LIMIT, MAX_CONCURRENCY, MAX_RESULTS, MAX_RETRIES, PRIORITY, TIMEOUT_MS};
+}
 pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
 pub use tracker::Tracker;
 

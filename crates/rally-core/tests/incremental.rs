@@ -182,7 +182,7 @@ async fn incremental_lists_equal_full_reads_after_random_changes() {
     let cases: Vec<(TrackerConfig, IssueFilters)> = vec![
         (team_cfg.clone(), IssueFilters::default()),
         (team_cfg.clone(), IssueFilters { include_closed: Some(true), ..Default::default() }),
-        (root_cfg.clone(), IssueFilters { limit: Some(5.0), ..Default::default() }),
+        (root_cfg.clone(), IssueFilters { limit: Some(5), ..Default::default() }),
         (root_cfg.clone(), IssueFilters { state: Some(rally_core::IssueState::Closed), ..Default::default() }),
     ];
     let mut rng = Rng(0x5EED_0011);
@@ -248,7 +248,7 @@ async fn the_first_list_reads_the_feature_states_alongside_the_queries() {
     for f in [
         IssueFilters::default(),
         IssueFilters { state: Some(rally_core::IssueState::Closed), ..Default::default() },
-        IssueFilters { state: Some(rally_core::IssueState::InProgress), limit: Some(2.0), ..Default::default() },
+        IssueFilters { state: Some(rally_core::IssueState::InProgress), limit: Some(2), ..Default::default() },
     ] {
         // A scope of its own each time, so each list is a process's first.
         let cfg = match (f.state, f.limit) {

@@ -143,8 +143,8 @@ async fn a_socks5_proxy_is_used_or_refused() {
         api_key: "_socksTestKey".into(),
         server: Some("https://rally.example.com".into()),
         proxy: Some(format!("socks5://127.0.0.1:{port}")),
-        max_retries: Some(0.0),
-        timeout_ms: Some(1500.0),
+        max_retries: Some(0),
+        timeout: Some(std::time::Duration::from_millis(1500)),
         ..Default::default()
     };
     let t = match rally_core::Tracker::new(cfg) {
@@ -229,7 +229,7 @@ async fn warnings_of_a_single_object_get_are_logged_like_query_warnings() {
         api_key: "_warningTestKey".into(),
         server: Some(format!("http://127.0.0.1:{port}")),
         workspace: Some("/workspace/1".into()),
-        max_retries: Some(0.0),
+        max_retries: Some(0),
         logger: Some(Arc::new(move |e: &rally_core::LogEvent| sink.lock().unwrap().push(e.message.clone()))),
         ..Default::default()
     };
