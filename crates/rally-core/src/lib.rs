@@ -1,8 +1,9 @@
 //! Rally WSAPI v2.0 client core.
 //!
 //! The public face is what the Node binding uses: `Tracker` and its options, the issue shapes,
-//! `RallyError`, and the connection doctor. The hidden re-exports below exist for the fuzz
-//! targets, property tests and benchmarks, which drive the pure parts directly.
+//! `RallyError`, the connection doctor, and the integer ranges the binding holds JS numbers to.
+//! The hidden re-exports below exist for the fuzz targets, property tests and benchmarks,
+//! which drive the pure parts directly.
 
 mod cache;
 mod config;
@@ -33,12 +34,13 @@ pub use config::{LogEvent, Logger, TrackerConfig};
 pub use diagnose::{config_report, diagnose, Check, Named, Network, Problem, Report, UserInfo};
 pub use error::RallyError;
 
+pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
+pub use tracker::Tracker;
+
 /// The integer arguments and options with their ranges; the binding holds JS numbers to them.
 pub mod integers {
     pub use crate::input::{IntArg, LIMIT, MAX_CONCURRENCY, MAX_RESULTS, MAX_RETRIES, PRIORITY, TIMEOUT_MS};
 }
-pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
-pub use tracker::Tracker;
 
 // For the fuzz targets, property tests and benchmarks only.
 #[doc(hidden)]
