@@ -5,7 +5,7 @@ use crate::{core_config, RallyTrackerConfig};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
-use rally_core::diagnose::Problem;
+use rally_core::Problem;
 use serde_json::Value;
 
 /// The process exit code of `rally-doctor` for what ended a diagnosis.
@@ -32,7 +32,10 @@ fn exit_code(problem: Option<Problem>) -> i32 {
 pub fn diagnose<'env>(env: &'env Env, config: RallyTrackerConfig) -> napi::Result<PromiseRaw<'env, Value>> {
     let config = core_config(config);
     promise(env, async move {
-        let report = rally_core::diagnose::diagnose(config).await;
+        let report = match config {
+            Ok(config) => rally_core::diagnose(config).await,
+            Err(e) => rally_core::config_report(&e),
+        };
         let mut out = serde_json::to_value(&report).unwrap_or_default();
         if let Value::Object(m) = &mut out {
             m.insert("exitCode".into(), exit_code(report.problem).into());

@@ -4,6 +4,7 @@
 mod doctor;
 mod error;
 mod json;
+mod numbers;
 mod types;
 
 use error::{guard, promise};
@@ -21,7 +22,14 @@ pub struct RallyTracker {
     inner: Arc<core::Tracker>,
 }
 
-pub(crate) fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
+/// The core's options; refuses a number option that is not a whole number in its range.
+pub(crate) fn core_config(c: RallyTrackerConfig) -> Result<core::TrackerConfig, core::RallyError> {
+    use core::integers::{MAX_CONCURRENCY, MAX_RESULTS, MAX_RETRIES, TIMEOUT_MS};
+    let count = |n: Option<u64>| n.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    let timeout = numbers::optional(TIMEOUT_MS, c.timeout_ms)?.map(std::time::Duration::from_millis);
+    let max_concurrency = count(numbers::optional(MAX_CONCURRENCY, c.max_concurrency)?);
+    let max_retries = numbers::optional(MAX_RETRIES, c.max_retries)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let max_results = count(numbers::optional(MAX_RESULTS, c.max_results)?);
     let logger = c.logger.map(|tsfn| {
         let log: core::Logger = Arc::new(move |event: &core::LogEvent| {
             // Non-blocking: a log line must never stall a request; if the queue is closed
@@ -33,7 +41,7 @@ pub(crate) fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
         });
         log
     });
-    core::TrackerConfig {
+    Ok(core::TrackerConfig {
         api_key: c.api_key,
         server: c.server,
         workspace: c.workspace,
@@ -41,10 +49,10 @@ pub(crate) fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
         project_scope_down: c.project_scope_down,
         project_scope_up: c.project_scope_up,
         artifact_types: c.artifact_types.map(|ts| ts.into_iter().map(Into::into).collect()),
-        timeout_ms: c.timeout_ms,
-        max_concurrency: c.max_concurrency,
-        max_retries: c.max_retries,
-        max_results: c.max_results,
+        timeout,
+        max_concurrency,
+        max_retries,
+        max_results,
         proxy: c.proxy,
         ca_certs: c.ca_certs,
         allow_insecure_http: c.allow_insecure_http,
@@ -52,7 +60,7 @@ pub(crate) fn core_config(c: RallyTrackerConfig) -> core::TrackerConfig {
         custom_fields: c.custom_fields,
         create_defaults: c.create_defaults,
         pr_links: c.pr_links,
-    }
+    })
 }
 
 #[napi]
@@ -60,8 +68,7 @@ impl RallyTracker {
     /// Validates the options (no I/O). Throws on an empty key or an invalid option.
     #[napi(constructor)]
     pub fn new(env: &Env, config: RallyTrackerConfig) -> napi::Result<Self> {
-        let config = core_config(config);
-        let tracker = guard(env, move || core::Tracker::new(config))?;
+        let tracker = guard(env, move || core::Tracker::new(core_config(config)?))?;
         Ok(RallyTracker { inner: Arc::new(tracker) })
     }
 
@@ -77,8 +84,10 @@ impl RallyTracker {
         filters: Option<IssueFilters>,
     ) -> napi::Result<PromiseRaw<'env, Vec<Issue>>> {
         let t = self.inner.clone();
-        let f = filters.map(Into::into).unwrap_or_default();
-        promise(env, async move { Ok(t.list_issues(f).await?.into_iter().map(Into::into).collect()) })
+        promise(env, async move {
+            let f = filters.map(core::IssueFilters::try_from).transpose()?.unwrap_or_default();
+            Ok(t.list_issues(f).await?.into_iter().map(Into::into).collect())
+        })
     }
 
     /// `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. The chunks are Node
@@ -90,8 +99,8 @@ impl RallyTracker {
         filters: Option<IssueFilters>,
     ) -> napi::Result<PromiseRaw<'env, Vec<Buffer>>> {
         let t = self.inner.clone();
-        let f = filters.map(Into::into).unwrap_or_default();
         promise(env, async move {
+            let f = filters.map(core::IssueFilters::try_from).transpose()?.unwrap_or_default();
             let list = t.list_issues(f).await?;
             // Buffers, not strings: handing over bytes costs the main thread nothing, where
             // making JS strings of a 10,000-item list decoded megabytes of UTF-8 in one go.
@@ -117,7 +126,7 @@ impl RallyTracker {
     #[napi]
     pub fn create_issue<'env>(&self, env: &'env Env, issue: NewIssue) -> napi::Result<PromiseRaw<'env, Issue>> {
         let t = self.inner.clone();
-        promise(env, async move { Ok(t.create_issue(issue.into()).await?.into()) })
+        promise(env, async move { Ok(t.create_issue(issue.try_into()?).await?.into()) })
     }
 
     #[napi]
@@ -128,7 +137,7 @@ impl RallyTracker {
         update: IssueUpdate,
     ) -> napi::Result<PromiseRaw<'env, Issue>> {
         let t = self.inner.clone();
-        promise(env, async move { Ok(t.update_issue(&id, update.into()).await?.into()) })
+        promise(env, async move { Ok(t.update_issue(&id, update.try_into()?).await?.into()) })
     }
 
     #[napi(ts_return_type = "Promise<void>")]

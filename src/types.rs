@@ -1,10 +1,13 @@
 //! The JS-facing shapes. Each mirrors a `rally_core` type; the doc comments become the TSDoc
-//! of the generated `index.d.ts`. Conversions are plain field moves: every rule lives in the core.
+//! of the generated `index.d.ts`. Conversions are field moves, except that JS numbers become the
+//! core's integers (`numbers.rs`); every other rule lives in the core.
 
+use crate::numbers;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::Status;
 use napi_derive::napi;
 use rally_core as core;
+use rally_core::integers;
 
 /// Panopticon's issue state.
 #[napi(string_enum = "snake_case")]
@@ -292,48 +295,56 @@ impl From<core::Comment> for Comment {
     }
 }
 
-impl From<IssueFilters> for core::IssueFilters {
-    fn from(f: IssueFilters) -> Self {
-        core::IssueFilters {
+impl TryFrom<IssueFilters> for core::IssueFilters {
+    type Error = core::RallyError;
+    fn try_from(f: IssueFilters) -> Result<Self, Self::Error> {
+        Ok(core::IssueFilters {
             state: f.state.map(Into::into),
             labels: f.labels,
             assignee: f.assignee,
             team: f.team,
             query: f.query,
-            limit: f.limit,
+            limit: small(numbers::optional(integers::LIMIT, f.limit)?),
             include_closed: f.include_closed,
-        }
+        })
     }
 }
 
-impl From<NewIssue> for core::NewIssue {
-    fn from(n: NewIssue) -> Self {
-        core::NewIssue {
+impl TryFrom<NewIssue> for core::NewIssue {
+    type Error = core::RallyError;
+    fn try_from(n: NewIssue) -> Result<Self, Self::Error> {
+        Ok(core::NewIssue {
             title: n.title,
             description: n.description,
             labels: n.labels,
             assignee: n.assignee,
             team: n.team,
-            priority: n.priority,
+            priority: small(numbers::optional(integers::PRIORITY, n.priority)?),
             due_date: n.due_date,
             artifact_type: n.artifact_type.map(Into::into),
             parent: n.parent,
             custom_fields: n.custom_fields,
-        }
+        })
     }
 }
 
-impl From<IssueUpdate> for core::IssueUpdate {
-    fn from(u: IssueUpdate) -> Self {
-        core::IssueUpdate {
+impl TryFrom<IssueUpdate> for core::IssueUpdate {
+    type Error = core::RallyError;
+    fn try_from(u: IssueUpdate) -> Result<Self, Self::Error> {
+        Ok(core::IssueUpdate {
             title: u.title,
             description: u.description,
             state: u.state.map(Into::into),
             labels: u.labels,
             assignee: u.assignee,
-            priority: u.priority,
+            priority: small(numbers::optional(integers::PRIORITY, u.priority)?),
             due_date: u.due_date,
             custom_fields: u.custom_fields,
-        }
+        })
     }
+}
+
+/// A checked count into the `u32` the core takes (every range fits; saturating regardless).
+fn small(n: Option<u64>) -> Option<u32> {
+    n.map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }

@@ -7,7 +7,7 @@ pub mod bytes;
 pub mod markup;
 pub mod query;
 
-use rally_core::ids::{parse_issue_id, parse_object_ref, IssueId};
+use rally_core::{parse_issue_id, parse_object_ref, IssueId};
 
 /// Query builder: a random tree renders to text that (a) a strict reader of the grammar written
 /// here reads back to the same tree and (b) the simulator's parser reads to the same tree.
@@ -59,8 +59,8 @@ pub fn check_issue_id(data: &[u8]) {
 /// HTML → Markdown: never panics; the Markdown, sent back, is HTML of the safe subset.
 pub fn check_html_to_markdown(data: &[u8]) {
     let Ok(html) = std::str::from_utf8(data) else { return };
-    let md = rally_core::markup::html_to_markdown(html);
-    markup::assert_safe_html(&rally_core::markup::markdown_to_html(&md), &md);
+    let md = rally_core::html_to_markdown(html);
+    markup::assert_safe_html(&rally_core::markdown_to_html(&md), &md);
     // A non-breaking space before a block marker loses the marker's escape: an open defect
     // (rally-core `tests/regressions.rs`), so such input is left out of the stability check.
     if !(html.contains("&nbsp;") || html.contains("&#160;") || html.contains('\u{a0}')) {
@@ -72,8 +72,8 @@ pub fn check_html_to_markdown(data: &[u8]) {
 /// after one trip through HTML the Markdown is a fixed point.
 pub fn check_markdown_to_html(data: &[u8]) {
     let Ok(md) = std::str::from_utf8(data) else { return };
-    markup::assert_safe_html(&rally_core::markup::markdown_to_html(md), md);
-    markup::assert_stable(&rally_core::markup::html_to_markdown(&rally_core::markup::markdown_to_html(md)));
+    markup::assert_safe_html(&rally_core::markdown_to_html(md), md);
+    markup::assert_stable(&rally_core::html_to_markdown(&rally_core::markdown_to_html(md)));
 }
 
 /// The simulator's query parser: never panics; errors are Rally's `Could not parse: …`; an

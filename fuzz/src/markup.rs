@@ -1,9 +1,9 @@
 //! Properties of the rich-text converters.
 
-use rally_core::markup::{html_to_markdown, markdown_to_html};
+use rally_core::{html_to_markdown, markdown_to_html};
 
 /// The tags `markdown_to_html` may emit (CommonMark + GFM tables and strikethrough), plus the
-/// raw HTML tags it lets through (`rally_core::markup::raw_html_tags`). Anything else would be
+/// raw HTML tags it lets through (`rally_core::raw_html_tags`). Anything else would be
 /// raw HTML from the user's text, which must have been escaped.
 const TAGS: &[&str] = &[
     "p",
@@ -47,7 +47,7 @@ pub fn assert_safe_html(html: &str, input: &str) {
         let name_len = body.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(body.len());
         let name = &body[..name_len];
         assert!(
-            TAGS.contains(&name) || rally_core::markup::raw_html_tags().any(|t| t == name),
+            TAGS.contains(&name) || rally_core::raw_html_tags().any(|t| t == name),
             "tag <{tag}> in {html:?} (from {input:?})"
         );
         check_attributes(&body[name_len..], html, input);

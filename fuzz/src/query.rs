@@ -2,13 +2,13 @@
 //! rendered text: a strict one written here from the grammar, and the simulator's parser.
 
 use super::bytes::Bytes;
-use rally_core::query::{QValue, Query};
+use rally_core::{QValue, Query};
 use rally_sim::query as sim;
 
 /// Attribute names as the client uses them (the builder only takes `&'static str`).
 pub const ATTRS: [&str; 8] =
     ["Name", "FormattedID", "Owner", "Tags.Name", "c_Custom_1", "State.Name", "TargetDate", "ObjectID"];
-pub const OPS: [&str; 8] = ["=", "!=", "<", "<=", ">", ">=", "contains", "!contains"];
+pub const OPS: [&str; 7] = ["=", "!=", "<", "<=", ">", ">=", "contains"];
 /// Deep enough for any filter the client builds, shallow enough for the simulator's depth cap.
 const MAX_DEPTH: usize = 24;
 
@@ -18,7 +18,6 @@ pub enum Val {
     Ref(String),
     Int(i64),
     Bool(bool),
-    Today(i64),
     Null,
 }
 
@@ -48,7 +47,7 @@ pub fn tree(u: &mut Bytes, depth: usize) -> Tree {
         return if u.bool() { Tree::And(a, b) } else { Tree::Or(a, b) };
     }
     let attr = u.below(ATTRS.len());
-    let val = match u.below(6) {
+    let val = match u.below(5) {
         0 => Val::Text(text(u)),
         1 => {
             let r = text(u);
@@ -56,7 +55,6 @@ pub fn tree(u: &mut Bytes, depth: usize) -> Tree {
         }
         2 => Val::Int(u.i64()),
         3 => Val::Bool(u.bool()),
-        4 => Val::Today(u.range(-sim::MAX_TODAY_OFFSET, sim::MAX_TODAY_OFFSET)),
         _ => Val::Null,
     };
     // `null` only with `=` / `!=`, the only ways the builder offers it.
@@ -81,7 +79,6 @@ pub fn build(t: &Tree) -> Query {
                 Val::Ref(s) => QValue::Ref(s.clone()),
                 Val::Int(n) => QValue::Int(*n),
                 Val::Bool(b) => QValue::Bool(*b),
-                Val::Today(d) => QValue::Today(*d),
                 Val::Null => unreachable!("handled above"),
             };
             let a = ATTRS[*attr];
@@ -92,8 +89,7 @@ pub fn build(t: &Tree) -> Query {
                 3 => Query::le(a, v),
                 4 => Query::gt(a, v),
                 5 => Query::ge(a, v),
-                6 => Query::contains(a, v),
-                _ => Query::not_contains(a, v),
+                _ => Query::contains(a, v),
             }
         }
     }
@@ -197,8 +193,6 @@ pub fn matches(t: &Tree, p: &Parsed) -> bool {
                 (Val::Ref(s), Written::Quoted(q) | Written::Bare(q)) => s == q,
                 (Val::Int(n), Written::Bare(b)) => n.to_string() == *b,
                 (Val::Bool(x), Written::Bare(b)) => x.to_string() == *b,
-                (Val::Today(0), Written::Bare(b)) => b == "today",
-                (Val::Today(d), Written::Bare(b)) => format!("today{d:+}") == *b,
                 (Val::Null, Written::Bare(b)) => b == "null",
                 _ => false,
             };
@@ -215,21 +209,11 @@ pub fn expected_sim(t: &Tree) -> sim::Expr {
         Tree::Or(a, b) => sim::Expr::Or(Box::new(expected_sim(a)), Box::new(expected_sim(b))),
         Tree::Cmp(attr, op, v) => sim::Expr::Cmp(sim::Cmp {
             path: ATTRS[*attr].split('.').map(String::from).collect(),
-            op: [
-                sim::Op::Eq,
-                sim::Op::Ne,
-                sim::Op::Lt,
-                sim::Op::Le,
-                sim::Op::Gt,
-                sim::Op::Ge,
-                sim::Op::Contains,
-                sim::Op::NotContains,
-            ][*op],
+            op: [sim::Op::Eq, sim::Op::Ne, sim::Op::Lt, sim::Op::Le, sim::Op::Gt, sim::Op::Ge, sim::Op::Contains][*op],
             value: match v {
                 Val::Text(s) | Val::Ref(s) => sim::Value::Text(s.clone()),
                 Val::Int(n) => sim::Value::Text(n.to_string()),
                 Val::Bool(b) => sim::Value::Text(b.to_string()),
-                Val::Today(d) => sim::Value::Today { offset_days: *d },
                 Val::Null => sim::Value::Null,
             },
         }),

@@ -5,13 +5,13 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rally_core::mapping::{open_filter, StateOrders};
-use rally_core::markup::{html_to_markdown, markdown_to_html};
-use rally_core::normalize::{issue_from_rally, NormalizeCtx};
-use rally_core::query::{QValue, Query};
-use rally_core::rally_types::RallyArtifact;
-use rally_core::wsapi::QueryEnvelope;
 use rally_core::ArtifactType;
+use rally_core::QueryEnvelope;
+use rally_core::RallyArtifact;
+use rally_core::{html_to_markdown, markdown_to_html};
+use rally_core::{issue_from_rally, NormalizeCtx};
+use rally_core::{open_filter, StateOrders};
+use rally_core::{QValue, Query};
 
 const BASE: &str = "https://rally1.rallydev.com/slm/webservice/v2.0";
 

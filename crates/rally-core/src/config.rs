@@ -1,8 +1,9 @@
-//! Tracker options as JS passes them, and their validation into `Settings` — once, in
+//! Tracker options, and their validation into `Settings` — once, in
 //! `Tracker::new`, without I/O (except reading `NODE_EXTRA_CA_CERTS`, as Node does at start).
 //! Every default lives in `Defaults`.
 
 use crate::error::RallyError;
+use crate::input::{self, IntArg};
 use crate::model::ArtifactType;
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
@@ -32,10 +33,11 @@ pub struct TrackerConfig {
     pub project_scope_down: Option<bool>,
     pub project_scope_up: Option<bool>,
     pub artifact_types: Option<Vec<ArtifactType>>,
-    pub timeout_ms: Option<f64>,
-    pub max_concurrency: Option<f64>,
-    pub max_retries: Option<f64>,
-    pub max_results: Option<f64>,
+    /// `timeoutMs`: per request.
+    pub timeout: Option<Duration>,
+    pub max_concurrency: Option<usize>,
+    pub max_retries: Option<u32>,
+    pub max_results: Option<usize>,
     pub proxy: Option<String>,
     /// PEM strings (each may hold several certificates).
     pub ca_certs: Option<Vec<String>>,
@@ -56,7 +58,7 @@ impl fmt::Debug for TrackerConfig {
             .field("server", &self.server)
             .field("workspace", &self.workspace)
             .field("project", &self.project)
-            .field("timeout_ms", &self.timeout_ms)
+            .field("timeout", &self.timeout)
             .field("max_concurrency", &self.max_concurrency)
             .finish_non_exhaustive()
     }
@@ -134,15 +136,13 @@ impl LogSink {
     }
 }
 
-fn int_in(argument: &str, v: Option<f64>, min: f64, max: f64) -> Result<Option<u64>, RallyError> {
-    match v {
-        None => Ok(None),
-        Some(x) if x.is_finite() && x.fract() == 0.0 && x >= min && x <= max => Ok(Some(x as u64)),
-        Some(x) => Err(RallyError::invalid(
-            argument,
-            format!("must be an integer from {min} to {max}, got {}", crate::input::js_number(x)),
-        )),
-    }
+fn int_in(arg: IntArg, v: Option<u64>) -> Result<Option<u64>, RallyError> {
+    Ok(v.map(|v| arg.check(v)).transpose()?)
+}
+
+/// A count as u64 (saturating: anything that large is out of every range).
+fn wide(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -231,13 +231,19 @@ impl Settings {
             parse_server(c.server.as_deref().unwrap_or(Defaults::SERVER), c.allow_insecure_http == Some(true))?;
         let workspace = c.workspace.as_deref().map(|w| parse_container_ref("workspace", "workspace", w)).transpose()?;
         let project = c.project.as_deref().map(|p| parse_container_ref("project", "project", p)).transpose()?;
-        let timeout_ms = int_in("timeoutMs", c.timeout_ms, 1.0, 3_600_000.0)?.unwrap_or(Defaults::TIMEOUT_MS);
-        let max_concurrency = int_in("maxConcurrency", c.max_concurrency, 1.0, Defaults::MAX_CONCURRENCY_CAP as f64)?
+        let timeout = match c.timeout {
+            Some(t) => {
+                int_in(input::TIMEOUT_MS, Some(u64::try_from(t.as_millis()).unwrap_or(u64::MAX)))?;
+                t
+            }
+            None => Duration::from_millis(Defaults::TIMEOUT_MS),
+        };
+        let max_concurrency = int_in(input::MAX_CONCURRENCY, c.max_concurrency.map(wide))?
             .map_or(Defaults::MAX_CONCURRENCY, |n| n as usize);
-        let max_retries = int_in("maxRetries", c.max_retries, 0.0, Defaults::MAX_RETRIES_CAP as f64)?
-            .map_or(Defaults::MAX_RETRIES, |n| n as u32);
-        let max_results = int_in("maxResults", c.max_results, 1.0, Defaults::MAX_RESULTS_CAP as f64)?
-            .map_or(Defaults::MAX_RESULTS, |n| n as usize);
+        let max_retries =
+            int_in(input::MAX_RETRIES, c.max_retries.map(u64::from))?.map_or(Defaults::MAX_RETRIES, |n| n as u32);
+        let max_results =
+            int_in(input::MAX_RESULTS, c.max_results.map(wide))?.map_or(Defaults::MAX_RESULTS, |n| n as usize);
         let artifact_types = match &c.artifact_types {
             Some(ts) if ts.is_empty() => {
                 return Err(RallyError::invalid("artifactTypes", "must name at least one type"))
@@ -312,8 +318,8 @@ impl Settings {
             scope_down: c.project_scope_down.unwrap_or(Defaults::SCOPE_DOWN),
             scope_up: c.project_scope_up.unwrap_or(Defaults::SCOPE_UP),
             artifact_types,
-            timeout: Duration::from_millis(timeout_ms),
-            connect_timeout: Duration::from_millis(timeout_ms.min(Defaults::CONNECT_TIMEOUT_MS)),
+            timeout,
+            connect_timeout: timeout.min(Duration::from_millis(Defaults::CONNECT_TIMEOUT_MS)),
             max_concurrency,
             retry: RetryPolicy::with_retries(max_retries),
             max_results,

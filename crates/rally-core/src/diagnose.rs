@@ -8,6 +8,7 @@
 mod custom;
 mod items;
 mod net;
+mod scope;
 
 pub use net::Network;
 
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What ended a diagnosis, one kind per way a user fixes it (the CLI maps each to an exit code).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -43,8 +45,8 @@ pub enum Problem {
 }
 
 /// The doctor answers sooner than a tracker would wait: a user is looking at the terminal.
-const DOCTOR_TIMEOUT_MS: f64 = 15_000.0;
-const DOCTOR_RETRIES: f64 = 1.0;
+const DOCTOR_TIMEOUT: Duration = Duration::from_secs(15);
+const DOCTOR_RETRIES: u32 = 1;
 /// How many workspaces/projects to list when the configured one is missing.
 const LIST_MAX: usize = 25;
 
@@ -124,14 +126,20 @@ impl Report {
     }
 }
 
+/// The report of a configuration refused before any check could run: what `diagnose` says of
+/// an option it cannot use (the binding's own refusals, of numbers, end here too).
+pub fn config_report(e: &RallyError) -> Report {
+    Report::default().fail("config", Problem::Config, e.to_string(), Some(config_hint(e)))
+}
+
 /// Runs every check it can; never fails (a failure is a check in the report).
 pub async fn diagnose(mut config: TrackerConfig) -> Report {
-    config.timeout_ms = config.timeout_ms.or(Some(DOCTOR_TIMEOUT_MS));
+    config.timeout = config.timeout.or(Some(DOCTOR_TIMEOUT));
     config.max_retries = config.max_retries.or(Some(DOCTOR_RETRIES));
     let mut report = Report::default();
     let settings = match Settings::from_config(&config) {
         Ok(s) => Arc::new(s),
-        Err(e) => return report.fail("config", Problem::Config, e.to_string(), Some(config_hint(&e))),
+        Err(e) => return config_report(&e),
     };
     report.server = Some(settings.origin.clone());
     report.network = Some(Network::describe(&settings, &config));
@@ -249,105 +257,6 @@ impl Doctor {
         }
     }
 
-    async fn check_workspace(&self, mut report: Report) -> Result<Report, Report> {
-        let Some(ws) = self.settings.workspace.clone() else {
-            let list = self.list_workspaces().await.unwrap_or_default();
-            let detail = match list.len() {
-                0 => "no workspace configured; Rally uses the key owner's default workspace".to_string(),
-                1 => format!("no workspace configured; the key sees one workspace: {}", describe(&list[..])),
-                n => format!("no workspace configured; the key sees {n} workspaces: {}", describe(&list)),
-            };
-            let hint = (list.len() > 1).then(|| "set RALLY_WORKSPACE (or --workspace) to one of them".to_string());
-            if list.len() == 1 {
-                report.workspace = list.first().cloned();
-            }
-            report.checks.push(Check { name: "workspace", ok: true, detail, hint });
-            report.workspaces = list;
-            return Ok(report);
-        };
-        match self.get_one(ws.trim_start_matches('/'), "Name,ObjectID").await {
-            Ok(Some(w)) => {
-                let named = Named { name: str_field(&w, "Name").unwrap_or_default(), reference: ws.clone() };
-                report.pass("workspace", format!("workspace {} \"{}\" exists and the key can see it", ws, named.name));
-                report.workspace = Some(named);
-                Ok(report)
-            }
-            Ok(None) => {
-                report.workspaces = self.list_workspaces().await.unwrap_or_default();
-                let hint = if report.workspaces.is_empty() {
-                    "check the ObjectID (Rally → the workspace's URL) and that the key's user is a member".to_string()
-                } else {
-                    format!("the key sees: {}", describe(&report.workspaces))
-                };
-                Err(report.fail(
-                    "workspace",
-                    Problem::NotFound,
-                    format!("workspace {ws} does not exist or this key cannot see it"),
-                    Some(hint),
-                ))
-            }
-            Err(e) => Err(report.fail("workspace", code_of(&e), e.to_string(), None)),
-        }
-    }
-
-    async fn check_project(&self, mut report: Report) -> Result<Report, Report> {
-        let Some(p) = self.settings.project.clone() else {
-            report.projects = self.list_projects().await.unwrap_or_default();
-            let mut detail = "no project configured: listIssues covers the whole workspace".to_string();
-            if !report.projects.is_empty() {
-                detail.push_str(&format!("; projects: {}", describe(&report.projects)));
-            }
-            report.checks.push(Check {
-                name: "project",
-                ok: true,
-                detail,
-                hint: Some(
-                    "set RALLY_PROJECT (or --project) to narrow the scope; createIssue needs a project or a team"
-                        .into(),
-                ),
-            });
-            return Ok(report);
-        };
-        match self.get_one(p.trim_start_matches('/'), "Name,ObjectID,Workspace").await {
-            Ok(Some(obj)) => {
-                let name = str_field(&obj, "Name").unwrap_or_default();
-                let owner_ws = obj.get("Workspace").and_then(|w| ref_tail(w, "workspace"));
-                let want = report.workspace.as_ref().map(|w| w.reference.clone());
-                if let (Some(want), Some(got)) = (want, &owner_ws) {
-                    if &want != got {
-                        return Err(report.fail(
-                            "project",
-                            Problem::NotFound,
-                            format!("project {p} \"{name}\" belongs to workspace {got}, not to {want}"),
-                            Some(format!("set RALLY_WORKSPACE={got}, or pick a project of {want}")),
-                        ));
-                    }
-                }
-                if report.workspace.is_none() {
-                    report.workspace = owner_ws.map(|reference| Named { reference, name: String::new() });
-                }
-                report.pass("project", format!("project {p} \"{name}\" exists in the workspace"));
-                report.project = Some(Named { reference: p, name });
-                Ok(report)
-            }
-            Ok(None) => {
-                report.projects = self.list_projects().await.unwrap_or_default();
-                let hint = if report.projects.is_empty() {
-                    "check the ObjectID (the project=/project/<ObjectID> part of a Rally URL) and the key's project permissions".to_string()
-                } else {
-                    format!("projects the key sees in this workspace: {}", describe(&report.projects))
-                };
-                Err(report.fail(
-                    "project",
-                    Problem::NotFound,
-                    format!("project {p} does not exist in this workspace or this key cannot see it"),
-                    Some(hint),
-                ))
-            }
-            Err(e) => Err(report.fail("project", code_of(&e), e.to_string(), None)),
-        }
-    }
-
     /// `GET <path>` of one object: `Ok(None)` when Rally says it cannot find it.
     async fn get_one(&self, path: &str, fetch: &str) -> Result<Option<Value>, RallyError> {
         let op = Op::new("checking the configuration", None);
@@ -384,22 +293,6 @@ impl Doctor {
                 Some(Named { reference: format!("/{kind}/{oid}"), name: str_field(o, "Name").unwrap_or_default() })
             })
             .collect())
-    }
-
-    async fn list_workspaces(&self) -> Result<Vec<Named>, RallyError> {
-        let sub = self.get_one("subscription", "ObjectID").await?.and_then(|s| oid_of(&s));
-        match sub {
-            Some(oid) => self.query_named(&format!("Subscription/{oid}/Workspaces"), Vec::new()).await,
-            None => Ok(Vec::new()),
-        }
-    }
-
-    async fn list_projects(&self) -> Result<Vec<Named>, RallyError> {
-        let mut params = Vec::new();
-        if let Some(ws) = &self.settings.workspace {
-            params.push(("workspace", ws.clone()));
-        }
-        self.query_named("project", params).await
     }
 }
 

@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod response;
+use response::*;
+
 pub struct Request<'a> {
     pub method: Method,
     /// Relative to the WSAPI base: `defect`, `defect/123`, `hierarchicalrequirement/create`;
@@ -49,11 +52,6 @@ pub struct Http {
     /// uses it to look only at what was created after a create was first sent.
     clock_offset_ms: AtomicI64,
     clock_known: AtomicBool,
-}
-
-fn login_like(location: &str) -> bool {
-    let l = location.to_ascii_lowercase();
-    ["login", "signin", "sign-in", "sso", "auth", "saml"].iter().any(|w| l.contains(w))
 }
 
 impl Http {
@@ -413,120 +411,5 @@ enum Attempt<T> {
     Failed(Failure, Option<u16>, Option<String>),
 }
 
-trait ClassifyWord {
-    fn classify_word(&self) -> &'static str;
-}
-impl ClassifyWord for serde_json::Error {
-    fn classify_word(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Eof => "cut short",
-            serde_json::error::Category::Syntax => "syntax error",
-            serde_json::error::Category::Data => "unexpected shape",
-            serde_json::error::Category::Io => "read error",
-        }
-    }
-}
-
-/// A short reason when a request failed in the TLS handshake (walks the error's sources).
-fn tls_problem(e: &reqwest::Error) -> Option<String> {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    let mut chain = Vec::new();
-    while let Some(s) = src {
-        chain.push(s.to_string());
-        src = s.source();
-    }
-    let joined = chain.join(": ");
-    let lower = joined.to_ascii_lowercase();
-    let is_tls = ["certificate", "unknownissuer", "tls", "handshake"].iter().any(|w| lower.contains(w));
-    is_tls.then(|| chain.last().cloned().unwrap_or(joined).chars().take(160).collect())
-}
-
-fn failure_word(f: &Failure) -> &'static str {
-    match f {
-        Failure::Tls => "tls-failed",
-        Failure::Connect => "connect-failed",
-        Failure::Dropped => "connection-dropped",
-        Failure::Timeout => "timeout",
-        Failure::Truncated => "truncated",
-        Failure::Status { .. } => "transient",
-    }
-}
-
-fn status_text(s: u16) -> &'static str {
-    match s {
-        429 => "too many requests",
-        500 => "internal server error",
-        502 => "bad gateway",
-        503 => "service unavailable",
-        504 => "gateway timeout",
-        524 => "the request ran too long on Rally's side (narrow the query)",
-        _ => "server error",
-    }
-}
-
-fn looks_like_html(body: &[u8]) -> bool {
-    let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
-    let t = head.trim_start();
-    t.starts_with('<') || t.contains("<html")
-}
-
-fn strip_query(loc: &str) -> String {
-    let end = loc.find(['?', '#']).unwrap_or(loc.len());
-    loc[..end].chars().take(150).collect()
-}
-
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, the only form HTTP/1.1 servers send) as ms
-/// since the epoch.
-fn parse_http_date(v: &str) -> Option<i64> {
-    let parts: Vec<&str> = v.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let month = MONTHS.iter().position(|m| m == month)? as u32 + 1;
-    let day: u32 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
-    let year: i64 = year.parse().ok().filter(|y| (1970..=9999).contains(y))?;
-    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    let [h, m, sec] = hms.as_slice() else { return None };
-    if *h > 23 || *m > 59 || *sec > 60 {
-        return None;
-    }
-    let days = crate::validate::days_from_civil(year, month, day);
-    Some(((days * 24 + h) * 60 + m) * 60_000 + sec * 1000)
-}
-
-/// `Errors` of any WSAPI envelope, for non-2xx responses that still carry JSON.
-fn envelope_errors(body: &[u8]) -> Option<Vec<String>> {
-    #[derive(serde::Deserialize)]
-    struct Inner {
-        #[serde(rename = "Errors", default)]
-        errors: Vec<String>,
-    }
-    let map: std::collections::HashMap<String, Inner> = serde_json::from_slice(body).ok()?;
-    let errors: Vec<String> = map.into_values().flat_map(|i| i.errors).collect();
-    (!errors.is_empty()).then_some(errors)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn helpers() {
-        assert!(login_like("https://sso.example.com/idp"));
-        assert!(login_like("https://proxy/Login.html"));
-        assert!(!login_like("https://rally1.rallydev.com/slm/webservice/v2.0/defect/1"));
-        assert_eq!(strip_query("https://h/p?token=secret#x"), "https://h/p");
-        assert!(looks_like_html(b"  <!DOCTYPE html><html>"));
-        assert!(!looks_like_html(b"{\"QueryResult\":"));
-        assert_eq!(
-            envelope_errors(br#"{"OperationResult":{"Errors":["x"],"Warnings":[]}}"#),
-            Some(vec!["x".to_string()])
-        );
-        assert_eq!(envelope_errors(b"<html>"), None);
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:01 GMT"), Some(1000));
-        assert_eq!(parse_http_date("Mon, 30 Nov 2026 06:09:17 GMT"), Some(1_796_018_957_000));
-        assert_eq!(parse_http_date("Monday, 30-Nov-26 06:09:17 GMT"), None);
-        assert_eq!(parse_http_date("Mon, 30 Nov 2026 25:09:17 GMT"), None);
-    }
-}
+mod tests;

@@ -34,10 +34,12 @@ impl KeyedLocks {
     }
 
     /// Keys currently held or waited for.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map().len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -78,7 +78,8 @@ impl Drop for Permit {
 }
 
 impl Limiter {
-    /// A limiter of its own (no sharing): for tests and tools.
+    /// A limiter of its own (no sharing).
+    #[cfg(test)]
     pub fn new(max: usize) -> Self {
         Self::with_shared(Arc::default(), max)
     }
@@ -105,10 +106,6 @@ impl Limiter {
     fn with_shared(shared: Arc<Shared>, max: usize) -> Self {
         let max = max.max(1);
         Limiter { local: Arc::new(Semaphore::new(max)), shared, max }
-    }
-
-    pub fn max(&self) -> usize {
-        self.max
     }
 
     /// Waits for a slot: first this tracker's own turn (FIFO), then room in the shared count

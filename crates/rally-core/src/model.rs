@@ -147,7 +147,7 @@ pub struct Comment {
     pub updated_at: String,
 }
 
-/// `listIssues` filters. Numbers arrive from JS as f64 and are validated in `validate`.
+/// `listIssues` filters.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueFilters {
@@ -159,7 +159,7 @@ pub struct IssueFilters {
     pub team: Option<String>,
     /// Free text searched in title and description.
     pub query: Option<String>,
-    pub limit: Option<f64>,
+    pub limit: Option<u32>,
     pub include_closed: Option<bool>,
 }
 
@@ -171,7 +171,7 @@ pub struct NewIssue {
     pub labels: Option<Vec<String>>,
     pub assignee: Option<String>,
     pub team: Option<String>,
-    pub priority: Option<f64>,
+    pub priority: Option<u32>,
     pub due_date: Option<String>,
     /// UserStory when absent.
     pub artifact_type: Option<ArtifactType>,
@@ -190,7 +190,7 @@ pub struct IssueUpdate {
     pub labels: Option<Vec<String>>,
     /// `''` clears the owner.
     pub assignee: Option<String>,
-    pub priority: Option<f64>,
+    pub priority: Option<u32>,
     pub due_date: Option<String>,
     /// Custom fields to set (null clears one).
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,

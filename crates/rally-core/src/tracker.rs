@@ -22,6 +22,7 @@
 pub(crate) mod custom;
 mod incremental;
 mod pull_requests;
+mod read;
 mod resolve;
 mod shared;
 mod snapshot;
@@ -118,6 +119,7 @@ impl Tracker {
 
     /// A tracker with caches of its own, shared with no other (tests of first-touch costs,
     /// tools). `new` is what the binding uses.
+    #[doc(hidden)]
     pub fn new_unshared(config: TrackerConfig) -> Result<Tracker, RallyError> {
         Self::build(config, false)
     }
@@ -141,12 +143,14 @@ impl Tracker {
 
     /// Drops the lists kept for incremental refresh by every tracker of this server, key and
     /// scope in the process: the next list of each filter set reads everything.
+    #[doc(hidden)]
     pub fn forget_lists(&self) {
         self.shared.lists.clear();
     }
 
     /// The HTML → Markdown conversions kept for this tracker's server, key and scope
     /// (`markdown_cache.rs`).
+    #[doc(hidden)]
     pub fn markdown_cache(&self) -> Arc<MarkdownCache> {
         self.shared.extension::<MarkdownCache>()
     }
@@ -361,215 +365,6 @@ impl Tracker {
         })?;
         self.cache.remember(l.clone());
         Ok(l)
-    }
-
-    pub async fn get_issue(&self, id: &str) -> Result<Issue, RallyError> {
-        let parsed = parse_issue_id(id, "id")?;
-        let shown = Self::shown(&parsed, id);
-        let op = Op::new("getIssue", Some(&shown));
-        // With native PR links the item's PullRequests summary comes along; only an item that
-        // has some costs a second request (`pull_requests.rs`). Lists never read them.
-        let with_prs = self.settings.pr_links.native() && !self.no_pull_requests.load(Ordering::Relaxed);
-        let (a, ()) = futures_util::future::join(
-            self.fetch_artifact_with(&op, &parsed, &shown, with_prs),
-            self.warm_orders(&op, parsed.artifact_type()),
-        )
-        .await;
-        let a = a?;
-        let Some(located) = located_of(&a) else {
-            return Err(RallyError::invalid("id", format!("{shown} is not a UserStory, Defect, Task or Feature")));
-        };
-        let (issue, prs) = futures_util::future::join(
-            self.normalize(&op, &a),
-            self.linked_pr_urls(&op, &parsed, &shown, &located, a.pull_requests.as_ref().filter(|_| with_prs)),
-        )
-        .await;
-        let mut issue = issue?;
-        issue.pull_requests = prs;
-        Ok(issue)
-    }
-
-    pub async fn get_comments(&self, id: &str) -> Result<Vec<Comment>, RallyError> {
-        let parsed = parse_issue_id(id, "issueId")?;
-        let shown = Self::shown(&parsed, id);
-        let op = Op::new("getComments", Some(&shown));
-        let cached = self.cached(&parsed, &shown);
-        let query = match (&parsed, &cached) {
-            (_, Some(l)) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
-            (IssueId::Formatted { .. }, None) => Query::eq("Artifact.FormattedID", shown.as_str()),
-            (IssueId::Ref { type_path: Some(p), object_id }, None) => {
-                Query::eq("Artifact", QValue::Ref(format!("/{p}/{object_id}")))
-            }
-            (_, None) => Query::eq(
-                "Artifact.ObjectID",
-                QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
-            ),
-        };
-        let spec = QuerySpec {
-            type_path: "conversationpost",
-            query: Some(query.render()),
-            fetch: POST_FETCH,
-            order: Some("PostNumber,ObjectID"),
-            scope: Scope::Workspace,
-            types: None,
-        };
-        let posts: Fetched<RallyPost> = self.query_all(&op, &spec, self.settings.max_results).await?;
-        // `Artifact.FormattedID` compares numbers only (US12 matches DE12): keep exact matches.
-        let mine: Vec<&RallyPost> = posts
-            .items
-            .iter()
-            .filter(|p| {
-                let art = p.artifact.as_ref();
-                match (&parsed, &cached) {
-                    (IssueId::Formatted { .. }, None) => {
-                        art.and_then(|a| a.formatted_id.as_deref()).is_some_and(|f| f.eq_ignore_ascii_case(&shown))
-                    }
-                    _ => true,
-                }
-            })
-            .collect();
-        let issue_ref = match (&cached, mine.first()) {
-            (Some(l), _) => l.formatted_id.clone(),
-            (None, Some(p)) => {
-                p.artifact.as_ref().and_then(|a| a.formatted_id.clone()).unwrap_or_else(|| shown.clone())
-            }
-            // No posts and an issue we have never seen: an empty answer cannot tell "no
-            // comments" from "no such issue", so one read settles it (and warms the cache).
-            (None, None) => self.locate(&op, &parsed, &shown, false).await?.formatted_id,
-        };
-        mine.into_iter()
-            .map(|p| {
-                comment_from_rally(p, &issue_ref).map_err(|m| RallyError::Protocol {
-                    operation: op.label(),
-                    excerpt: crate::error::excerpt(m.as_bytes()),
-                })
-            })
-            .collect()
-    }
-
-    pub async fn list_issues(&self, f: IssueFilters) -> Result<Vec<Issue>, RallyError> {
-        let op = Op::new("listIssues", None);
-        let user_limit = f.limit.map(validate::limit).transpose()?.map(|n| n as usize);
-        let labels = f.labels.as_deref().map(validate::labels).transpose()?.unwrap_or_default();
-        let text = f.query.as_deref().map(validate::search_text).transpose()?.flatten();
-        let team = f.team.as_deref().map(validate::team).transpose()?;
-        let assignee = f.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty());
-        let owner_fut = async {
-            match assignee {
-                Some(a) => self.resolve_user(&op, a, "assignee").await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let project_fut = async {
-            match team.as_deref() {
-                Some(t) => self.resolve_project(&op, t).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let (owner, project) = try_join(owner_fut, project_fut).await?;
-        let limit = user_limit.unwrap_or(self.settings.max_results);
-        let scope = match project.as_deref() {
-            Some(p) => Scope::Project(p),
-            None => Scope::Configured,
-        };
-        let include_closed = f.include_closed.unwrap_or(false);
-        // `with_state: false`: the other conditions only (the first list's Feature query).
-        let query_for_with = |t: ArtifactType, orders: &StateOrders, with_state: bool| {
-            let mut parts = Vec::new();
-            match f.state {
-                _ if !with_state => {}
-                Some(s) => parts.push(state_filter(t, s, orders)),
-                None if !include_closed => parts.push(open_filter(t, orders)),
-                None => {}
-            }
-            for l in &labels {
-                parts.push(Query::eq("Tags.Name", l.as_str()));
-            }
-            if let Some(o) = &owner {
-                parts.push(Query::eq("Owner", QValue::Ref(o.clone())));
-            }
-            if let Some(q) = &text {
-                parts.push(Query::contains("Name", q.as_str()).or(Query::contains("Description", q.as_str())));
-            }
-            Query::all(parts)
-        };
-        let query_for = |t: ArtifactType, orders: &StateOrders| query_for_with(t, orders, true);
-        let defaults = StateOrders::default();
-        // A Feature state filter names the first/last states of the type's order. Once known
-        // (per process), the feature query uses it; the first time, the feature query runs
-        // alongside that lookup without the state condition and is filtered here (`states.rs`,
-        // `features_alongside_states`).
-        let filtered = f.state.is_some() || !include_closed;
-        let state_wanted = |s: crate::model::IssueState| match f.state {
-            Some(want) => s == want,
-            None => s != crate::model::IssueState::Closed,
-        };
-        // Each type is a consistent snapshot of its own (`snapshot.rs`); the types run at once.
-        let per_type = join_all(self.settings.artifact_types.iter().map(|&t| {
-            let (op, query_for, query_for_with, defaults, state_wanted) =
-                (&op, &query_for, &query_for_with, &defaults, &state_wanted);
-            async move {
-                let list = |q| self.list_type(op, t.type_path(), q, scope, limit);
-                match t {
-                    ArtifactType::Feature if filtered && !self.resolved.feature_states.initialized() => {
-                        let found = self
-                            .features_alongside_states(op, query_for_with(t, defaults, false), scope, limit, |o| {
-                                (query_for(t, o), state_wanted)
-                            })
-                            .await?;
-                        match found {
-                            Some(r) => Ok(r),
-                            None => list(query_for(t, &self.orders(op, states::Need::FEATURE).await)).await,
-                        }
-                    }
-                    ArtifactType::Feature if filtered => {
-                        let orders = self.orders(op, states::Need::FEATURE).await;
-                        list(query_for(t, &orders)).await
-                    }
-                    ArtifactType::Feature => {
-                        let (r, ()) =
-                            futures_util::future::join(list(query_for(t, defaults)), self.warm_orders(op, Some(t)))
-                                .await;
-                        r
-                    }
-                    _ => list(query_for(t, defaults)).await,
-                }
-            }
-        }))
-        .await;
-        let mut all: Vec<Arc<RallyArtifact>> = Vec::new();
-        let mut total = 0usize;
-        for r in per_type {
-            let fetched = r?;
-            total += fetched.total;
-            all.extend(fetched.items);
-        }
-        // Each type's snapshot holds an item once; kept as a guard across types.
-        let mut seen = std::collections::HashSet::with_capacity(all.len());
-        all.retain(|a| a.object_id.is_none_or(|oid| seen.insert(oid)));
-        // Newest first across types; ties by ObjectID. ISO-8601 UTC strings sort as text.
-        all.sort_by(|a, b| b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id)));
-        if all.len() > limit || (user_limit.is_none() && total > limit) {
-            all.truncate(limit);
-            if user_limit.is_none() {
-                self.settings.log.emit(
-                    "warn",
-                    format!(
-                        "listIssues: {total} issues match; returning the newest {limit} (maxResults). \
-                         Pass a limit or raise maxResults to get more."
-                    ),
-                );
-            }
-        }
-        let orders = self.orders(&op, states::Need::of(all.iter().map(|a| &**a))).await;
-        let mut out = Vec::with_capacity(all.len());
-        for a in &all {
-            match self.normalize_with(&op, a, &orders) {
-                Ok(i) => out.push(i),
-                Err(e) => self.settings.log.emit("warn", format!("listIssues: skipped an artifact: {e}")),
-            }
-        }
-        Ok(out)
     }
 }
 

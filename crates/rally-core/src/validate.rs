@@ -1,10 +1,9 @@
 //! Argument checks that run before any request. Each failure names the argument the caller
 //! passed, so the message says what to fix; each success returns the value as it will be sent.
 
-use crate::ids::{parse_issue_id, IssueId};
 use crate::input::InputError;
 use crate::markup::markdown_to_html;
-use crate::model::{ArtifactType, IssueState};
+use crate::model::ArtifactType;
 
 /// Rally's `Name` limit. Our reference does not state it; 256 characters is Rally's documented
 /// maximum for artifact names, and checking here turns a server rejection into a clear message.
@@ -38,35 +37,14 @@ pub fn title(v: &str) -> Result<String, InputError> {
     Ok(t.to_string())
 }
 
-fn integer_in(argument: &str, v: f64, lo: f64, hi: f64, what: &str) -> Result<f64, InputError> {
-    if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
-        return Err(err(argument, format!("must be {what}, got {}", crate::input::js_number(v))));
-    }
-    Ok(v)
+/// 0 (none) .. 4 (low).
+pub fn priority(v: u32) -> Result<u32, InputError> {
+    crate::input::PRIORITY.check(v.into()).map(|_| v)
 }
 
-/// 0 (none) .. 4 (low), an integer.
-pub fn priority(v: f64) -> Result<u32, InputError> {
-    integer_in("priority", v, 0.0, 4.0, "an integer from 0 to 4 (1 urgent, 2 high, 3 normal, 4 low, 0 none)")
-        .map(|v| v as u32)
-}
-
-/// A positive integer, at most `LIMIT_MAX`.
-pub fn limit(v: f64) -> Result<u32, InputError> {
-    integer_in("limit", v, 1.0, LIMIT_MAX as f64, &format!("a positive integer up to {LIMIT_MAX}")).map(|v| v as u32)
-}
-
-/// `open` | `in_progress` | `closed`.
-pub fn state(v: &str) -> Result<IssueState, InputError> {
-    IssueState::ALL
-        .into_iter()
-        .find(|s| s.js_name() == v)
-        .ok_or_else(|| err("state", format!("must be 'open', 'in_progress' or 'closed', got {v:?}")))
-}
-
-/// Any id form `parse_issue_id` accepts.
-pub fn id(v: &str, argument: &str) -> Result<IssueId, InputError> {
-    parse_issue_id(v, argument)
+/// Positive, at most `LIMIT_MAX`.
+pub fn limit(v: u32) -> Result<u32, InputError> {
+    crate::input::LIMIT.check(v.into()).map(|_| v)
 }
 
 /// Each label trimmed, non-empty and within Rally's tag limit. Exact duplicates collapse (the

@@ -69,8 +69,6 @@ pub struct OperationResult<T> {
     pub warnings: Vec<String>,
     /// The updated object (update), absent on delete and on failure.
     pub object: Option<T>,
-    /// Collection add/remove: the items.
-    pub results: Option<Vec<T>>,
 }
 
 /// A single-object GET: the object (with its inner Errors/Warnings), or the failure form.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{env, KEY};
-use rally_core::diagnose::{diagnose, Problem, Report};
+use rally_core::{diagnose, Problem, Report};
 use rally_core::{ArtifactType, TrackerConfig};
 
 fn names(r: &Report) -> Vec<(&'static str, bool)> {

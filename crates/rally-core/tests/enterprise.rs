@@ -343,8 +343,8 @@ async fn bad_options_are_refused_in_the_constructor() {
 #[tokio::test]
 async fn the_doctor_lists_required_custom_fields_and_the_create_defaults_to_paste() {
     let e = enterprise().await;
-    let report = rally_core::diagnose::diagnose(e.config()).await;
-    assert_eq!(report.problem, Some(rally_core::diagnose::Problem::CreatesFail), "{}", report.summary);
+    let report = rally_core::diagnose(e.config()).await;
+    assert_eq!(report.problem, Some(rally_core::Problem::CreatesFail), "{}", report.summary);
     assert!(report.summary.contains("UserStory.Team"), "{}", report.summary);
     let fields = &report.required_custom_fields["UserStory"];
     assert_eq!(fields.len(), 1);
@@ -360,13 +360,13 @@ async fn the_doctor_lists_required_custom_fields_and_the_create_defaults_to_past
     assert!(!check.ok && check.detail.contains("Red, Blue"), "{check:?}");
 
     let covered = TrackerConfig { create_defaults: Some(json!({"UserStory": {"Team": "Blue"}})), ..e.config() };
-    let report = rally_core::diagnose::diagnose(covered).await;
+    let report = rally_core::diagnose(covered).await;
     assert_eq!(report.problem, None, "{}", report.summary);
     assert!(report.required_custom_fields["UserStory"][0].covered);
     assert_eq!(report.create_defaults.unwrap(), json!({"UserStory": {"Team": "Blue"}}));
 
     let plain = env().await;
-    let report = rally_core::diagnose::diagnose(plain.config()).await;
+    let report = rally_core::diagnose(plain.config()).await;
     assert_eq!(report.problem, None, "{}", report.summary);
     assert!(report.required_custom_fields.is_empty() && report.create_defaults.is_none());
 }

@@ -75,7 +75,7 @@ const KINDS: [&str; 18] = [
 ];
 
 /// Per-request timeout for every tracker here; `slow` delays by more than this.
-const TIMEOUT_MS: f64 = 2500.0;
+const TIMEOUT_MS: u64 = 2500;
 const SLOW_MS: u64 = 3000;
 /// Labels every target starts with; all but Update and Create must leave them alone.
 const KEEP: [&str; 2] = ["keep-a", "keep-b"];
@@ -275,7 +275,12 @@ async fn check_state(e: &Env, c: &Cell, ok: bool) -> Result<(), String> {
 }
 
 fn tracker(e: &Env) -> Tracker {
-    Tracker::new(TrackerConfig { timeout_ms: Some(TIMEOUT_MS), logger: None, ..e.config() }).expect("tracker")
+    Tracker::new(TrackerConfig {
+        timeout: Some(std::time::Duration::from_millis(TIMEOUT_MS)),
+        logger: None,
+        ..e.config()
+    })
+    .expect("tracker")
 }
 
 /// One simulator, one fault kind and count, every operation in turn. Returns the failed cells
@@ -309,7 +314,7 @@ async fn group(kind: &'static str, next: u32) -> (Vec<String>, usize, usize) {
         if op == Op::List {
             // Also the once-per-tracker state-order discovery, whose failure falls back to
             // defaults: it would race the list's own queries for the fault.
-            t.list_issues(IssueFilters { limit: Some(1.0), include_closed: Some(true), ..Default::default() })
+            t.list_issues(IssueFilters { limit: Some(1), include_closed: Some(true), ..Default::default() })
                 .await
                 .expect("warm-up list");
         }
@@ -395,8 +400,12 @@ async fn every_operation_under_every_fault_once_and_twice() {
 #[tokio::test]
 async fn an_unsettled_create_counts_every_request_it_sent() {
     let e = env().await;
-    let t = Tracker::new(TrackerConfig { max_retries: Some(1.0), timeout_ms: Some(TIMEOUT_MS), ..e.config() })
-        .expect("tracker");
+    let t = Tracker::new(TrackerConfig {
+        max_retries: Some(1),
+        timeout: Some(std::time::Duration::from_millis(TIMEOUT_MS)),
+        ..e.config()
+    })
+    .expect("tracker");
     t.get_issue("US1").await.map(drop).unwrap_or(());
     e.faults("502@POST *").await;
     let got = t.create_issue(NewIssue { title: "never settled".into(), ..Default::default() }).await;

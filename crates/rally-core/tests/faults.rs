@@ -56,7 +56,7 @@ async fn retry_after_is_honoured() {
 async fn persistent_failures_give_codes_with_attempts() {
     let e = env().await;
     let id = some_story(&e).await;
-    let t = Tracker::new(TrackerConfig { max_retries: Some(1.0), ..e.config() }).unwrap();
+    let t = Tracker::new(TrackerConfig { max_retries: Some(1), ..e.config() }).unwrap();
     e.faults("504@GET *").await;
     e.reset_stats().await;
     let err = t.get_issue(&id).await.unwrap_err();
@@ -85,7 +85,12 @@ async fn persistent_failures_give_codes_with_attempts() {
     assert_eq!(err.details()["rallyErrors"][0], "Something broke inside");
 
     e.clear_faults().await;
-    let slow = Tracker::new(TrackerConfig { timeout_ms: Some(100.0), max_retries: Some(0.0), ..e.config() }).unwrap();
+    let slow = Tracker::new(TrackerConfig {
+        timeout: Some(std::time::Duration::from_millis(100)),
+        max_retries: Some(0),
+        ..e.config()
+    })
+    .unwrap();
     e.faults("latency=600@GET *").await;
     let err = slow.get_issue(&id).await.unwrap_err();
     assert_eq!(err.code(), "RALLY_TIMEOUT", "{err}");
@@ -233,7 +238,7 @@ async fn not_found_and_validation_errors() {
         t.get_issue("").await.unwrap_err(),
         t.get_issue("not an id").await.unwrap_err(),
         t.create_issue(NewIssue { title: "  ".into(), ..Default::default() }).await.unwrap_err(),
-        t.create_issue(NewIssue { title: "x".into(), priority: Some(7.0), ..Default::default() }).await.unwrap_err(),
+        t.create_issue(NewIssue { title: "x".into(), priority: Some(7), ..Default::default() }).await.unwrap_err(),
         t.create_issue(NewIssue { title: "x".into(), labels: Some(vec!["x".repeat(40)]), ..Default::default() })
             .await
             .unwrap_err(),
@@ -304,7 +309,7 @@ async fn http_500_is_retried_for_safe_operations() {
 async fn a_persistent_500_with_json_is_unavailable_not_rejected() {
     let e = env().await;
     let id = some_story(&e).await;
-    let once = Tracker::new(TrackerConfig { max_retries: Some(1.0), ..e.config() }).unwrap();
+    let once = Tracker::new(TrackerConfig { max_retries: Some(1), ..e.config() }).unwrap();
     e.faults("500-json=Temporary failure, try again@GET *").await;
     e.reset_stats().await;
     let err = once.get_issue(&id).await.expect_err("every read got a 500");

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{env_with, Env, KEY};
-use rally_core::model::{IssueFilters, IssueUpdate};
+use rally_core::{IssueFilters, IssueUpdate};
 use rally_core::{Tracker, TrackerConfig};
 use rally_sim::SimConfig;
 use serde_json::{json, Value};
@@ -29,7 +29,7 @@ fn oracle(cfg: &TrackerConfig) -> Tracker {
     Tracker::new(TrackerConfig { api_key: ORACLE_KEY.into(), logger: None, ..cfg.clone() }).expect("oracle")
 }
 
-async fn full(o: &Tracker, f: &IssueFilters) -> Vec<rally_core::model::Issue> {
+async fn full(o: &Tracker, f: &IssueFilters) -> Vec<rally_core::Issue> {
     o.forget_lists();
     o.list_issues(f.clone()).await.expect("full read")
 }
@@ -147,8 +147,8 @@ async fn a_poll_costs_what_changed() {
 }
 
 /// The first difference between two lists, briefly.
-fn diff(got: &[rally_core::model::Issue], want: &[rally_core::model::Issue]) -> String {
-    let ids = |v: &[rally_core::model::Issue]| v.iter().map(|i| i.reference.clone()).collect::<Vec<_>>();
+fn diff(got: &[rally_core::Issue], want: &[rally_core::Issue]) -> String {
+    let ids = |v: &[rally_core::Issue]| v.iter().map(|i| i.reference.clone()).collect::<Vec<_>>();
     if ids(got) != ids(want) {
         return format!("ids {:?} vs full read {:?}", ids(got), ids(want));
     }
@@ -182,8 +182,8 @@ async fn incremental_lists_equal_full_reads_after_random_changes() {
     let cases: Vec<(TrackerConfig, IssueFilters)> = vec![
         (team_cfg.clone(), IssueFilters::default()),
         (team_cfg.clone(), IssueFilters { include_closed: Some(true), ..Default::default() }),
-        (root_cfg.clone(), IssueFilters { limit: Some(5.0), ..Default::default() }),
-        (root_cfg.clone(), IssueFilters { state: Some(rally_core::model::IssueState::Closed), ..Default::default() }),
+        (root_cfg.clone(), IssueFilters { limit: Some(5), ..Default::default() }),
+        (root_cfg.clone(), IssueFilters { state: Some(rally_core::IssueState::Closed), ..Default::default() }),
     ];
     let mut rng = Rng(0x5EED_0011);
     let mut incremental_polls = 0;
@@ -247,8 +247,8 @@ async fn the_first_list_reads_the_feature_states_alongside_the_queries() {
     let o = oracle(&e.config());
     for f in [
         IssueFilters::default(),
-        IssueFilters { state: Some(rally_core::model::IssueState::Closed), ..Default::default() },
-        IssueFilters { state: Some(rally_core::model::IssueState::InProgress), limit: Some(2.0), ..Default::default() },
+        IssueFilters { state: Some(rally_core::IssueState::Closed), ..Default::default() },
+        IssueFilters { state: Some(rally_core::IssueState::InProgress), limit: Some(2), ..Default::default() },
     ] {
         // A scope of its own each time, so each list is a process's first.
         let cfg = match (f.state, f.limit) {
@@ -270,7 +270,7 @@ async fn the_first_list_reads_the_feature_states_alongside_the_queries() {
         assert_eq!(reqs.len(), 5, "{reqs:?}");
         let want = full(&oracle(&cfg), &f).await;
         assert!(got == want, "{f:?}: {}", diff(&got, &want));
-        let features = got.iter().filter(|i| i.artifact_type == rally_core::model::ArtifactType::Feature).count();
+        let features = got.iter().filter(|i| i.artifact_type == rally_core::ArtifactType::Feature).count();
         assert!(features > 0 || f.limit.is_some(), "{f:?}: no feature");
     }
     drop(o);
@@ -282,7 +282,7 @@ async fn a_cold_create_runs_its_lookups_at_once() {
     let t = e.tracker();
     let who = e.sim.owner_user_name.clone();
     let issue = t
-        .create_issue(rally_core::model::NewIssue {
+        .create_issue(rally_core::NewIssue {
             title: "cold create".into(),
             team: Some("Checkout Team".into()),
             assignee: Some(who),

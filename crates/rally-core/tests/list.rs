@@ -53,12 +53,10 @@ async fn default_list_is_open_items_of_all_types_newest_first_one_query_per_type
         assert_eq!(got.iter().collect::<Vec<_>>(), want, "state {s:?}");
     }
     // limit keeps the newest.
-    let three = t
-        .list_issues(IssueFilters { limit: Some(3.0), include_closed: Some(true), ..Default::default() })
-        .await
-        .unwrap();
+    let three =
+        t.list_issues(IssueFilters { limit: Some(3), include_closed: Some(true), ..Default::default() }).await.unwrap();
     assert_eq!(three, all[..3].to_vec());
-    let err = t.list_issues(IssueFilters { limit: Some(0.5), ..Default::default() }).await.unwrap_err();
+    let err = t.list_issues(IssueFilters { limit: Some(0), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.code(), "RALLY_INVALID_INPUT");
 }
 
@@ -136,7 +134,7 @@ async fn labels_assignee_team_and_text_filters() {
 #[tokio::test]
 async fn pages_past_2000_in_order_within_the_cap() {
     let e = env().await;
-    let t = Tracker::new(TrackerConfig { max_concurrency: Some(3.0), ..e.config() }).unwrap();
+    let t = Tracker::new(TrackerConfig { max_concurrency: Some(3), ..e.config() }).unwrap();
     let before = t.list_issues(all_states()).await.unwrap();
     let stories_before = before.iter().filter(|i| i.artifact_type == ArtifactType::UserStory).count();
     e.bulk("hierarchicalrequirement", 4500).await;
@@ -162,20 +160,20 @@ async fn pages_past_2000_in_order_within_the_cap() {
     assert!(stats["maxInFlight"].as_u64().unwrap() <= 3, "{stats}");
 
     // maxResults cuts an unlimited list and says so.
-    let capped = Tracker::new(TrackerConfig { max_results: Some(2500.0), ..e.config() }).unwrap();
+    let capped = Tracker::new(TrackerConfig { max_results: Some(2500), ..e.config() }).unwrap();
     let cut = capped.list_issues(all_states()).await.unwrap();
     assert_eq!(cut, all[..2500].to_vec());
     assert!(e.logs.lock().unwrap().iter().any(|l| l.level == "warn" && l.message.contains("maxResults")));
     // An explicit limit is honoured exactly.
-    let some = t.list_issues(IssueFilters { limit: Some(2100.0), ..all_states() }).await.unwrap();
+    let some = t.list_issues(IssueFilters { limit: Some(2100), ..all_states() }).await.unwrap();
     assert_eq!(some, all[..2100].to_vec());
 }
 
 #[tokio::test]
 async fn never_more_than_max_concurrency_in_flight() {
     let e = env_with(SimConfig { api_key: KEY.into(), seed: 113, latency_ms: 15, ..Default::default() }).await;
-    let t = std::sync::Arc::new(Tracker::new(TrackerConfig { max_concurrency: Some(4.0), ..e.config() }).unwrap());
-    let list = t.list_issues(IssueFilters { limit: Some(10.0), ..Default::default() }).await.unwrap();
+    let t = std::sync::Arc::new(Tracker::new(TrackerConfig { max_concurrency: Some(4), ..e.config() }).unwrap());
+    let list = t.list_issues(IssueFilters { limit: Some(10), ..Default::default() }).await.unwrap();
     e.reset_stats().await;
     let calls = (0..120).map(|i| {
         let t = t.clone();
@@ -274,7 +272,7 @@ async fn limited_lists_keep_items_edited_while_paging() {
     let t = Tracker::new(TrackerConfig { artifact_types: Some(vec![ArtifactType::UserStory]), ..e.config() }).unwrap();
     // Edits after the first two pages (an edit after the last query no query can see).
     churn(&e, reqwest::Method::POST, "?type=hierarchicalrequirement&edit=5&times=2").await;
-    let list = t.list_issues(IssueFilters { limit: Some(3000.0), ..all_states() }).await.unwrap();
+    let list = t.list_issues(IssueFilters { limit: Some(3000), ..all_states() }).await.unwrap();
     let done = churn(&e, reqwest::Method::DELETE, "").await;
     assert_eq!(list.len(), 3000);
     assert_newest_first(&list);

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{env_with, KEY};
-use rally_core::markup::html_to_markdown;
-use rally_core::model::IssueFilters;
+use rally_core::html_to_markdown;
+use rally_core::IssueFilters;
 use rally_core::{ArtifactType, Issue, Tracker, TrackerConfig};
 use rally_sim::SimConfig;
 use serde_json::{json, Value};

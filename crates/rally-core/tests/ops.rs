@@ -203,7 +203,7 @@ async fn every_type_is_created_transitioned_and_parented() {
         .create_issue(NewIssue {
             title: "a defect".into(),
             artifact_type: Some(ArtifactType::Defect),
-            priority: Some(2.0),
+            priority: Some(2),
             parent: Some(story.reference.clone()),
             ..Default::default()
         })
@@ -240,7 +240,7 @@ async fn every_type_is_created_transitioned_and_parented() {
     // Type-specific fields are refused where the type has none, before any request.
     e.reset_stats().await;
     let err =
-        t.update_issue(&story.reference, IssueUpdate { priority: Some(1.0), ..Default::default() }).await.unwrap_err();
+        t.update_issue(&story.reference, IssueUpdate { priority: Some(1), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.code(), "RALLY_INVALID_INPUT");
     assert!(err.to_string().contains("priority"));
     let err = t

@@ -105,7 +105,7 @@ async fn reconciliation_matches_every_field_the_create_set() {
         (
             "priority",
             defect("same defect p"),
-            NewIssue { priority: Some(2.0), ..defect("same defect p") },
+            NewIssue { priority: Some(2), ..defect("same defect p") },
             Box::new(|i: &Issue| i.priority == Some(2)),
         ),
         (
@@ -169,7 +169,8 @@ async fn two_matching_candidates_are_reported_not_guessed() {
 #[tokio::test]
 async fn a_create_that_times_out_is_a_timeout_in_bounded_time() {
     let e = env().await;
-    let t = Tracker::new(TrackerConfig { timeout_ms: Some(1000.0), ..e.config() }).unwrap();
+    let t =
+        Tracker::new(TrackerConfig { timeout: Some(std::time::Duration::from_millis(1000)), ..e.config() }).unwrap();
     // The tracker has made a create before (so it knows the workspace's required fields).
     t.create_issue(titled("before the outage")).await.unwrap();
     // Rally stops answering: every request waits longer than the timeout.
@@ -188,8 +189,12 @@ async fn a_create_that_times_out_is_a_timeout_in_bounded_time() {
 
     // A new tracker's first create reads the schema first: that read times out, and the create
     // says so without ever being sent (nothing "may" have been created).
-    let cold = Tracker::new_unshared(TrackerConfig { timeout_ms: Some(1000.0), max_retries: Some(0.0), ..e.config() })
-        .unwrap();
+    let cold = Tracker::new_unshared(TrackerConfig {
+        timeout: Some(std::time::Duration::from_millis(1000)),
+        max_retries: Some(0),
+        ..e.config()
+    })
+    .unwrap();
     e.faults("latency=20000@GET /slm/schema/*").await;
     e.reset_stats().await;
     let err = cold.create_issue(titled("never sent")).await.expect_err("no answer");
@@ -204,7 +209,7 @@ async fn a_create_that_times_out_is_a_timeout_in_bounded_time() {
 #[tokio::test]
 async fn a_create_answered_too_late_is_found_not_repeated() {
     let e = env().await;
-    let t = Tracker::new(TrackerConfig { timeout_ms: Some(800.0), ..e.config() }).unwrap();
+    let t = Tracker::new(TrackerConfig { timeout: Some(std::time::Duration::from_millis(800)), ..e.config() }).unwrap();
     // Rally makes the story at once but answers after the client gave up.
     e.faults("slow-reply=2000@POST */create#next=1").await;
     let made = t.create_issue(titled("late answer")).await.unwrap();
@@ -238,7 +243,7 @@ async fn a_503_after_the_create_went_through_does_not_duplicate_it() {
 #[tokio::test]
 async fn a_create_refused_every_time_says_it_was_not_created() {
     let e = env().await;
-    let t = Tracker::new(TrackerConfig { max_retries: Some(2.0), ..e.config() }).unwrap();
+    let t = Tracker::new(TrackerConfig { max_retries: Some(2), ..e.config() }).unwrap();
     e.faults("503@POST */create").await;
     let err = t.create_issue(titled("refused")).await.expect_err("every create got a 503");
     e.clear_faults().await;
@@ -270,7 +275,7 @@ async fn a_lost_reply_to_a_create_with_every_field_is_recognised() {
             title: "full defect".into(),
             artifact_type: Some(ArtifactType::Defect),
             description: Some("broken".into()),
-            priority: Some(1.0),
+            priority: Some(1),
             due_date: Some("2027-03-04".into()),
             parent: Some(parent.reference.clone()),
             labels: Some(vec!["full-a".into()]),

@@ -35,7 +35,7 @@ fn tracker(server: &str) -> Tracker {
         api_key: "_redirectTestKey".into(),
         server: Some(server.into()),
         workspace: Some("/workspace/1".into()),
-        max_retries: Some(0.0),
+        max_retries: Some(0),
         ..TrackerConfig::default()
     })
     .unwrap()
@@ -84,7 +84,7 @@ async fn an_unreachable_server_is_unavailable_after_retries() {
     let t = Tracker::new(TrackerConfig {
         api_key: "_k".into(),
         server: Some(format!("http://{addr}")),
-        max_retries: Some(2.0),
+        max_retries: Some(2),
         ..TrackerConfig::default()
     })
     .unwrap();

@@ -33,7 +33,7 @@ async fn list_with_many_labels() {
 
 /// One save and read back: what a user sees after editing a description that came from Rally.
 fn resaved(md: &str) -> String {
-    rally_core::markup::html_to_markdown(&rally_core::markup::markdown_to_html(md))
+    rally_core::html_to_markdown(&rally_core::markdown_to_html(md))
 }
 
 /// Found by `props::html_from_rally_converts_safely_and_stably`: text followed directly by a
@@ -43,7 +43,7 @@ fn resaved(md: &str) -> String {
 #[test]
 fn empty_item_after_text_is_not_a_heading() {
     for html in ["Notes<li>", "Notes<li>more"] {
-        let md = rally_core::markup::html_to_markdown(html);
+        let md = rally_core::html_to_markdown(html);
         assert_eq!(resaved(&md), md, "{html}");
     }
 }
@@ -54,7 +54,7 @@ fn empty_item_after_text_is_not_a_heading() {
 #[test]
 fn dash_lines_stay_text() {
     for html in ["Totals<br>---", "<div>a</div><div>---</div>", "a<br>-", "<p>a</p><p>+</p>", "<p>a</p><p>1)</p>"] {
-        let md = rally_core::markup::html_to_markdown(html);
+        let md = rally_core::html_to_markdown(html);
         assert_eq!(resaved(&md), md, "{html}");
     }
 }
@@ -63,7 +63,7 @@ fn dash_lines_stay_text() {
 /// lost on the next: three saves turn "a / - b" into a paragraph ending in `\` and a list.
 #[test]
 fn marker_after_line_break_keeps_its_escape() {
-    let md = rally_core::markup::html_to_markdown("a<br>- b");
+    let md = rally_core::html_to_markdown("a<br>- b");
     let once = resaved(&md);
     assert_eq!(resaved(&once), once, "first {md:?}, then {once:?}");
 }
@@ -77,7 +77,7 @@ fn marker_after_link_is_not_escaped() {
     for md in ["[l](/x)# [l](/y)", "[https://a.example](https://a.example)- [l](/y)"] {
         assert_eq!(resaved(md), md);
     }
-    let md = rally_core::markup::html_to_markdown(r#"<a href="/x"><li>#</a>"#);
+    let md = rally_core::html_to_markdown(r#"<a href="/x"><li>#</a>"#);
     assert_eq!(resaved(&md), md);
 }
 
@@ -86,8 +86,8 @@ fn marker_after_link_is_not_escaped() {
 /// read as a link: after a save the link is gone and `[A` and `b](/x)` are literal text.
 #[test]
 fn link_around_a_block_survives_a_save() {
-    let md = rally_core::markup::html_to_markdown(r#"<a href="/x">A<p>b</p></a>"#);
-    assert!(rally_core::markup::markdown_to_html(&md).contains("href=\"/x\""), "{md:?}");
+    let md = rally_core::html_to_markdown(r#"<a href="/x">A<p>b</p></a>"#);
+    assert!(rally_core::markdown_to_html(&md).contains("href=\"/x\""), "{md:?}");
 }
 
 /// Found by the `html_to_markdown` fuzz target: an `href` with `<` in it is written as
@@ -95,8 +95,8 @@ fn link_around_a_block_survives_a_save() {
 /// (With spaces only, `[x](<file name.pdf>)` is a link and survives, percent-encoded.)
 #[test]
 fn link_target_with_angle_bracket_survives_a_save() {
-    let md = rally_core::markup::html_to_markdown(r#"<a href="a b<c">x</a>"#);
-    assert!(rally_core::markup::markdown_to_html(&md).contains("<a href="), "{md:?}");
+    let md = rally_core::html_to_markdown(r#"<a href="a b<c">x</a>"#);
+    assert!(rally_core::markdown_to_html(&md).contains("<a href="), "{md:?}");
 }
 
 /// Found by the `markdown_to_html` fuzz target: `0. zero` gives `<ol start="0">`, which reads
@@ -126,7 +126,7 @@ async fn junk_before_a_hash_is_not_a_web_url() {
 /// (`1 \<Fp>`), so the Markdown changes on the second save.
 #[test]
 fn tag_like_text_reads_the_same_after_a_save() {
-    let md = rally_core::markup::html_to_markdown("<p>1 &lt;<span>Fp&gt;</span> it</p>");
+    let md = rally_core::html_to_markdown("<p>1 &lt;<span>Fp&gt;</span> it</p>");
     assert_eq!(resaved(&md), md);
 }
 
@@ -143,8 +143,8 @@ async fn a_socks5_proxy_is_used_or_refused() {
         api_key: "_socksTestKey".into(),
         server: Some("https://rally.example.com".into()),
         proxy: Some(format!("socks5://127.0.0.1:{port}")),
-        max_retries: Some(0.0),
-        timeout_ms: Some(1500.0),
+        max_retries: Some(0),
+        timeout: Some(std::time::Duration::from_millis(1500)),
         ..Default::default()
     };
     let t = match rally_core::Tracker::new(cfg) {
@@ -168,8 +168,8 @@ async fn a_socks5_proxy_is_used_or_refused() {
 /// decodes: after a save the description says `©`. (`&mp;` → `∓` was the fuzzer's case.)
 #[test]
 fn entity_like_text_stays_literal() {
-    let md = rally_core::markup::html_to_markdown("<p>write &amp;copy; or &amp;mp; literally</p>");
-    let html = rally_core::markup::markdown_to_html(&md);
+    let md = rally_core::html_to_markdown("<p>write &amp;copy; or &amp;mp; literally</p>");
+    let html = rally_core::markdown_to_html(&md);
     assert!(html.contains("&amp;copy;") && html.contains("&amp;mp;"), "{md:?} → {html:?}");
 }
 
@@ -180,8 +180,8 @@ fn entity_like_text_stays_literal() {
 #[test]
 fn nbsp_before_a_quote_marker_keeps_the_text() {
     for html in ["<p>&nbsp;&gt; quoted</p>", "<p>&nbsp;&gt;</p>"] {
-        let md = rally_core::markup::html_to_markdown(html);
-        let back = rally_core::markup::markdown_to_html(&md);
+        let md = rally_core::html_to_markdown(html);
+        let back = rally_core::markdown_to_html(&md);
         assert!(back.contains("&gt;") && !back.contains("blockquote"), "{html} → {md:?} → {back:?}");
     }
 }
@@ -191,7 +191,7 @@ fn nbsp_before_a_quote_marker_keeps_the_text() {
 #[test]
 fn refused_ref_quotes_only_an_excerpt() {
     let id = format!("/{}/3", "N".repeat(1500));
-    let e = rally_core::ids::parse_issue_id(&id, "id").expect_err("not an artifact ref");
+    let e = rally_core::parse_issue_id(&id, "id").expect_err("not an artifact ref");
     assert!(e.message.len() < 400, "{} chars: {}", e.message.len(), e.message);
     assert_eq!(e.argument, "id");
 }
@@ -229,7 +229,7 @@ async fn warnings_of_a_single_object_get_are_logged_like_query_warnings() {
         api_key: "_warningTestKey".into(),
         server: Some(format!("http://127.0.0.1:{port}")),
         workspace: Some("/workspace/1".into()),
-        max_retries: Some(0.0),
+        max_retries: Some(0),
         logger: Some(Arc::new(move |e: &rally_core::LogEvent| sink.lock().unwrap().push(e.message.clone()))),
         ..Default::default()
     };

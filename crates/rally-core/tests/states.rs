@@ -183,7 +183,7 @@ async fn failed_schedule_state_discovery_falls_back_to_the_defaults() {
     assert_eq!(warned(&e.logs.lock().unwrap()), 1);
 
     // A transient failure is not kept: once Rally is back, the next read discovers.
-    let t = Tracker::new(TrackerConfig { max_retries: Some(0.0), ..e.config() }).unwrap();
+    let t = Tracker::new(TrackerConfig { max_retries: Some(0), ..e.config() }).unwrap();
     e.faults("503@GET /slm/webservice/v2.0/typedefinition*").await;
     assert_eq!(t.get_issue(&released.reference).await.unwrap().state, IssueState::Closed);
     e.clear_faults().await;
@@ -203,7 +203,7 @@ async fn filter_and_label_agree_when_the_order_lookup_fails() {
         e.faults(&format!("{fault}@GET /slm/webservice/v2.0/typedefinition*")).await;
         let t = Tracker::new(TrackerConfig {
             artifact_types: Some(vec![ArtifactType::UserStory, ArtifactType::Defect]),
-            max_retries: Some(0.0),
+            max_retries: Some(0),
             ..e.config()
         })
         .unwrap();

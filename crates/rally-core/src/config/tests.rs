@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 fn cfg(key: &str) -> TrackerConfig {
     TrackerConfig { api_key: key.into(), ..TrackerConfig::default() }
@@ -70,14 +71,14 @@ fn container_refs() {
 fn invalid_options_name_their_field() {
     let base = cfg("_k");
     let cases: Vec<(TrackerConfig, &str)> = vec![
-        (TrackerConfig { max_concurrency: Some(0.0), ..base.clone() }, "maxConcurrency"),
-        (TrackerConfig { max_concurrency: Some(13.0), ..base.clone() }, "maxConcurrency"),
-        (TrackerConfig { max_concurrency: Some(2.5), ..base.clone() }, "maxConcurrency"),
-        (TrackerConfig { timeout_ms: Some(0.0), ..base.clone() }, "timeoutMs"),
-        (TrackerConfig { timeout_ms: Some(-5.0), ..base.clone() }, "timeoutMs"),
-        (TrackerConfig { timeout_ms: Some(f64::NAN), ..base.clone() }, "timeoutMs"),
-        (TrackerConfig { max_retries: Some(-1.0), ..base.clone() }, "maxRetries"),
-        (TrackerConfig { max_results: Some(0.0), ..base.clone() }, "maxResults"),
+        (TrackerConfig { max_concurrency: Some(0), ..base.clone() }, "maxConcurrency"),
+        (TrackerConfig { max_concurrency: Some(13), ..base.clone() }, "maxConcurrency"),
+        (TrackerConfig { timeout: Some(Duration::ZERO), ..base.clone() }, "timeoutMs"),
+        (TrackerConfig { timeout: Some(Duration::from_micros(999)), ..base.clone() }, "timeoutMs"),
+        (TrackerConfig { timeout: Some(Duration::from_secs(3601)), ..base.clone() }, "timeoutMs"),
+        (TrackerConfig { max_retries: Some(11), ..base.clone() }, "maxRetries"),
+        (TrackerConfig { max_results: Some(0), ..base.clone() }, "maxResults"),
+        (TrackerConfig { max_results: Some(1_000_001), ..base.clone() }, "maxResults"),
         (TrackerConfig { workspace: Some("nope".into()), ..base.clone() }, "workspace"),
         (TrackerConfig { project: Some("/workspace/1".into()), ..base.clone() }, "project"),
         (TrackerConfig { server: Some("http://evil.example".into()), ..base.clone() }, "server"),
@@ -92,9 +93,9 @@ fn invalid_options_name_their_field() {
         assert_eq!(err_arg(c), want);
     }
     let s = Settings::from_config(&TrackerConfig {
-        max_concurrency: Some(12.0),
-        timeout_ms: Some(1.0),
-        max_retries: Some(0.0),
+        max_concurrency: Some(12),
+        timeout: Some(Duration::from_millis(1)),
+        max_retries: Some(0),
         proxy: Some("http://proxy.local:3128".into()),
         artifact_types: Some(vec![ArtifactType::Defect, ArtifactType::Defect]),
         project: Some("555".into()),
