@@ -139,7 +139,7 @@ pub fn artifact_type_of(td: &RallyTypeDef) -> Option<ArtifactType> {
 
 impl WorkspaceSchema {
     pub fn of(&self, t: ArtifactType) -> &[CustomAttr] {
-        self.types.get(t.js_name()).map_or(&[], Vec::as_slice)
+        self.types.get(t.as_str()).map_or(&[], Vec::as_slice)
     }
 
     /// Every ElementName to fetch for `option` (any type), sorted and without repeats.
@@ -222,9 +222,9 @@ impl WorkspaceSchema {
                 let Some(a) = attrs.iter().find(|a| a.answers_to(k)) else {
                     let known: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
                     let choices = if known.is_empty() {
-                        format!("a {} has no custom fields in this workspace", t.js_name())
+                        format!("a {} has no custom fields in this workspace", t.as_str())
                     } else {
-                        format!("the custom fields of a {} are: {}", t.js_name(), known.join(", "))
+                        format!("the custom fields of a {} are: {}", t.as_str(), known.join(", "))
                     };
                     return Err(RallyError::invalid(arg, format!("unknown custom field {k:?}; {choices}")));
                 };
@@ -247,8 +247,8 @@ impl WorkspaceSchema {
                         "this workspace requires {} on every new {}; pass it in customFields or set \
                          createDefaults.{}",
                         names.join(" and "),
-                        t.js_name(),
-                        t.js_name()
+                        t.as_str(),
+                        t.as_str()
                     ),
                 ));
             }

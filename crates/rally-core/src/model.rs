@@ -16,8 +16,8 @@ pub enum IssueState {
 impl IssueState {
     pub const ALL: [IssueState; 3] = [IssueState::Open, IssueState::InProgress, IssueState::Closed];
 
-    /// The JS spelling, also used in error messages.
-    pub fn js_name(self) -> &'static str {
+    /// The name the tracker interface uses (`in_progress`), also in error messages.
+    pub fn as_str(self) -> &'static str {
         match self {
             IssueState::Open => "open",
             IssueState::InProgress => "in_progress",
@@ -70,8 +70,8 @@ impl ArtifactType {
         }
     }
 
-    /// The JS string-union member.
-    pub fn js_name(self) -> &'static str {
+    /// The name the tracker interface uses (`UserStory`), also in error messages.
+    pub fn as_str(self) -> &'static str {
         match self {
             ArtifactType::UserStory => "UserStory",
             ArtifactType::Defect => "Defect",
@@ -88,7 +88,7 @@ impl ArtifactType {
             s.eq_ignore_ascii_case(t.type_path())
                 || s.eq_ignore_ascii_case(t.type_name())
                 || s.eq_ignore_ascii_case(t.ui_segment())
-                || s.eq_ignore_ascii_case(t.js_name())
+                || s.eq_ignore_ascii_case(t.as_str())
         })
     }
 }
@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn type_names_round_trip() {
         for t in ArtifactType::ALL {
-            for s in [t.type_path(), t.type_name(), t.js_name(), t.ui_segment()] {
+            for s in [t.type_path(), t.type_name(), t.as_str(), t.ui_segment()] {
                 assert_eq!(ArtifactType::from_type_name(s), Some(t), "{s}");
                 assert_eq!(ArtifactType::from_type_name(&s.to_uppercase()), Some(t), "{s}");
             }
@@ -215,7 +215,7 @@ mod tests {
     }
 
     #[test]
-    fn serialises_with_js_names() {
+    fn serialises_with_the_interface_names() {
         let issue = Issue {
             id: "1".into(),
             reference: "US1".into(),

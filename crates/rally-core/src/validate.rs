@@ -167,14 +167,14 @@ pub fn search_text(v: &str) -> Result<Option<String>, InputError> {
 /// a silent drop.
 pub fn fields_for_type(t: ArtifactType, has_priority: bool, has_due_date: bool) -> Result<(), InputError> {
     if has_priority && t != ArtifactType::Defect {
-        return Err(err("priority", format!("{} has no priority in Rally; only a Defect does", t.js_name())));
+        return Err(err("priority", format!("{} has no priority in Rally; only a Defect does", t.as_str())));
     }
     if has_due_date && !matches!(t, ArtifactType::Defect | ArtifactType::Feature) {
         return Err(err(
             "dueDate",
             format!(
                 "{} has no due date in Rally; only a Defect (TargetDate) or Feature (PlannedEndDate) does",
-                t.js_name()
+                t.as_str()
             ),
         ));
     }

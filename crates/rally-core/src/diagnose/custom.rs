@@ -74,10 +74,10 @@ impl Doctor {
                 });
                 let covered = given.is_some_and(|(_, v)| !v.is_null() && v != "");
                 if !covered {
-                    missing.push(format!("{}.{}", t.js_name(), a.name));
+                    missing.push(format!("{}.{}", t.as_str(), a.name));
                 }
                 type_block.insert(a.name.clone(), given.map_or_else(|| example(a), |(_, v)| v.clone()));
-                lines.push(format!("{} requires {}", t.js_name(), describe(a)));
+                lines.push(format!("{} requires {}", t.as_str(), describe(a)));
                 fields.push(RequiredField {
                     name: a.name.clone(),
                     element_name: a.element.clone(),
@@ -85,8 +85,8 @@ impl Doctor {
                     covered,
                 });
             }
-            block.insert(t.js_name().to_string(), Value::Object(type_block));
-            report.required_custom_fields.insert(t.js_name(), fields);
+            block.insert(t.as_str().to_string(), Value::Object(type_block));
+            report.required_custom_fields.insert(t.as_str(), fields);
         }
         if block.is_empty() {
             report.checks.push(super::Check {

@@ -28,8 +28,8 @@ impl Doctor {
             match self.http.call::<QueryEnvelope<serde::de::IgnoredAny>>(&op, req).await {
                 Ok(env) if env.query_result.errors.is_empty() => {
                     let n = env.query_result.total() as u64;
-                    report.counts.insert(t.js_name(), n);
-                    parts.push(format!("{} {n}", t.js_name()));
+                    report.counts.insert(t.as_str(), n);
+                    parts.push(format!("{} {n}", t.as_str()));
                 }
                 Ok(env) => {
                     let e = crate::wsapi::classify_errors(&op, &env.query_result.errors);

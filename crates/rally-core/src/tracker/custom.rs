@@ -195,7 +195,7 @@ pub(crate) async fn read_schema(
         });
         let allowed = futures_util::future::try_join_all(follow).await?;
         let attrs = customs.iter().zip(allowed).filter_map(|(a, allowed)| a.to_custom(allowed)).collect();
-        schema.types.insert(t.js_name(), attrs);
+        schema.types.insert(t.as_str(), attrs);
     }
     Ok(schema)
 }

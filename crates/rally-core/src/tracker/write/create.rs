@@ -246,7 +246,7 @@ impl Tracker {
                     format!(
                         "{shown} ({path}) cannot be the parent of a {}: a Task takes a story or defect, a story a \
                          story or feature, a defect a story, a feature a higher portfolio item",
-                        t.js_name()
+                        t.as_str()
                     ),
                 ))
             }
