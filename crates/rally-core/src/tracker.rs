@@ -338,6 +338,23 @@ impl Tracker {
             .ok_or_else(not_found)
     }
 
+    /// The objects that belong to an issue (its posts, its PullRequests): by the artifact's
+    /// ref when it is located or named by a typed ref, else by its FormattedID or ObjectID
+    /// (callers keep exact matches: `Artifact.FormattedID` compares numbers only).
+    fn of_artifact(id: &IssueId, shown: &str, l: Option<&Located>) -> Query {
+        match (l, id) {
+            (Some(l), _) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
+            (None, IssueId::Formatted { .. }) => Query::eq("Artifact.FormattedID", shown),
+            (None, IssueId::Ref { type_path: Some(p), object_id }) => {
+                Query::eq("Artifact", QValue::Ref(format!("/{p}/{object_id}")))
+            }
+            (None, _) => Query::eq(
+                "Artifact.ObjectID",
+                QValue::Int(i64::try_from(id.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
+            ),
+        }
+    }
+
     fn cached(&self, id: &IssueId, shown: &str) -> Option<Located> {
         match id {
             IssueId::Formatted { .. } => self.cache.located(shown),

@@ -7,7 +7,6 @@ use crate::cache::Located;
 use crate::custom::PrLinks;
 use crate::error::RallyError;
 use crate::ids::{parse_issue_id, IssueId};
-use crate::query::{QValue, Query};
 use crate::rally_types::{CollectionSummary, RallyPullRequest, PULL_REQUEST_FETCH};
 use crate::validate;
 use crate::wsapi::Op;
@@ -89,17 +88,7 @@ impl Tracker {
     }
 
     fn pr_query(&self, parsed: &IssueId, shown: &str, l: Option<&Located>) -> QuerySpec<'static> {
-        let q = match (l, parsed) {
-            (Some(l), _) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
-            (None, IssueId::Formatted { .. }) => Query::eq("Artifact.FormattedID", shown),
-            (None, IssueId::Ref { type_path: Some(p), object_id }) => {
-                Query::eq("Artifact", QValue::Ref(format!("/{p}/{object_id}")))
-            }
-            (None, _) => Query::eq(
-                "Artifact.ObjectID",
-                QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
-            ),
-        };
+        let q = Self::of_artifact(parsed, shown, l);
         QuerySpec {
             type_path: "pullrequest",
             query: Some(q.render()),

@@ -34,17 +34,7 @@ impl Tracker {
         let shown = Self::shown(&parsed, id);
         let op = Op::new("getComments", Some(&shown));
         let cached = self.cached(&parsed, &shown);
-        let query = match (&parsed, &cached) {
-            (_, Some(l)) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
-            (IssueId::Formatted { .. }, None) => Query::eq("Artifact.FormattedID", shown.as_str()),
-            (IssueId::Ref { type_path: Some(p), object_id }, None) => {
-                Query::eq("Artifact", QValue::Ref(format!("/{p}/{object_id}")))
-            }
-            (_, None) => Query::eq(
-                "Artifact.ObjectID",
-                QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
-            ),
-        };
+        let query = Self::of_artifact(&parsed, &shown, cached.as_ref());
         let spec = QuerySpec {
             type_path: "conversationpost",
             query: Some(query.render()),

@@ -78,16 +78,8 @@ impl Tracker {
         let stored_url = html_escape_attr(&url);
         // Posts that may hold the link: each is then checked for the exact URL.
         let needle = html_escape_attr(&crate::pr_links::needle(&url));
-        let by_artifact = |l: Option<&Located>| match (l, &parsed) {
-            (Some(l), _) => Query::eq("Artifact", QValue::Ref(l.ref_path())),
-            (None, IssueId::Formatted { .. }) => Query::eq("Artifact.FormattedID", shown.as_str()),
-            (None, _) => Query::eq(
-                "Artifact.ObjectID",
-                QValue::Int(i64::try_from(parsed.object_id().unwrap_or(0)).unwrap_or(i64::MAX)),
-            ),
-        };
         let spec_for = |l: Option<&Located>| {
-            let q = by_artifact(l);
+            let q = Self::of_artifact(&parsed, &shown, l);
             let q = if needle.is_empty() { q } else { q.and(Query::contains("Text", needle.as_str())) };
             QuerySpec {
                 type_path: "conversationpost",
