@@ -326,6 +326,20 @@ async fn a_pull_request_rally_refuses_is_recorded_as_a_post_with_a_warning() {
 }
 
 #[tokio::test]
+async fn with_both_a_pull_request_rally_refuses_still_leaves_the_one_post() {
+    let e = env().await;
+    let t = Tracker::new(TrackerConfig { pr_links: Some("both".into()), ..e.config() }).unwrap();
+    let story = t.create_issue(NewIssue { title: "both, refused once".into(), ..Default::default() }).await.unwrap();
+    e.faults("errors=You do not have permission to create a PullRequest here@POST */pullrequest/create#next=1").await;
+    let url = "https://github.com/acme/shop/pull/13";
+    t.link_pr(&story.reference, url).await.unwrap();
+    let comments = t.get_comments(&story.reference).await.unwrap();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].body.contains(url));
+    assert!(e.warnings().iter().any(|w| w.contains("You do not have permission")), "{:?}", e.warnings());
+}
+
+#[tokio::test]
 async fn bad_options_are_refused_in_the_constructor() {
     let e = env().await;
     for (cfg, arg) in [

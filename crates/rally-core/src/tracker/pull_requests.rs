@@ -72,8 +72,9 @@ impl Tracker {
                 self.link_by_post(id, pr_url).await
             }
             // Rally refused this one PullRequest (a permission, a rule of the workspace): the
-            // link is not lost, it goes to a post, and the warning says why.
-            Err(RallyError::Rejected { errors, .. }) if mode == PrLinks::PullRequest => {
+            // link is not lost, it goes to a post (the one 'both' makes anyway), and the
+            // warning says why.
+            Err(RallyError::Rejected { errors, .. }) => {
                 self.settings.log.emit(
                     "warn",
                     format!(
