@@ -10,8 +10,9 @@
 use rally_core as core;
 use serde::Serialize;
 
-/// Issues per chunk: each `JSON.parse` stays a few milliseconds.
-pub const CHUNK: usize = 500;
+/// Bytes per chunk: each `JSON.parse` stays well under a millisecond, and each chunk's text
+/// is a small string in V8's young generation, gone at the next scavenge.
+pub const CHUNK_BYTES: usize = 64 * 1024;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,39 +69,67 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
     }
 }
 
-/// The issues as JSON arrays of at most `CHUNK` each (at least one, maybe empty).
-pub fn issue_chunks(issues: &[core::Issue]) -> Result<Vec<String>, serde_json::Error> {
-    if issues.is_empty() {
-        return Ok(vec!["[]".into()]);
+/// The issues as JSON arrays of about `CHUNK_BYTES` each (at least one, maybe empty). Each
+/// issue is let go once written, so the list and its text are never both whole.
+pub fn issue_chunks(issues: Vec<core::Issue>) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+    let mut chunks = Vec::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4);
+    buf.push(b'[');
+    for issue in issues {
+        if buf.len() > 1 {
+            buf.push(b',');
+        }
+        serde_json::to_writer(&mut buf, &out(&issue))?;
+        if buf.len() >= CHUNK_BYTES {
+            buf.push(b']');
+            chunks.push(std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4)));
+            buf.push(b'[');
+        }
     }
-    issues
-        .chunks(CHUNK)
-        .map(|c| {
-            let rows: Vec<IssueOut<'_>> = c.iter().map(out).collect();
-            serde_json::to_string(&rows)
-        })
-        .collect()
+    if buf.len() > 1 || chunks.is_empty() {
+        buf.push(b']');
+        chunks.push(buf);
+    }
+    Ok(chunks)
 }
 
-/// Lists at least this long hand their freed memory back to the system.
-const TRIM_AFTER: usize = 1000;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// After a long list (`items` issues), returns the memory its pages and intermediate values
-/// used to the system. glibc keeps freed memory in per-thread arenas and, once a large buffer
-/// has been freed, serves later large buffers from them as well, so a process repeating
-/// 10,000-item lists grew by tens of MB per list. Elsewhere a no-op.
-pub fn release_freed_memory(items: usize) {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if items >= TRIM_AFTER {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> i32;
-        }
-        // SAFETY: glibc's malloc_trim takes the arena locks itself; it only releases free
-        // memory and may be called from any thread at any time.
-        unsafe {
-            malloc_trim(0);
+    fn issue(n: usize) -> core::Issue {
+        core::Issue {
+            id: n.to_string(),
+            reference: format!("US{n}"),
+            title: format!("Story {n} \u{e9} \"quoted\""),
+            // Some long descriptions: a chunk may end on any of them.
+            description: "x".repeat(if n.is_multiple_of(7) { 9_000 } else { 40 }),
+            ..Default::default()
         }
     }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = (items, TRIM_AFTER);
+
+    #[test]
+    fn chunks_are_arrays_of_bounded_size_that_together_hold_every_issue_once_in_order() {
+        for count in [0, 1, 2, 150, 1_000] {
+            let chunks = issue_chunks((0..count).map(issue).collect()).unwrap();
+            let mut ids = Vec::new();
+            for c in &chunks {
+                let rows: Vec<serde_json::Value> = serde_json::from_slice(c).unwrap();
+                assert!(!rows.is_empty() || count == 0, "no empty chunk unless the list is empty");
+                // A chunk ends with the issue that took it past CHUNK_BYTES.
+                assert!(c.len() < CHUNK_BYTES + 10_000, "chunk of {} bytes", c.len());
+                for r in &rows {
+                    assert_eq!(r["tracker"], "rally");
+                    ids.push(r["id"].as_str().unwrap().to_string());
+                }
+            }
+            assert_eq!(ids, (0..count).map(|n| n.to_string()).collect::<Vec<_>>());
+            if count == 0 {
+                assert_eq!(chunks, vec![b"[]".to_vec()]);
+            }
+            if count == 1_000 {
+                assert!(chunks.len() > 10, "1,000 issues in {} chunks", chunks.len());
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Node binding of `rally_core`: converts values and maps errors, nothing else. The package's
 //! JS entry (`rally.js`) wraps this class with error classes and argument type checks.
 
+mod alloc;
 mod doctor;
 mod error;
 mod json;
@@ -14,7 +15,14 @@ use napi::Env;
 use napi_derive::napi;
 use rally_core as core;
 use std::sync::Arc;
+
 pub use types::*;
+
+/// When the library loads, before any allocation of ours.
+#[napi_derive::module_init]
+fn init() {
+    alloc::configure();
+}
 
 /// Panopticon's `IssueTracker` over Rally WSAPI v2.0 (native part; use the package entry).
 #[napi]
@@ -104,15 +112,13 @@ impl RallyTracker {
             let list = t.list_issues(f).await?;
             // Buffers, not strings: handing over bytes costs the main thread nothing, where
             // making JS strings of a 10,000-item list decoded megabytes of UTF-8 in one go.
-            let chunks =
-                json::issue_chunks(&list).map(|c| c.into_iter().map(|s| Buffer::from(s.into_bytes())).collect());
+            let n = list.len();
+            let chunks = json::issue_chunks(list).map(|c| c.into_iter().map(Buffer::from).collect());
             let chunks = chunks.map_err(|e| core::RallyError::Protocol {
                 operation: "listIssues".into(),
                 excerpt: format!("the result could not be serialised: {e}"),
             });
-            let n = list.len();
-            drop(list);
-            json::release_freed_memory(n);
+            alloc::release_after_list(n);
             chunks
         })
     }

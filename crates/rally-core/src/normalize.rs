@@ -66,10 +66,10 @@ pub fn issue_from_rally_with(
     };
 
     let parent = match t {
-        ArtifactType::UserStory => a.parent.as_ref().or(a.portfolio_item.as_ref()),
-        ArtifactType::Task => a.work_product.as_ref(),
-        ArtifactType::Defect => a.requirement.as_ref(),
-        ArtifactType::Feature => a.parent.as_ref(),
+        ArtifactType::UserStory => a.parent.as_deref().or(a.portfolio_item.as_deref()),
+        ArtifactType::Task => a.work_product.as_deref(),
+        ArtifactType::Defect => a.requirement.as_deref(),
+        ArtifactType::Feature => a.parent.as_deref(),
     };
     let due_date = match t {
         ArtifactType::Defect => a.target_date.clone(),

@@ -81,7 +81,7 @@ pub struct TagsSummary {
 #[serde(untagged)]
 pub enum StateField {
     Name(String),
-    Object(RallyRef),
+    Object(Box<RallyRef>),
     /// Any other shape: ignored rather than failing the whole object.
     Other(serde::de::IgnoredAny),
 }
@@ -122,12 +122,12 @@ pub struct RallyArtifact {
     pub priority: Option<String>,
     pub target_date: Option<String>,
     pub planned_end_date: Option<String>,
-    pub owner: Option<RallyRef>,
+    pub owner: Option<Box<RallyRef>>,
     pub tags: Option<TagsSummary>,
-    pub parent: Option<RallyRef>,
-    pub portfolio_item: Option<RallyRef>,
-    pub work_product: Option<RallyRef>,
-    pub requirement: Option<RallyRef>,
+    pub parent: Option<Box<RallyRef>>,
+    pub portfolio_item: Option<Box<RallyRef>>,
+    pub work_product: Option<Box<RallyRef>>,
+    pub requirement: Option<Box<RallyRef>>,
     pub creation_date: Option<String>,
     pub last_update_date: Option<String>,
     /// The native PullRequests on the item (`getIssue` fetches it where `prLinks` is native;

@@ -173,9 +173,8 @@ impl Tracker {
         let started = Instant::now();
         let fetch = self.artifact_fetch(op).await?;
         let full = self.list_snapshot(op, type_path, base, scope, limit, &fetch).await?;
-        let items: Vec<Arc<RallyArtifact>> = full.items.into_iter().map(Arc::new).collect();
-        self.shared.lists.put(key, &items, started);
-        Ok(Fetched { items, total: full.total })
+        self.shared.lists.put(key, &full.items, started);
+        Ok(full)
     }
 
     /// Steps 1 and 2 of the module documentation; `None`: a full read is needed.

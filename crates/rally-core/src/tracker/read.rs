@@ -193,8 +193,9 @@ impl Tracker {
         }
         let orders = self.orders(&op, states::Need::of(all.iter().map(|a| &**a))).await;
         let mut out = Vec::with_capacity(all.len());
-        for a in &all {
-            match self.normalize_with(&op, a, &orders) {
+        // Each artifact is let go once normalised: a long list never holds both whole.
+        for a in all {
+            match self.normalize_with(&op, &a, &orders) {
                 Ok(i) => out.push(i),
                 Err(e) => self.settings.log.emit("warn", format!("listIssues: skipped an artifact: {e}")),
             }

@@ -40,12 +40,17 @@ use crate::rally_types::RallyArtifact;
 use crate::wsapi::Op;
 use futures_util::future::try_join_all;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A listed item: parsed once into its own allocation and never moved or copied again, so a
+/// 10,000-item list is not held twice while its pages are joined, merged and sorted.
+pub(crate) type Item = Arc<RallyArtifact>;
 
 /// The list order: newest first, ties by the immutable ObjectID.
 pub(super) const LIST_ORDER: &str = "LastUpdateDate desc,ObjectID";
 
 /// An item's place in `LIST_ORDER`.
-fn key(a: &RallyArtifact) -> Option<(&str, u64)> {
+fn key(a: &Item) -> Option<(&str, u64)> {
     Some((a.last_update_date.as_deref()?, a.object_id?))
 }
 
@@ -68,30 +73,28 @@ fn with(base: &Option<Query>, extra: Option<Query>) -> Option<Query> {
     }
 }
 
-/// Merges pages and catch-up: one entry per ObjectID (the newer version wins), newest first,
-/// ties by ObjectID, at most `limit`. Items without an ObjectID are kept as they are.
-pub(crate) fn merge_newest(items: Vec<RallyArtifact>, limit: usize) -> Vec<RallyArtifact> {
-    let mut by_oid: HashMap<u64, usize> = HashMap::with_capacity(items.len());
-    let mut out: Vec<RallyArtifact> = Vec::with_capacity(items.len());
-    for a in items {
-        match a.object_id.and_then(|oid| by_oid.get(&oid).copied()) {
-            Some(i) => {
-                if a.last_update_date > out[i].last_update_date {
-                    out[i] = a;
-                }
-            }
-            None => {
-                if let Some(oid) = a.object_id {
-                    by_oid.insert(oid, out.len());
-                }
-                out.push(a);
-            }
+/// Merges pages and catch-up: one entry per ObjectID (the newer version wins; the first of
+/// equals), newest first, ties by ObjectID, at most `limit`. Items without an ObjectID are
+/// kept as they are. In place: only pointers move.
+pub(crate) fn merge_newest(mut items: Vec<Item>, limit: usize) -> Vec<Item> {
+    let mut newest: HashMap<u64, usize> = HashMap::with_capacity(items.len());
+    for (i, a) in items.iter().enumerate() {
+        let Some(oid) = a.object_id else { continue };
+        let at = newest.entry(oid).or_insert(i);
+        if a.last_update_date > items[*at].last_update_date {
+            *at = i;
         }
     }
+    let mut i = 0;
+    items.retain(|a| {
+        let keep = a.object_id.is_none_or(|oid| newest.get(&oid) == Some(&i));
+        i += 1;
+        keep
+    });
     // ISO-8601 UTC strings sort as text.
-    out.sort_by(|a, b| b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id)));
-    out.truncate(limit);
-    out
+    items.sort_by(|a, b| b.last_update_date.cmp(&a.last_update_date).then_with(|| a.object_id.cmp(&b.object_id)));
+    items.truncate(limit);
+    items
 }
 
 impl Tracker {
@@ -105,7 +108,7 @@ impl Tracker {
         scope: Scope<'_>,
         limit: usize,
         fetch: &str,
-    ) -> Result<Fetched<RallyArtifact>, RallyError> {
+    ) -> Result<Fetched<Item>, RallyError> {
         let limit = limit.max(1);
         let page_size = limit.min(MAX_PAGE_SIZE);
         let spec = |q: Option<Query>| QuerySpec {
@@ -116,7 +119,7 @@ impl Tracker {
             scope,
             types: None,
         };
-        let first = self.query_page::<RallyArtifact>(op, &spec(base.clone()), 1, page_size).await?;
+        let first = self.query_page::<Item>(op, &spec(base.clone()), 1, page_size).await?;
         let total = first.total();
         let mut items = first.results;
         // One query answered everything asked for: that is already one state of Rally.
@@ -131,8 +134,8 @@ impl Tracker {
         let stride = page_size - 1;
         let starts: Vec<usize> = (1..).map(|k| 1 + k * stride).take_while(|s| *s <= wanted).collect();
         let all = spec(base.clone());
-        let pages =
-            try_join_all(starts.iter().map(|&s| self.query_page::<RallyArtifact>(op, &all, s, page_size))).await?;
+        let pages = try_join_all(starts.iter().map(|&s| self.query_page::<Item>(op, &all, s, page_size))).await?;
+        items.reserve(pages.iter().map(|p| p.results.len()).sum());
         let mut last_full = true;
         for page in pages {
             let page = page.results;
@@ -154,7 +157,7 @@ impl Tracker {
         // Everything updated since the first page: edits that moved above the cursor.
         if let Some(t0) = since {
             let recent = with(&base, Some(Query::gt("LastUpdateDate", t0.as_str())));
-            let mut caught = self.query_page::<RallyArtifact>(op, &spec(recent.clone()), 1, page_size).await?.results;
+            let mut caught = self.query_page::<Item>(op, &spec(recent.clone()), 1, page_size).await?.results;
             if caught.len() >= page_size {
                 self.walk(op, &spec, &recent, &mut caught, page_size, limit).await?;
             }
@@ -173,7 +176,7 @@ impl Tracker {
         base: &Option<Query>,
         from: (String, u64),
         upto: Option<(String, u64)>,
-        items: &mut Vec<RallyArtifact>,
+        items: &mut Vec<Item>,
         page_size: usize,
     ) -> Result<(), RallyError> {
         let bounded = match &upto {
@@ -184,7 +187,7 @@ impl Tracker {
         let mut cursor = from;
         loop {
             let q = with(&bounded, Some(after(&cursor.0, cursor.1)));
-            let page = self.query_page::<RallyArtifact>(op, &spec(q), 1, page_size).await?.results;
+            let page = self.query_page::<Item>(op, &spec(q), 1, page_size).await?.results;
             let n = page.len();
             let next = page.iter().rev().find_map(key).map(|(d, o)| (d.to_string(), o));
             gap.extend(page);
@@ -203,7 +206,7 @@ impl Tracker {
         op: &Op,
         spec: &impl Fn(Option<Query>) -> QuerySpec<'a>,
         base: &Option<Query>,
-        items: &mut Vec<RallyArtifact>,
+        items: &mut Vec<Item>,
         page_size: usize,
         limit: usize,
     ) -> Result<(), RallyError> {
@@ -215,7 +218,7 @@ impl Tracker {
                 });
             };
             let q = with(base, Some(after(date, oid)));
-            let page = self.query_page::<RallyArtifact>(op, &spec(q), 1, page_size).await?;
+            let page = self.query_page::<Item>(op, &spec(q), 1, page_size).await?;
             let n = page.results.len();
             items.extend(page.results);
             if n < page_size {
@@ -230,8 +233,8 @@ impl Tracker {
 mod tests {
     use super::*;
 
-    fn art(oid: u64, date: &str) -> RallyArtifact {
-        RallyArtifact { object_id: Some(oid), last_update_date: Some(date.into()), ..Default::default() }
+    fn art(oid: u64, date: &str) -> Item {
+        Arc::new(RallyArtifact { object_id: Some(oid), last_update_date: Some(date.into()), ..Default::default() })
     }
 
     #[test]
@@ -253,7 +256,7 @@ mod tests {
         ];
         let got: Vec<(u64, String)> = merge_newest(items.clone(), 10)
             .into_iter()
-            .map(|a| (a.object_id.unwrap(), a.last_update_date.unwrap()))
+            .map(|a| (a.object_id.unwrap(), a.last_update_date.clone().unwrap()))
             .collect();
         assert_eq!(
             got,

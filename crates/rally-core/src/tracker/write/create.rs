@@ -18,11 +18,11 @@ fn matches_create(a: &RallyArtifact, fields: &Map<String, Value>) -> bool {
             let stored = if k == "TargetDate" { &a.target_date } else { &a.planned_end_date };
             stored.as_deref().and_then(|s| validate::due_date(s).ok()).as_deref() == Some(d.as_str())
         }
-        ("Owner", Value::String(r)) => oid_of(a.owner.as_ref()).is_some_and(|o| ref_oid(r) == Some(o)),
-        ("Parent", Value::String(r)) => oid_of(a.parent.as_ref()) == ref_oid(r),
-        ("PortfolioItem", Value::String(r)) => oid_of(a.portfolio_item.as_ref()) == ref_oid(r),
-        ("WorkProduct", Value::String(r)) => oid_of(a.work_product.as_ref()) == ref_oid(r),
-        ("Requirement", Value::String(r)) => oid_of(a.requirement.as_ref()) == ref_oid(r),
+        ("Owner", Value::String(r)) => oid_of(a.owner.as_deref()).is_some_and(|o| ref_oid(r) == Some(o)),
+        ("Parent", Value::String(r)) => oid_of(a.parent.as_deref()) == ref_oid(r),
+        ("PortfolioItem", Value::String(r)) => oid_of(a.portfolio_item.as_deref()) == ref_oid(r),
+        ("WorkProduct", Value::String(r)) => oid_of(a.work_product.as_deref()) == ref_oid(r),
+        ("Requirement", Value::String(r)) => oid_of(a.requirement.as_deref()) == ref_oid(r),
         ("Tags", Value::Array(tags)) => {
             let want: std::collections::BTreeSet<Option<u64>> =
                 tags.iter().map(|t| t.get("_ref").and_then(Value::as_str).and_then(ref_oid)).collect();
