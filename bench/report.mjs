@@ -158,7 +158,9 @@ const NOTES = `Notes on what is measured:
   simulator's request log) with Node's \`fetch\`, then \`JSON.parse\` each page and map every
   artifact to the Issue shape with a naive regex HTML strip (no Markdown), in a fresh process.
   "CPU only, no network" times the parse + map alone; the addon has no such split, so its figure
-  includes work the JS figure leaves out: the comparison is biased towards plain JS.
+  includes work the JS figure leaves out: the comparison is biased towards plain JS. The two
+  sides run alternately, 7 processes each (addon, plain JS, addon, ...), so a change in the
+  machine's load during the run weighs on both alike; the figures are medians.
 - Descriptions: the simulator's bulk stories all carry \`<p>Generated for load tests.</p>\`, which
   the core converts on its plain-paragraph fast path. The "rich descriptions" rows give 2,000 of
   them an editor-style description (formatting, a list, a link, a table, entities; set through

@@ -1,7 +1,7 @@
 //! `listIssues` as JSON text: the issues are serialised off the main thread (on the tokio
-//! worker that ran the list), in chunks, and `rally.js` parses one chunk per turn of the event
-//! loop. Building thousands of objects through napi on the main thread cost more CPU than
-//! `JSON.parse` of the same data and blocked the loop for the whole list.
+//! worker that ran the list), in chunks of about 64 KB, and `rally.js` parses one chunk per
+//! turn of the event loop. Building thousands of objects through napi on the main thread cost
+//! more CPU than `JSON.parse` of the same data and blocked the loop for the whole list.
 //!
 //! The shape is exactly the napi `Issue` object's (`types.rs`): the same keys in the same
 //! order (napi sets the optional ones last), `tracker: 'rally'`, and an absent optional field is an absent key (napi sets no
