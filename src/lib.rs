@@ -18,12 +18,6 @@ use std::sync::Arc;
 
 pub use types::*;
 
-/// When the library loads, before any allocation of ours.
-#[napi_derive::module_init]
-fn init() {
-    alloc::configure();
-}
-
 /// Panopticon's `IssueTracker` over Rally WSAPI v2.0 (native part; use the package entry).
 #[napi]
 pub struct RallyTracker {

@@ -49,7 +49,7 @@ function section(title) {
 function run(cmd, args, opts = {}) {
   const res = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts })
   if (res.error) throw res.error
-  return { status: res.status, stdout: res.stdout ?? '', stderr: res.stderr ?? '' }
+  return { status: res.status, signal: res.signal, stdout: res.stdout ?? '', stderr: res.stderr ?? '' }
 }
 
 function mustRun(cmd, args, opts = {}) {
@@ -177,6 +177,7 @@ function panopticonChecks(checkout, env) {
     suite: suiteSummary(vitest.stdout + vitest.stderr),
     frontendSuite: suiteSummary(vitestFrontend.stdout + vitestFrontend.stderr),
     vitestOutput: stripAnsi(vitest.stdout + vitest.stderr),
+    vitestExit: vitest.signal ?? vitest.status,
   }
 }
 
@@ -536,7 +537,9 @@ async function main() {
       if (flaky.length) console.log(`passed when run again (timing): ${flaky.join('; ')}`)
       newFailures = newFailures.filter((f) => stillFailing.has(f))
     }
-    check(`vitest: no new failures (before: ${before.suite.tests}; after: ${after.suite.tests})`, newFailures.length === 0 && after.suite.tests !== 'no summary', newFailures.join('\n'))
+    // No summary: vitest itself died; say how, and what it printed last.
+    const died = after.suite.tests === 'no summary' ? `vitest exited ${after.vitestExit}; its last lines:\n${after.vitestOutput.trimEnd().split('\n').slice(-40).join('\n')}` : ''
+    check(`vitest: no new failures (before: ${before.suite.tests}; after: ${after.suite.tests})`, newFailures.length === 0 && !died, died || newFailures.join('\n'))
     const rallySuites = after.vitestOutput.split('\n').filter((l) => /rally|triage-ref|linking/.test(l) && /✓|❯|×/.test(l))
     console.log(rallySuites.join('\n'))
     check('the addon-backed Rally suites ran against the simulator and passed',

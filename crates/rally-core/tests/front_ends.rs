@@ -1,6 +1,8 @@
-//! Redirects: never followed to another host (the key header would go with them), and a
-//! sign-in page is reported as an authentication problem. Tiny local HTTP servers stand in
-//! for a proxy or SSO gateway; the simulator has no reason to redirect.
+//! What stands between the client and Rally, answering instead of it: redirects are never
+//! followed to another host (the key header would go with them), a sign-in page is reported as
+//! an authentication problem, and broken or oddly framed bodies are read whole or refused.
+//! Tiny local HTTP servers stand in for a proxy, SSO gateway or load balancer; the simulator
+//! has no reason to behave so.
 
 use rally_core::{Tracker, TrackerConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,15 +32,18 @@ async fn server(response: String) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>
     (format!("http://{addr}"), hits, keyed)
 }
 
-fn tracker(server: &str) -> Tracker {
-    Tracker::new(TrackerConfig {
+fn config(server: &str) -> TrackerConfig {
+    TrackerConfig {
         api_key: "_redirectTestKey".into(),
         server: Some(server.into()),
         workspace: Some("/workspace/1".into()),
         max_retries: Some(0),
         ..TrackerConfig::default()
-    })
-    .unwrap()
+    }
+}
+
+fn tracker(server: &str) -> Tracker {
+    Tracker::new(config(server)).unwrap()
 }
 
 #[tokio::test]
@@ -96,4 +101,60 @@ async fn an_unreachable_server_is_unavailable_after_retries() {
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("could not connect"), "{err}");
+}
+
+/// A 2,000-item page, as Rally's list queries return them, split in small chunks.
+fn chunked(body: &str, size: usize) -> String {
+    let mut out =
+        String::from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for part in body.as_bytes().chunks(size) {
+        out += &format!("{:x}\r\n{}\r\n", part.len(), std::str::from_utf8(part).unwrap());
+    }
+    out + "0\r\n\r\n"
+}
+
+fn defects(n: usize) -> String {
+    let items: Vec<String> = (1..=n)
+        .map(|i| {
+            format!(
+                r#"{{"_ref": "/defect/{i}", "_type": "Defect", "ObjectID": {i}, "FormattedID": "DE{i}", "Name": "Defect {i}",
+                "Description": "<p>Seen on item {i}</p>", "State": "Open", "ScheduleState": "Defined",
+                "CreationDate": "2026-01-01T00:00:00.000Z", "LastUpdateDate": "2026-01-02T00:00:{:02}.{:03}Z"}}"#,
+                (n - i) / 1000 % 60,
+                (n - i) % 1000
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"QueryResult": {{"Errors": [], "Warnings": [], "TotalResultCount": {n}, "StartIndex": 1, "PageSize": 2000,
+        "Results": [{}]}}}}"#,
+        items.join(",")
+    )
+}
+
+/// Bodies are gathered into one buffer as they arrive: a chunked answer (no Content-Length)
+/// of 2,000 items in 7-byte chunks reads whole and in order.
+#[tokio::test]
+async fn a_chunked_page_in_tiny_chunks_reads_whole() {
+    let (url, hits, _) = server(chunked(&defects(2000), 7)).await;
+    let t =
+        Tracker::new(TrackerConfig { artifact_types: Some(vec![rally_core::ArtifactType::Defect]), ..config(&url) })
+            .unwrap();
+    let list =
+        t.list_issues(rally_core::IssueFilters { include_closed: Some(true), ..Default::default() }).await.unwrap();
+    assert_eq!(list.len(), 2000);
+    assert_eq!((list[0].reference.as_str(), list[1999].reference.as_str()), ("DE1", "DE2000"));
+    assert_eq!(list[1999].description, "Seen on item 2000");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// The buffer for a body is sized from Content-Length only up to a bound: a front end that
+/// claims 5 GB and sends two bytes gets a "cut short" error, not an attempt to reserve 5 GB.
+#[tokio::test]
+async fn a_content_length_far_past_the_body_is_a_short_body_not_an_allocation() {
+    let (url, _, _) =
+        server("HTTP/1.1 200 OK\r\nContent-Length: 5000000000\r\nConnection: close\r\n\r\n{}".into()).await;
+    let err = tracker(&url).get_issue("DE1").await.unwrap_err();
+    assert_eq!(err.code(), "RALLY_PROTOCOL", "{err}");
+    assert!(err.to_string().contains("cut short"), "{err}");
 }
