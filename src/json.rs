@@ -72,9 +72,14 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
 /// The issues as JSON arrays of about `CHUNK_BYTES` each (at least one, maybe empty). Each
 /// issue is let go once written, so the list and its text are never both whole.
 pub fn issue_chunks(issues: Vec<core::Issue>) -> Result<Vec<Vec<u8>>, serde_json::Error> {
+    // An open array, with room for the issue that takes it past CHUNK_BYTES.
+    let open = || {
+        let mut b = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4);
+        b.push(b'[');
+        b
+    };
     let mut chunks = Vec::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4);
-    buf.push(b'[');
+    let mut buf = open();
     for issue in issues {
         if buf.len() > 1 {
             buf.push(b',');
@@ -82,8 +87,7 @@ pub fn issue_chunks(issues: Vec<core::Issue>) -> Result<Vec<Vec<u8>>, serde_json
         serde_json::to_writer(&mut buf, &out(&issue))?;
         if buf.len() >= CHUNK_BYTES {
             buf.push(b']');
-            chunks.push(std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4)));
-            buf.push(b'[');
+            chunks.push(std::mem::replace(&mut buf, open()));
         }
     }
     if buf.len() > 1 || chunks.is_empty() {

@@ -413,17 +413,3 @@ enum Attempt<T> {
 
 #[cfg(test)]
 mod tests;
-
-/// Largest body size taken on trust from `Content-Length` when sizing the buffer.
-const PREALLOC_MAX: u64 = 64 << 20;
-
-/// The whole body in one buffer, sized once from `Content-Length` where the server sent one.
-/// (`Response::bytes` gathers the chunks and then copies them into a second buffer of the
-/// full size: twice a 2,000-item page at once, for every page in flight.)
-async fn read_body(mut resp: reqwest::Response) -> reqwest::Result<Vec<u8>> {
-    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0).min(PREALLOC_MAX) as usize);
-    while let Some(chunk) = resp.chunk().await? {
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}

@@ -103,7 +103,7 @@ async fn an_unreachable_server_is_unavailable_after_retries() {
     assert!(err.to_string().contains("could not connect"), "{err}");
 }
 
-/// A 2,000-item page, as Rally's list queries return them, split in small chunks.
+/// An HTTP/1.1 answer carrying `body` with chunked framing, `size` bytes a chunk.
 fn chunked(body: &str, size: usize) -> String {
     let mut out =
         String::from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -113,6 +113,7 @@ fn chunked(body: &str, size: usize) -> String {
     out + "0\r\n\r\n"
 }
 
+/// A WSAPI query page of `n` defects, newest first (DE1 the newest).
 fn defects(n: usize) -> String {
     let items: Vec<String> = (1..=n)
         .map(|i| {

@@ -220,11 +220,12 @@ impl Tracker {
             })
             .collect();
         let pages =
-            try_join_all(asks.iter().map(|(s, n)| self.query_page::<RallyArtifact>(op, s, 1, (*n).max(1)))).await?;
+            try_join_all(asks.iter().map(|(s, n)| self.query_page::<Arc<RallyArtifact>>(op, s, 1, (*n).max(1))))
+                .await?;
         let mut fresh: HashMap<u64, Arc<RallyArtifact>> = HashMap::with_capacity(changed.len());
         for a in pages.into_iter().flat_map(|p| p.results) {
             if let Some(oid) = a.object_id {
-                fresh.insert(oid, Arc::new(a));
+                fresh.insert(oid, a);
             }
         }
         let mut items = Vec::with_capacity(versions.items.len());
