@@ -169,6 +169,8 @@ fn router(app: Arc<App>) -> Router {
     // Outermost first: count/log/auth/limit (gate), then faults, then the handler.
     let api = Router::new()
         .fallback(server::wsapi)
+        // Room for a 50 MB attachment in base64 (axum's default is 2 MB).
+        .layer(axum::extract::DefaultBodyLimit::max(72 << 20))
         .layer(from_fn_with_state(app.faults.clone(), faults::middleware))
         .layer(from_fn_with_state(app.clone(), gate::gate))
         .with_state(app.clone());

@@ -28,9 +28,11 @@ pub enum Kind {
     ConversationPost,
     UserProfile,
     PullRequest,
+    Attachment,
+    AttachmentContent,
 }
 
-pub const ALL_KINDS: [Kind; 17] = [
+pub const ALL_KINDS: [Kind; 19] = [
     Kind::Subscription,
     Kind::Workspace,
     Kind::Project,
@@ -48,6 +50,8 @@ pub const ALL_KINDS: [Kind; 17] = [
     Kind::ConversationPost,
     Kind::UserProfile,
     Kind::PullRequest,
+    Kind::Attachment,
+    Kind::AttachmentContent,
 ];
 
 pub const ARTIFACTS: [Kind; 5] =
@@ -206,6 +210,11 @@ pub fn kind_by_name(name: &str) -> Option<Kind> {
 
 pub fn is_artifact(kind: Kind) -> bool {
     ARTIFACTS.contains(&kind)
+}
+
+/// The types other than artifacts a client may create and delete here.
+pub fn is_creatable_other(kind: Kind) -> bool {
+    matches!(kind, Kind::Tag | Kind::ConversationPost | Kind::PullRequest | Kind::Attachment | Kind::AttachmentContent)
 }
 
 /// The XML-schema-like `SchemaType` of an attribute (an approximation: Rally's own values for

@@ -5,6 +5,7 @@ use crate::dates::{today_start, DAY_MS};
 use crate::schema::{info, Kind, ALL_KINDS, FK, PI_STATES};
 use crate::store::{FVal, Obj, Rng, Store};
 
+mod attachments;
 mod items;
 mod metadata;
 pub use items::bulk;
@@ -327,5 +328,8 @@ pub fn seed(seed: u64, extra_users: &[String], ws_opts: &WsOptions) -> Result<Se
         }
     }
     late_metadata(&mut st, today, ws, &typedefs);
+    if let Some(first) = defects.first() {
+        attachments::seed(&mut st, today, *first, users[0]);
+    }
     Ok(Seeded { store: st, owner })
 }

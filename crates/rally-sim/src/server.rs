@@ -204,6 +204,10 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                 let oid = if target == Target::One(Kind::User) { caller.user } else { st.subscription };
                 return single(&cx, &target, oid, fetch_raw, &warnings);
             }
+            if target == Target::One(Kind::AttachmentContent) {
+                // As pyral notes: a query on AttachmentContent comes back empty; read by ObjectID.
+                return envelope::query_result(&[], &warnings, 0, 1, read::DEFAULT_PAGE, Vec::new());
+            }
             read::run(&cx, Query { target, members: None, params: p, warnings })
         }
         (Op::Create, _) => {
@@ -214,7 +218,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                     None,
                 );
             };
-            if !(is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost | Kind::PullRequest)) {
+            if !(is_artifact(kind) || crate::schema::is_creatable_other(kind)) {
                 return envelope::create(
                     &[format!("Cannot create objects of type {}", info(kind).type_name)],
                     &warnings,
@@ -250,7 +254,7 @@ fn dispatch(app: &App, method: &Method, rest: &str, p: &Params, caller: &Caller,
                     let j = if m == Method::DELETE {
                         write::delete(&mut st, kind, shown_oid)
                     } else {
-                        write::update(&mut st, &app.base, kind, shown_oid, body, &Fetch::parse(fetch_raw))
+                        write::update(&mut st, &app.base, kind, shown_oid, body, caller, &Fetch::parse(fetch_raw))
                     };
                     with_warnings(j, &warnings)
                 }

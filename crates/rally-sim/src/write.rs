@@ -12,7 +12,9 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 mod convert;
+mod rules;
 use convert::convert;
+pub use rules::base64;
 
 pub const RICH_MAX: usize = 32_768;
 pub const TAG_MAX: usize = 32;
@@ -253,6 +255,9 @@ pub fn create(st: &mut Store, base: &str, kind: Kind, body: &[u8], caller: &Call
         Err((errors, warnings)) => return envelope::create(&errors, &warnings, None),
     };
     defaults(st, &mut o, caller, now);
+    if let Err(e) = rules::after_write(&mut o, &fields, caller) {
+        return envelope::create(&[e], &warnings, None);
+    }
     if kind == Kind::ConversationPost {
         set(&mut o, "User", FVal::Ref(caller.user));
         let art = o.ref_oid("Artifact").unwrap_or(0);
@@ -287,7 +292,7 @@ pub fn create(st: &mut Store, base: &str, kind: Kind, body: &[u8], caller: &Call
     envelope::create(&[], &warnings, obj)
 }
 
-pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fetch: &Fetch) -> J {
+pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], caller: &Caller, fetch: &Fetch) -> J {
     let now = dates::now_ms();
     let Some(before) = st.get(oid).filter(|o| o.kind == kind).cloned() else {
         return envelope::operation(
@@ -305,6 +310,9 @@ pub fn update(st: &mut Store, base: &str, kind: Kind, oid: u64, body: &[u8], fet
         Ok(w) => w,
         Err((errors, warnings)) => return envelope::operation(&errors, &warnings, None),
     };
+    if let Err(e) = rules::after_write(&mut o, &fields, caller) {
+        return envelope::operation(&[e], &warnings, None);
+    }
     if kind == Kind::Tag {
         let name = o.str("Name").unwrap_or("").to_string();
         if st.all(Kind::Tag).any(|t| t.oid != oid && t.str("Name") == Some(&name)) {

@@ -31,6 +31,7 @@ pub(super) fn artifact_common() -> Vec<Field> {
         f("Ready", FK::Bool),
         f("Tags", FK::Refs(Kind::Tag)),
         ro("PullRequests", FK::Coll(Kind::PullRequest, "Artifact")),
+        ro("Attachments", FK::Coll(Kind::Attachment, "Artifact")),
     ]);
     v
 }
@@ -305,6 +306,32 @@ pub(super) fn make(kind: Kind) -> TypeInfo {
                 req("Url", Str),
             ]);
             build("PullRequest", "pullrequest", "PullRequest", "PullRequest", None, v)
+        }
+        K::Attachment => {
+            // The description of a file on an artifact; its bytes are an AttachmentContent.
+            // `Size` is the byte count before base64, as the client sends it.
+            let mut v = sys_fields();
+            v.extend([
+                ro("Subscription", Ref(&[K::Subscription])),
+                ro("Workspace", Ref(&[K::Workspace])),
+                req("Artifact", Ref(&ARTIFACTS)),
+                req("Content", Ref(&[K::AttachmentContent])),
+                req("ContentType", Str),
+                f("Description", Rich),
+                req("Name", Str),
+                req("Size", Int),
+                f("User", Ref(&[K::User])),
+            ]);
+            build("Attachment", "attachment", "Attachment", "Attachment", None, v)
+        }
+        K::AttachmentContent => {
+            let mut v = sys_fields();
+            v.extend([
+                ro("Subscription", Ref(&[K::Subscription])),
+                ro("Workspace", Ref(&[K::Workspace])),
+                req("Content", Str),
+            ]);
+            build("AttachmentContent", "attachmentcontent", "AttachmentContent", "AttachmentContent", None, v)
         }
     }
 }

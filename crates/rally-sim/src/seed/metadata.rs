@@ -20,12 +20,14 @@ pub(super) fn metadata(st: &mut Store, today: i64, ws: u64) -> Vec<(Kind, u64)> 
     let mut typedefs = Vec::new();
     // The PullRequest type and the artifacts' `PullRequests` are defined last (`late_metadata`),
     // so the ObjectIDs of the seed data stay what they were before the type existed.
-    for kind in ALL_KINDS.into_iter().filter(|k| *k != Kind::PullRequest) {
+    // So are the attachment types (`attachment_metadata`).
+    let late = [Kind::PullRequest, Kind::Attachment, Kind::AttachmentContent];
+    for kind in ALL_KINDS.into_iter().filter(|k| !late.contains(k)) {
         typedefs.push((kind, type_definition(st, today, ws, kind)));
     }
     let value_type = typedefs.iter().find(|(k, _)| *k == Kind::AllowedAttributeValue).map_or(0, |(_, o)| *o);
     for &(kind, td) in &typedefs {
-        for fd in info(kind).fields.iter().filter(|f| f.name != "PullRequests") {
+        for fd in info(kind).fields.iter().filter(|f| f.name != "PullRequests" && f.name != "Attachments") {
             attribute_definition(st, today, kind, td, value_type, fd);
         }
     }
@@ -36,8 +38,7 @@ fn type_definition(st: &mut Store, today: i64, ws: u64, kind: Kind) -> u64 {
     let ti = info(kind);
     let display = if kind == Kind::HierarchicalRequirement { "User Story" } else { ti.element_name };
     // What a client may do with the type here: create/delete work items, tags, posts, PRs.
-    let writable =
-        crate::schema::is_artifact(kind) || matches!(kind, Kind::Tag | Kind::ConversationPost | Kind::PullRequest);
+    let writable = crate::schema::is_artifact(kind) || crate::schema::is_creatable_other(kind);
     let ordinal = match kind {
         Kind::Feature => 0,
         Kind::Initiative => 1,
@@ -165,6 +166,19 @@ pub(super) fn late_metadata(st: &mut Store, today: i64, ws: u64, typedefs: &[(Ki
             // Rally's drop-downs hold an empty "null" value first.
             let values = std::iter::once(String::new()).chain(f.allowed.iter().cloned());
             allowed_values(st, today, ad, values);
+        }
+    }
+    // The attachment types and the artifacts' `Attachments`: last, so every ObjectID made
+    // before they existed stays what it was.
+    for kind in [Kind::Attachment, Kind::AttachmentContent] {
+        let td = type_definition(st, today, ws, kind);
+        for fd in &info(kind).fields {
+            attribute_definition(st, today, kind, td, value_type, fd);
+        }
+    }
+    for kind in crate::schema::ARTIFACTS {
+        if let Some(fd) = info(kind).field("Attachments") {
+            attribute_definition(st, today, kind, td_of(kind), value_type, fd);
         }
     }
 }
