@@ -11,6 +11,19 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** Panopticon's `IssueTracker` over Rally WSAPI v2.0 (native part; use the package entry). */
 export declare class RallyTracker {
+  /**
+   * The item's children, oldest first per type: a story's child stories, then its defects,
+   * then its tasks; a defect's tasks; a feature's stories; a task has none.
+   */
+  getChildren(id: string): Promise<Array<Issue>>
+  /** The item's attachments (no bytes), oldest first. */
+  listAttachments(issueId: string): Promise<Array<Attachment>>
+  /**
+   * One attachment with its bytes. `maxBytes` (default 10 MB, at most 50 MB) caps the read:
+   * a larger attachment is refused (`RALLY_INVALID_INPUT` naming `maxBytes`) before its
+   * content is requested.
+   */
+  getAttachment(attachmentId: string, maxBytes?: number | undefined | null): Promise<AttachmentContent>
   /** Validates the options (no I/O). Throws on an empty key or an invalid option. */
   constructor(config: RallyTrackerConfig)
   get name(): 'rally'
@@ -32,6 +45,31 @@ export declare class RallyTracker {
 
 /** The Rally work item type. */
 export type ArtifactType = 'UserStory' | 'Defect' | 'Task' | 'Feature'
+
+/** A file attached to a work item (Rally's `Attachment`). */
+export interface Attachment {
+  /** The Attachment's ObjectID: what `getAttachment` takes. */
+  id: string
+  /** The FormattedID of the item it is attached to. */
+  issueId: string
+  /** The file name. */
+  name: string
+  /** MIME type, as the uploader gave it. */
+  contentType: string
+  /** Bytes. */
+  size: number
+  /** Markdown (converted from Rally's HTML). */
+  description?: string
+  /** The uploader's display name. */
+  author?: string
+  createdAt: string
+}
+
+/** An attachment with its bytes (decoded from Rally's base64). */
+export interface AttachmentContent {
+  attachment: Attachment
+  content: Uint8Array
+}
 
 /** A discussion post. */
 export interface Comment {
@@ -103,6 +141,16 @@ export interface Issue {
    * objects on the item.
    */
   pullRequests?: Array<string>
+  /** Rally's `Blocked` flag (stories, defects and tasks; absent on features). */
+  blocked?: boolean
+  /** `BlockedReason`, when the item is blocked with a reason. */
+  blockedReason?: string
+  /** A Task's `Estimate`, in hours. */
+  estimate?: number
+  /** A Task's `ToDo` (hours left). */
+  toDo?: number
+  /** A Task's `Actuals` (hours spent). */
+  actuals?: number
 }
 
 /** `listIssues` filters; all optional. */
@@ -140,6 +188,16 @@ export interface IssueUpdate {
   dueDate?: string
   /** Custom fields to set (`null` clears one), checked against the workspace schema first. */
   customFields?: Record<string, unknown>
+  /** Sets or clears Rally's `Blocked` flag; `false` also clears the reason. Not on Features. */
+  blocked?: boolean
+  /** A reason also sets `blocked` (a reason with `blocked: false` is refused). */
+  blockedReason?: string
+  /** Task hours (Tasks only): `Estimate`. */
+  estimate?: number
+  /** Task hours left: `ToDo` (Rally starts it at the estimate). */
+  toDo?: number
+  /** Task hours spent: `Actuals`. */
+  actuals?: number
 }
 
 /** What the `logger` callback receives. The message never contains the API key. */
@@ -172,6 +230,16 @@ export interface NewIssue {
    * the workspace schema before the create, over `createDefaults`.
    */
   customFields?: Record<string, unknown>
+  /** Sets or clears Rally's `Blocked` flag; `false` also clears the reason. Not on Features. */
+  blocked?: boolean
+  /** A reason also sets `blocked` (a reason with `blocked: false` is refused). */
+  blockedReason?: string
+  /** Task hours (Tasks only): `Estimate`. */
+  estimate?: number
+  /** Task hours left: `ToDo` (Rally starts it at the estimate). */
+  toDo?: number
+  /** Task hours spent: `Actuals`. */
+  actuals?: number
 }
 
 /** `new RallyTracker(config)` options. Only `apiKey` is required. */

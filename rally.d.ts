@@ -1,6 +1,8 @@
 // Types of the package entry. Data shapes come from the generated `index.d.ts` (the Rust
 // structs' doc comments); the tracker and error classes are the hand-written JS layer's.
 import type {
+  Attachment,
+  AttachmentContent,
   Comment,
   Issue,
   IssueFilters,
@@ -12,6 +14,8 @@ import type {
 
 export type {
   ArtifactType,
+  Attachment,
+  AttachmentContent,
   Comment,
   Issue,
   IssueFilters,
@@ -89,4 +93,17 @@ export declare class RallyTracker {
   transitionIssue(id: string, state: IssueState): Promise<void>
   /** Records the pull request on the issue; linking the same URL twice adds nothing. */
   linkPR(issueId: string, prUrl: string): Promise<void>
+  /**
+   * Beyond `IssueTracker`: a story's child stories, then its defects, then its tasks; a
+   * defect's tasks; a feature's stories; a task has none. Oldest first per type.
+   */
+  getChildren(id: string): Promise<Issue[]>
+  /** The item's attachments (name, content type, size, description; no bytes), oldest first. */
+  listAttachments(issueId: string): Promise<Attachment[]>
+  /**
+   * One attachment (`Attachment.id`) with its bytes. `maxBytes` (default 10 MB, at most 50 MB)
+   * caps the read: a larger one is refused, `RALLY_INVALID_INPUT` naming `maxBytes`, before
+   * its content is requested.
+   */
+  getAttachment(attachmentId: string, options?: { maxBytes?: number } | null): Promise<AttachmentContent>
 }

@@ -243,6 +243,11 @@ const NEW_ISSUE_FIELDS = {
   artifactType: check.artifactType,
   parent: check.string,
   customFields: check.fieldValues,
+  blocked: check.boolean,
+  blockedReason: check.string,
+  estimate: check.number,
+  toDo: check.number,
+  actuals: check.number,
 }
 const UPDATE_FIELDS = {
   title: check.string,
@@ -253,6 +258,11 @@ const UPDATE_FIELDS = {
   priority: check.number,
   dueDate: check.string,
   customFields: check.fieldValues,
+  blocked: check.boolean,
+  blockedReason: check.string,
+  estimate: check.number,
+  toDo: check.number,
+  actuals: check.number,
 }
 
 function nativeConfig(config) {
@@ -353,6 +363,24 @@ class RallyTracker {
     const i = requiredString('issueId', issueId)
     const u = requiredString('prUrl', prUrl)
     return call(() => this.#native.linkPR(i, u))
+  }
+
+  // --- beyond IssueTracker: what rally-mcp serves ---
+
+  async getChildren(id) {
+    const i = requiredString('id', id)
+    return call(() => this.#native.getChildren(i))
+  }
+
+  async listAttachments(issueId) {
+    const i = requiredString('issueId', issueId)
+    return call(() => this.#native.listAttachments(i))
+  }
+
+  async getAttachment(attachmentId, options) {
+    const i = requiredString('attachmentId', attachmentId)
+    const o = shape('options', options, { maxBytes: check.number }, { what: 'option' })
+    return call(() => this.#native.getAttachment(i, o.maxBytes))
   }
 }
 

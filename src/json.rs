@@ -44,6 +44,16 @@ struct IssueOut<'a> {
     parent_ref: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rally_state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocked_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_do: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actuals: Option<f64>,
 }
 
 fn out(i: &core::Issue) -> IssueOut<'_> {
@@ -66,6 +76,11 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
         parent_id: i.parent_id.as_deref(),
         parent_ref: i.parent_ref.as_deref(),
         rally_state: i.rally_state.as_deref(),
+        blocked: i.blocked,
+        blocked_reason: i.blocked_reason.as_deref(),
+        estimate: i.estimate,
+        to_do: i.to_do,
+        actuals: i.actuals,
     }
 }
 

@@ -4,6 +4,7 @@
 mod alloc;
 mod doctor;
 mod error;
+mod items;
 mod json;
 mod numbers;
 mod types;

@@ -79,6 +79,16 @@ pub struct Issue {
     /// `getIssue` only (with `prLinks` other than `'comment'`): URLs of the PullRequest
     /// objects on the item.
     pub pull_requests: Option<Vec<String>>,
+    /// Rally's `Blocked` flag (stories, defects and tasks; absent on features).
+    pub blocked: Option<bool>,
+    /// `BlockedReason`, when the item is blocked with a reason.
+    pub blocked_reason: Option<String>,
+    /// A Task's `Estimate`, in hours.
+    pub estimate: Option<f64>,
+    /// A Task's `ToDo` (hours left).
+    pub to_do: Option<f64>,
+    /// A Task's `Actuals` (hours spent).
+    pub actuals: Option<f64>,
 }
 
 /// A discussion post.
@@ -137,6 +147,16 @@ pub struct NewIssue {
     /// the workspace schema before the create, over `createDefaults`.
     #[napi(ts_type = "Record<string, unknown>")]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Sets or clears Rally's `Blocked` flag; `false` also clears the reason. Not on Features.
+    pub blocked: Option<bool>,
+    /// A reason also sets `blocked` (a reason with `blocked: false` is refused).
+    pub blocked_reason: Option<String>,
+    /// Task hours (Tasks only): `Estimate`.
+    pub estimate: Option<f64>,
+    /// Task hours left: `ToDo` (Rally starts it at the estimate).
+    pub to_do: Option<f64>,
+    /// Task hours spent: `Actuals`.
+    pub actuals: Option<f64>,
 }
 
 /// `updateIssue` input: only the fields given change.
@@ -155,6 +175,16 @@ pub struct IssueUpdate {
     /// Custom fields to set (`null` clears one), checked against the workspace schema first.
     #[napi(ts_type = "Record<string, unknown>")]
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Sets or clears Rally's `Blocked` flag; `false` also clears the reason. Not on Features.
+    pub blocked: Option<bool>,
+    /// A reason also sets `blocked` (a reason with `blocked: false` is refused).
+    pub blocked_reason: Option<String>,
+    /// Task hours (Tasks only): `Estimate`.
+    pub estimate: Option<f64>,
+    /// Task hours left: `ToDo` (Rally starts it at the estimate).
+    pub to_do: Option<f64>,
+    /// Task hours spent: `Actuals`.
+    pub actuals: Option<f64>,
 }
 
 /// What the `logger` callback receives. The message never contains the API key.
@@ -278,6 +308,11 @@ impl From<core::Issue> for Issue {
             rally_state: i.rally_state,
             custom_fields: i.custom_fields,
             pull_requests: i.pull_requests,
+            blocked: i.blocked,
+            blocked_reason: i.blocked_reason,
+            estimate: i.estimate,
+            to_do: i.to_do,
+            actuals: i.actuals,
         }
     }
 }
@@ -324,6 +359,11 @@ impl TryFrom<NewIssue> for core::NewIssue {
             artifact_type: n.artifact_type.map(Into::into),
             parent: n.parent,
             custom_fields: n.custom_fields,
+            blocked: n.blocked,
+            blocked_reason: n.blocked_reason,
+            estimate: n.estimate,
+            to_do: n.to_do,
+            actuals: n.actuals,
         })
     }
 }
@@ -340,6 +380,11 @@ impl TryFrom<IssueUpdate> for core::IssueUpdate {
             priority: small(numbers::optional(integers::PRIORITY, u.priority)?),
             due_date: u.due_date,
             custom_fields: u.custom_fields,
+            blocked: u.blocked,
+            blocked_reason: u.blocked_reason,
+            estimate: u.estimate,
+            to_do: u.to_do,
+            actuals: u.actuals,
         })
     }
 }

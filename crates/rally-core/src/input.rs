@@ -86,6 +86,13 @@ pub const MAX_RETRIES: IntArg = IntArg {
     max: crate::config::Defaults::MAX_RETRIES_CAP as u64,
     phrase: Phrase::FromTo(""),
 };
+/// `maxBytes` of an attachment read: up to Rally's own 50 MB attachment limit.
+pub const MAX_BYTES: IntArg = IntArg {
+    argument: "maxBytes",
+    min: 1,
+    max: crate::validate::ATTACHMENT_MAX_CAP,
+    phrase: Phrase::FromTo(" (bytes)"),
+};
 pub const MAX_RESULTS: IntArg = IntArg {
     argument: "maxResults",
     min: 1,

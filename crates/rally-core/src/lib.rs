@@ -34,12 +34,14 @@ pub use config::{LogEvent, Logger, TrackerConfig};
 pub use diagnose::{config_report, diagnose, Check, Named, Network, Problem, Report, UserInfo};
 pub use error::RallyError;
 
-pub use model::{ArtifactType, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue};
+pub use model::{
+    ArtifactType, Attachment, AttachmentData, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue,
+};
 pub use tracker::Tracker;
 
 /// The integer arguments and options with their ranges; the binding holds JS numbers to them.
 pub mod integers {
-    pub use crate::input::{IntArg, LIMIT, MAX_CONCURRENCY, MAX_RESULTS, MAX_RETRIES, PRIORITY, TIMEOUT_MS};
+    pub use crate::input::{IntArg, LIMIT, MAX_BYTES, MAX_CONCURRENCY, MAX_RESULTS, MAX_RETRIES, PRIORITY, TIMEOUT_MS};
 }
 
 // For the fuzz targets, property tests and benchmarks only.

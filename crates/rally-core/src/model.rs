@@ -132,6 +132,51 @@ pub struct Issue {
     /// URLs of the native PullRequest objects on the item (`getIssue` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_requests: Option<Vec<String>>,
+    /// `Blocked` (stories, defects, tasks; absent on features).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+    /// `BlockedReason`, when the item is blocked with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_reason: Option<String>,
+    /// A task's `Estimate` (hours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<f64>,
+    /// A task's `ToDo` (hours left).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_do: Option<f64>,
+    /// A task's `Actuals` (hours spent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actuals: Option<f64>,
+}
+
+/// A file attached to a work item (Rally's `Attachment`; the bytes are its `AttachmentContent`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    /// The Attachment's ObjectID, decimal: what `get_attachment` takes.
+    pub id: String,
+    /// The FormattedID of the item it is attached to.
+    pub issue_id: String,
+    /// The file name.
+    pub name: String,
+    /// MIME type, as the uploader gave it.
+    pub content_type: String,
+    /// Bytes (before base64).
+    pub size: u64,
+    /// Markdown (converted from Rally's HTML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The uploader's display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub created_at: String,
+}
+
+/// An attachment with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AttachmentData {
+    pub attachment: Attachment,
+    pub content: Vec<u8>,
 }
 
 /// A discussion post. `issue_id` is the artifact's FormattedID.
@@ -179,6 +224,14 @@ pub struct NewIssue {
     pub parent: Option<String>,
     /// Custom fields by display name (or ElementName, with or without `c_`).
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Blocked flag; `false` also clears the reason.
+    pub blocked: Option<bool>,
+    /// A reason marks the item blocked (`blocked` may be left out).
+    pub blocked_reason: Option<String>,
+    /// Task hours (Tasks only).
+    pub estimate: Option<f64>,
+    pub to_do: Option<f64>,
+    pub actuals: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -194,6 +247,14 @@ pub struct IssueUpdate {
     pub due_date: Option<String>,
     /// Custom fields to set (null clears one).
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Blocked flag; `false` also clears the reason.
+    pub blocked: Option<bool>,
+    /// A reason marks the item blocked (`blocked` may be left out).
+    pub blocked_reason: Option<String>,
+    /// Task hours (Tasks only).
+    pub estimate: Option<f64>,
+    pub to_do: Option<f64>,
+    pub actuals: Option<f64>,
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 use crate::ids::parse_object_ref;
 use crate::mapping::{priority_from_rally, read_state, RawState, StateOrders};
 use crate::markup::html_to_markdown;
-use crate::model::{ArtifactType, Comment, Issue};
-use crate::rally_types::{RallyArtifact, RallyPost, RallyRef};
+use crate::model::{ArtifactType, Attachment, Comment, Issue};
+use crate::rally_types::{RallyArtifact, RallyAttachment, RallyPost, RallyRef};
 
 pub struct NormalizeCtx<'a> {
     /// Web UI base for `url`, e.g. `https://rally1.rallydev.com` (no trailing slash needed).
@@ -104,6 +104,17 @@ pub fn issue_from_rally_with(
         rally_state: rally_state.map(str::to_string),
         custom_fields: None,
         pull_requests: None,
+        blocked: match t {
+            ArtifactType::Feature => None,
+            _ => a.blocked,
+        },
+        blocked_reason: match t {
+            ArtifactType::Feature => None,
+            _ => a.blocked_reason.clone().filter(|r| !r.trim().is_empty()),
+        },
+        estimate: a.estimate.filter(|_| t == ArtifactType::Task),
+        to_do: a.to_do.filter(|_| t == ArtifactType::Task),
+        actuals: a.actuals.filter(|_| t == ArtifactType::Task),
     })
 }
 
@@ -122,6 +133,25 @@ pub fn comment_from_rally(p: &RallyPost, issue_ref: &str) -> Result<Comment, Str
         // Posts are not edited through WSAPI; without LastUpdateDate the creation time stands.
         updated_at: p.last_update_date.clone().unwrap_or_else(|| created_at.clone()),
         created_at,
+    })
+}
+
+/// `issue_ref` is the artifact's FormattedID, for an attachment whose nested Artifact lacks it.
+pub fn attachment_from_rally(a: &RallyAttachment, issue_ref: &str) -> Result<Attachment, String> {
+    let oid = a
+        .object_id
+        .or_else(|| a.r#ref.as_deref().and_then(parse_object_ref).map(|(_, oid)| oid))
+        .ok_or("attachment has no ObjectID")?;
+    let size = a.size.filter(|s| s.is_finite() && *s >= 0.0).map_or(0, |s| s as u64);
+    Ok(Attachment {
+        id: oid.to_string(),
+        issue_id: a.artifact.as_ref().and_then(|r| r.formatted_id.clone()).unwrap_or_else(|| issue_ref.to_string()),
+        name: a.name.clone().unwrap_or_default(),
+        content_type: a.content_type.clone().unwrap_or_default(),
+        size,
+        description: a.description.as_deref().filter(|d| !d.trim().is_empty()).map(html_to_markdown),
+        author: a.user.as_ref().and_then(|u| u.ref_object_name.clone()),
+        created_at: a.creation_date.clone().unwrap_or_default(),
     })
 }
 

@@ -30,7 +30,8 @@ pub fn any_oid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 /// are in it so nested refs (Parent, WorkProduct, ...) carry them too — a fetch list applies to
 /// nested objects — and `Name` gives a Feature's nested `State` its name.
 pub const ARTIFACT_FETCH: &str = "ObjectID,FormattedID,Name,Description,ScheduleState,State,Priority,\
-TargetDate,PlannedEndDate,Owner,Tags,Parent,PortfolioItem,WorkProduct,Requirement,CreationDate,LastUpdateDate";
+TargetDate,PlannedEndDate,Owner,Tags,Parent,PortfolioItem,WorkProduct,Requirement,CreationDate,LastUpdateDate,\
+Blocked,BlockedReason,Estimate,ToDo,Actuals";
 
 /// The fetch list for conversation posts. `FormattedID` lets a caller check the nested
 /// `Artifact` (FormattedID matches on the abstract artifact type compare numbers only).
@@ -133,6 +134,12 @@ pub struct RallyArtifact {
     /// The native PullRequests on the item (`getIssue` fetches it where `prLinks` is native;
     /// absent where the workspace has no PullRequest type).
     pub pull_requests: Option<CollectionSummary>,
+    pub blocked: Option<bool>,
+    pub blocked_reason: Option<String>,
+    /// Task hours.
+    pub estimate: Option<f64>,
+    pub to_do: Option<f64>,
+    pub actuals: Option<f64>,
     /// The `c_` fields the fetch list asked for (none unless `customFields` is set).
     pub custom: CustomValues,
 }
@@ -191,6 +198,11 @@ impl<'de> Deserialize<'de> for RallyArtifact {
                         "CreationDate" => a.creation_date = m.next_value()?,
                         "LastUpdateDate" => a.last_update_date = m.next_value()?,
                         "PullRequests" => a.pull_requests = m.next_value()?,
+                        "Blocked" => a.blocked = m.next_value()?,
+                        "BlockedReason" => a.blocked_reason = m.next_value()?,
+                        "Estimate" => a.estimate = m.next_value()?,
+                        "ToDo" => a.to_do = m.next_value()?,
+                        "Actuals" => a.actuals = m.next_value()?,
                         c if c.starts_with("c_") => {
                             let v = m.next_value::<serde_json::Value>()?;
                             a.custom.0.insert(k.into_owned(), v);
@@ -246,6 +258,36 @@ pub struct RallyPullRequest {
 }
 
 pub const PULL_REQUEST_FETCH: &str = "ObjectID,Url,Name,Artifact,FormattedID";
+
+/// An `Attachment` (the description of a file on an artifact).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyAttachment {
+    #[serde(rename = "_ref")]
+    pub r#ref: Option<String>,
+    #[serde(rename = "ObjectID", default, deserialize_with = "positive_oid")]
+    pub object_id: Option<u64>,
+    pub name: Option<String>,
+    pub content_type: Option<String>,
+    /// Bytes before base64; Rally writes integers, some producers `12.0`.
+    pub size: Option<f64>,
+    pub description: Option<String>,
+    pub user: Option<RallyRef>,
+    pub artifact: Option<RallyRef>,
+    /// The AttachmentContent.
+    pub content: Option<RallyRef>,
+    pub creation_date: Option<String>,
+}
+
+pub const ATTACHMENT_FETCH: &str =
+    "ObjectID,Name,ContentType,Size,Description,User,Artifact,FormattedID,Content,CreationDate";
+
+/// An `AttachmentContent`: the bytes, base64.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RallyAttachmentContent {
+    pub content: Option<String>,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -21,6 +21,7 @@
 
 pub(crate) mod custom;
 mod incremental;
+mod items;
 mod pull_requests;
 mod read;
 mod resolve;

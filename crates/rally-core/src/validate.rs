@@ -182,8 +182,10 @@ pub fn fields_for_type(t: ArtifactType, has_priority: bool, has_due_date: bool) 
 }
 
 mod date;
+mod work;
 pub use date::due_date;
 pub(crate) use date::{civil_from_days, days_from_civil};
+pub(crate) use work::{attachment_cap, work_fields, WorkInput, ATTACHMENT_MAX_CAP};
 
 #[cfg(test)]
 mod tests;

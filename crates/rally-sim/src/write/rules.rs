@@ -54,7 +54,7 @@ pub(super) fn after_write(o: &mut Obj, fields: &serde_json::Map<String, Value>, 
 /// Standard base64 with padding (what Rally's toolkits send); whitespace is not allowed.
 fn is_base64(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return false;
     }
     let pad = b.iter().rev().take_while(|c| **c == b'=').count();

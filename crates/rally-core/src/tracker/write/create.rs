@@ -33,6 +33,16 @@ fn matches_create(a: &RallyArtifact, fields: &Map<String, Value>) -> bool {
                 .unwrap_or_default();
             want == have
         }
+        ("Blocked", Value::Bool(b)) => a.blocked == Some(*b),
+        ("BlockedReason", Value::String(r)) => a.blocked_reason.as_deref() == Some(r.as_str()),
+        ("Estimate" | "ToDo" | "Actuals", Value::Number(n)) => {
+            let stored = match k.as_str() {
+                "Estimate" => a.estimate,
+                "ToDo" => a.to_do,
+                _ => a.actuals,
+            };
+            stored.is_some() && stored == n.as_f64()
+        }
         // In the query (Project), or the same for every candidate (Workspace).
         ("Project" | "Workspace", _) => true,
         (c, v) if c.starts_with("c_") => a.custom.0.get(c).is_some_and(|stored| same_custom(stored, v)),
@@ -64,6 +74,14 @@ impl Tracker {
         let priority = n.priority.map(validate::priority).transpose()?;
         let due = n.due_date.as_deref().map(validate::due_date).transpose()?;
         validate::fields_for_type(t, priority.is_some(), due.is_some())?;
+        let work = validate::WorkInput {
+            blocked: n.blocked,
+            blocked_reason: n.blocked_reason.as_deref(),
+            estimate: n.estimate,
+            to_do: n.to_do,
+            actuals: n.actuals,
+        };
+        let work = validate::work_fields(Some(t), &work)?;
         let labels = n.labels.as_deref().map(validate::labels).transpose()?;
         let team = n.team.as_deref().map(validate::team).transpose()?;
         let parent = n.parent.as_deref().map(|p| parse_issue_id(p, "parent")).transpose()?;
@@ -139,6 +157,13 @@ impl Tracker {
         if let Some((field, r)) = parent_field {
             fields.insert(field.into(), Value::String(r));
         }
+        // A new item is not blocked: `blocked: false` sends nothing.
+        let unset = |k: &str, v: &Value| match (k, v) {
+            ("BlockedReason", Value::String(r)) => r.is_empty(),
+            ("Blocked", Value::Bool(b)) => !b,
+            _ => false,
+        };
+        fields.extend(work.into_iter().filter(|(k, v)| !unset(k, v)));
         let body = to_body(t.type_name(), fields.clone());
         let path = format!("{}/create", t.type_path());
         let fetch = self.artifact_fetch(&op).await?;

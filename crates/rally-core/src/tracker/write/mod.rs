@@ -133,15 +133,25 @@ impl Tracker {
         let priority = u.priority.map(validate::priority).transpose()?;
         let due = u.due_date.as_deref().map(validate::due_date).transpose()?;
         let labels = u.labels.as_deref().map(validate::labels).transpose()?;
+        let work = validate::WorkInput {
+            blocked: u.blocked,
+            blocked_reason: u.blocked_reason.as_deref(),
+            estimate: u.estimate,
+            to_do: u.to_do,
+            actuals: u.actuals,
+        };
+        validate::work_fields(parsed.artifact_type(), &work)?;
         if let Some(t) = parsed.artifact_type() {
             validate::fields_for_type(t, priority.is_some(), due.is_some())?;
         }
         // The state must be fresh when it decides the write and nothing in the cache says it.
         let l = self.locate(&op, &parsed, &shown, false).await?;
         validate::fields_for_type(l.artifact_type, priority.is_some(), due.is_some())?;
+        let work = validate::work_fields(Some(l.artifact_type), &work)?;
         let custom = self.custom_write_fields(&op, l.artifact_type, u.custom_fields.as_ref(), false).await?;
 
         let mut body = custom;
+        body.extend(work);
         if let Some(t) = title {
             body.insert("Name".into(), Value::String(t));
         }
