@@ -1,9 +1,9 @@
 // The packed package as a user gets it: `scripts/pack.mjs` makes the tarball (with this
 // machine's binary inside), a fresh project installs it with no Rust on the PATH and no network,
-// and uses it from CommonJS, ESM, the `rally-doctor` bin and strict TypeScript.
+// and uses it from CommonJS, ESM, the `rally-doctor` and `rally-mcp` bins and strict TypeScript.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -42,7 +42,8 @@ before(async () => {
   assert.ok(existsSync(tarball), packed.stdout)
   mkdirSync(app)
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }))
-  // --offline: the package has no dependencies to fetch; the binary is in the tarball.
+  // --offline: the binary is in the tarball; its dependencies (the MCP SDK) come from npm's
+  // cache, where this repository's own install put them.
   await run(npmCmd, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball])
 })
 after(async () => {
@@ -54,6 +55,9 @@ test('the tarball carries the binary; the consumer has no Rust toolchain on its 
   const listing = await run('tar', ['tzf', tarball], { cwd: tmp })
   assert.match(listing.stdout, /^package\/panopticon-rally\.[a-z0-9-]+\.node$/m)
   assert.match(listing.stdout, /^package\/bin\/rally-doctor\.js$/m)
+  for (const f of ['bin/rally-mcp.js', 'bin/settings.js', 'mcp/server.js', 'mcp/tools.js']) {
+    assert.match(listing.stdout, new RegExp(`^package/${f.replace(/[./]/g, '\\$&')}$`, 'm'), f)
+  }
   for (const dir of PATH.split(delimiter)) assert.equal(existsSync(join(dir, 'cargo')), false, dir)
   assert.ok(existsSync(join(app, 'node_modules', 'panopticon-rally', 'package.json')))
 })
@@ -160,3 +164,24 @@ export const name: 'rally' = t.name
   assert.match(bad.stdout, /'"rally"' is not assignable to type '"github"'/)
 })
 
+
+test('the rally-mcp bin runs from the installed package and answers an MCP client', async () => {
+  const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'panopticon-rally', 'package.json'), 'utf8'))
+  assert.equal(installed.bin['rally-mcp'], 'bin/rally-mcp.js')
+  assert.ok(installed.dependencies['@modelcontextprotocol/sdk'], 'the SDK is a runtime dependency')
+  assert.ok(existsSync(join(app, 'node_modules', '@modelcontextprotocol', 'sdk', 'package.json')), 'and was installed')
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js')
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js')
+  const bin = join(app, 'node_modules', '.bin', process.platform === 'win32' ? 'rally-mcp.cmd' : 'rally-mcp')
+  const env = { ...consumerEnv, HOME: tmp, RALLY_API_KEY: sim.apiKey, RALLY_SERVER: sim.url, RALLY_PROJECT: sim.project }
+  const client = new Client({ name: 'pack-test', version: '1.0.0' })
+  await client.connect(new StdioClientTransport({ command: bin, args: ['--read-only'], env, cwd: app, stderr: 'ignore' }))
+  try {
+    const { tools } = await client.listTools()
+    assert.deepEqual(tools.map((t) => t.name), ['rally_get_issue', 'rally_search', 'rally_get_attachment'])
+    const r = await client.callTool({ name: 'rally_search', arguments: { limit: 2, includeClosed: true } })
+    assert.equal(JSON.parse(r.content[0].text).items.length, 2)
+  } finally {
+    await client.close()
+  }
+})
