@@ -42,9 +42,9 @@ before(async () => {
   assert.ok(existsSync(tarball), packed.stdout)
   mkdirSync(app)
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }))
-  // --offline: the binary is in the tarball; its dependencies (the MCP SDK) come from npm's
-  // cache, where this repository's own install put them.
-  await run(npmCmd, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball])
+  // The binary is in the tarball; its registry dependencies (the MCP SDK behind rally-mcp)
+  // come from npm's cache where this repository's own install put them, else the registry.
+  await run(npmCmd, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball])
 })
 after(async () => {
   await sim?.stop()
