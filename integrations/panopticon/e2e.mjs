@@ -7,7 +7,8 @@
 //   1. `pan work list` shows exactly the simulator's open items, also beside a tracker that
 //      cannot be reached;
 //   2. `pan work issue <ref>` spawns the agent (tmux and claude are stubs) with the Rally title
-//      and description in its prompt, and the item is In-Progress afterwards;
+//      and description in its prompt, and the item is In-Progress afterwards; a Rally item's agent
+//      gets rally-mcp through --mcp-config (e2e/mcp.mjs);
 //   3. the dashboard's /api/issues puts every open item in its column, and a second poll
 //      builds no tracker and repeats no one-time lookup;
 //   4. `pan work done` / `pan work approve` leave the item Completed with the comment and the PR
@@ -25,6 +26,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startSim } from '../../__test__/helpers/sim.mjs'
+import { checkAgentMcp } from './e2e/mcp.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
@@ -406,6 +408,7 @@ async function main() {
       const after = await simStory(sim, target.ref)
       check(`${target.ref} is In-Progress in Rally afterwards`, after.scheduleState === 'In-Progress', `ScheduleState ${after.scheduleState}`)
     }
+    await checkAgentMcp({ pan, sim, home, stubs, project, panEnv, otherRef: target.ref, check })
 
     section('3. the dashboard board shows Rally items in the right columns')
     writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "rally"') })

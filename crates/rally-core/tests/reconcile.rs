@@ -280,6 +280,7 @@ async fn a_lost_reply_to_a_create_with_every_field_is_recognised() {
             parent: Some(parent.reference.clone()),
             labels: Some(vec!["full-a".into()]),
             assignee: Some("me".into()),
+            blocked_reason: Some("Waiting on QA".into()),
             ..Default::default()
         },
         NewIssue {
@@ -288,6 +289,10 @@ async fn a_lost_reply_to_a_create_with_every_field_is_recognised() {
             description: Some("do it".into()),
             parent: Some(parent.reference.clone()),
             assignee: Some("me".into()),
+            blocked: Some(true),
+            estimate: Some(5.5),
+            to_do: Some(2.0),
+            actuals: Some(1.25),
             ..Default::default()
         },
     ];
