@@ -253,6 +253,9 @@ const UPDATE_FIELDS = {
   priority: check.number,
   dueDate: check.string,
   customFields: check.fieldValues,
+  rallyState: check.string,
+  addLabels: check.stringArray,
+  removeLabels: check.stringArray,
 }
 
 function nativeConfig(config) {

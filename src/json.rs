@@ -44,6 +44,10 @@ struct IssueOut<'a> {
     parent_ref: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rally_state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_name: Option<&'a str>,
 }
 
 fn out(i: &core::Issue) -> IssueOut<'_> {
@@ -66,6 +70,8 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
         parent_id: i.parent_id.as_deref(),
         parent_ref: i.parent_ref.as_deref(),
         rally_state: i.rally_state.as_deref(),
+        project: i.project.as_deref(),
+        project_name: i.project_name.as_deref(),
     }
 }
 

@@ -132,6 +132,12 @@ pub struct Issue {
     /// URLs of the native PullRequest objects on the item (`getIssue` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_requests: Option<Vec<String>>,
+    /// The item's Rally Project as a relative ref (`/project/123`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The item's Rally Project's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
 }
 
 /// A discussion post. `issue_id` is the artifact's FormattedID.
@@ -194,6 +200,13 @@ pub struct IssueUpdate {
     pub due_date: Option<String>,
     /// Custom fields to set (null clears one).
     pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// A Rally state by name (`Accepted`): ScheduleState of a story or defect, State of a task,
+    /// the State of a feature. Checked against the type's allowed values; not with `state`.
+    pub rally_state: Option<String>,
+    /// Tags added to the item's set (missing tags are created); not with `labels`.
+    pub add_labels: Option<Vec<String>>,
+    /// Tags taken off the item's set; not with `labels`.
+    pub remove_labels: Option<Vec<String>>,
 }
 
 #[cfg(test)]

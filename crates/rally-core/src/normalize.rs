@@ -104,6 +104,8 @@ pub fn issue_from_rally_with(
         rally_state: rally_state.map(str::to_string),
         custom_fields: None,
         pull_requests: None,
+        project: a.project.as_deref().and_then(ref_object_id).map(|oid| format!("/project/{oid}")),
+        project_name: a.project.as_ref().and_then(|p| p.ref_object_name.clone().or_else(|| p.name.clone())),
     })
 }
 
