@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startSim } from '../../__test__/helpers/sim.mjs'
+import { lifecycleChecks } from './e2e/lifecycle.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
@@ -483,8 +484,8 @@ async function main() {
       const prUrl = 'https://github.com/acme/shop/pull/42'
       const prPosts = afterApprove.posts.filter((p) => p.includes(prUrl))
       const prObjects = afterApprove.pullRequests.filter((p) => p.url === prUrl)
-      check(`pan work approve ${target.ref} links the PR once, as a Rally PullRequest, and leaves it Completed`,
-        approve.status === 0 && afterApprove.scheduleState === 'Completed' && prObjects.length === 1 && prObjects[0].name === 'acme/shop#42' && prPosts.length === 0,
+      check(`pan work approve ${target.ref} links the PR once, as a Rally PullRequest, and moves it to Accepted`,
+        approve.status === 0 && afterApprove.scheduleState === 'Accepted' && prObjects.length === 1 && prObjects[0].name === 'acme/shop#42' && prPosts.length === 0,
         `exit ${approve.status}; ScheduleState ${afterApprove.scheduleState}; PullRequests ${JSON.stringify(afterApprove.pullRequests)}; PR posts ${prPosts.length}${approve.stderr.trim() ? `; stderr ${approve.stderr.trim().slice(0, 300)}` : ''}`)
 
       writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "linear"\nsecondary = "rally"\n\n[trackers.linear]\ntype = "linear"\napi_key_env = "LINEAR_API_KEY"') })
@@ -502,6 +503,9 @@ async function main() {
         dismiss.status === 0 && !listed2.includes(victim) && listed2.length === nowOpen.length - 1,
         `dismiss exit ${dismiss.status}; listed after: ${listed2.length}`)
     }
+
+    writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "rally"') })
+    await lifecycleChecks({ check, section, sim, pan, checkout, panEnv, project })
 
     section('5. Panopticon\'s typecheck and test suite, patched')
     const after = panopticonChecks(checkout, {
