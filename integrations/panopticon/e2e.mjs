@@ -10,9 +10,11 @@
 //      and description in its prompt, and the item is In-Progress afterwards;
 //   3. the dashboard's /api/issues puts every open item in its column, and a second poll
 //      builds no tracker and repeats no one-time lookup;
-//   4. `pan work done` / `pan work approve` leave the item Completed with the comment and the PR
-//      link; `pan work triage` lists Rally items as the secondary tracker and dismissals stick;
-//   5. Panopticon's typecheck and test suite show no new failures.
+//   4. `pan work done` leaves the item Completed with the comment, `pan work approve` Accepted
+//      with the PR link; `pan work triage` lists Rally items as the secondary tracker and
+//      dismissals stick;
+//   5. each lifecycle step through the dashboard's routes and the CLI (e2e/lifecycle.mjs);
+//   6. Panopticon's typecheck and test suite show no new failures.
 //
 // Needs the addon and rally-sim built (`npm test` builds both). Environment:
 //   PANOPTICON_BUNDLE  the bundle (default ../shared/panopticon/panopticon-v0.4.5.bundle)
@@ -507,7 +509,7 @@ async function main() {
     writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "rally"') })
     await lifecycleChecks({ check, section, sim, pan, checkout, panEnv, project })
 
-    section('5. Panopticon\'s typecheck and test suite, patched')
+    section('6. Panopticon\'s typecheck and test suite, patched')
     const after = panopticonChecks(checkout, {
       ...baseEnv,
       RALLY_SIM_URL: sim.url,

@@ -3,7 +3,7 @@
 // is read straight from WSAPI and checked against the table of the pan-tracker skill. Called
 // from e2e.mjs; prints the table of what each step did.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
@@ -32,7 +32,9 @@ async function item(sim, oid) {
   const got = await wsapi(sim, 'GET', `hierarchicalrequirement/${oid}?fetch=FormattedID,ScheduleState,Tags`)
   const s = got.HierarchicalRequirement
   const posts = await wsapi(sim, 'GET', `hierarchicalrequirement/${oid}/Discussion?fetch=Text&pagesize=200`)
+  const prs = await wsapi(sim, 'GET', `hierarchicalrequirement/${oid}/PullRequests?fetch=Url&pagesize=200`)
   return {
+    prs: (prs.QueryResult?.Results ?? []).map((p) => p.Url),
     state: s.ScheduleState,
     tags: (s.Tags?._tagsNameArray ?? []).map((t) => t.Name).sort(),
     posts: (posts.QueryResult?.Results ?? []).map((p) => String(p.Text ?? '')),
@@ -55,9 +57,9 @@ async function newStory(sim, name) {
 export async function lifecycleChecks(ctx) {
   const { check, section, sim, pan, checkout, panEnv, project } = ctx
   const table = []
-  const record = (via, step, got, ok) => table.push({ via, step, state: got.state, tags: got.tags.join(' ') || '—', posts: got.posts.length, ok })
+  const record = (via, step, got, ok) => table.push({ via, step, state: got.state, tags: got.tags.join(' ') || '—', posts: got.posts.length, prs: got.prs.length, ok })
 
-  section('6. the lifecycle of a Rally story through the dashboard routes and the CLI')
+  section('5. the lifecycle of a Rally story through the dashboard routes and the CLI')
   if (!existsSync(join(checkout, 'dist', 'dashboard', 'server.js'))) {
     check('the dashboard server is built for the lifecycle checks', false)
     return table
@@ -126,22 +128,42 @@ export async function lifecycleChecks(ctx) {
         ok ? '' : `exit ${res.status}; ${(res.stdout + res.stderr).trim().split('\n').slice(-6).join(' | ')}`)
       return got
     }
+    await sim.reset()
     await cli('plan', ['work', 'plan', c.ref, '--force', '--skip-discovery'], (g) => !g.tags.includes('planning') && g.posts.some((p) => /Plan ready/.test(p)))
+    const tagCalls = ((await sim.log()).requests ?? []).filter((q) => q.method === 'POST' && new RegExp(`/${c.oid}/Tags/(add|remove)(\\?|$)`, 'i').test(q.path)).map((q) => /Tags\/(add|remove)/i.exec(q.path)[1])
+    check('pan work plan tags the item planning while it plans and takes the tag off when the plan is posted',
+      tagCalls.join(',').toLowerCase() === 'add,remove', `Tags calls: ${tagCalls.join(', ')}`)
     await cli('start (work issue)', ['work', 'issue', c.ref.toLowerCase()], (g) => g.state === 'In-Progress')
     await cli('done (review)', ['work', 'done', c.ref, '-c', 'Lifecycle work finished'], (g) => g.state === 'Completed' && g.posts.some((p) => p.includes('Lifecycle work finished')))
     const review = await column(c.ref)
     check(`a Completed story is in the board's In Review column`, review === 'In Review', `column ${review}`)
-    await cli('approve', ['work', 'approve', c.ref], (g) => g.state === 'Accepted')
+    await cli('approve', ['work', 'approve', c.ref], (g) => g.state === 'Accepted' && g.prs.includes('https://github.com/acme/shop/pull/42'))
     await cli('reopen', ['work', 'reopen', c.ref], (g) => g.state === 'Defined' && g.posts.some((p) => /Reopened/i.test(p)))
     await wsapi(sim, 'POST', `hierarchicalrequirement/${c.oid}/Tags/add`, { CollectionItems: [{ Name: 'planning' }] })
     await cli('wipe (reset)', ['work', 'wipe', c.ref, '-y'], (g) => g.state === 'Defined' && !g.tags.includes('planning'))
+
+    // --- routing: the item's Rally Project picks the Panopticon project ----------------------
+    const r = await newStory(sim, 'Lifecycle routing')
+    const routed = join(panEnv.HOME, 'routed-project')
+    const workspace = join(routed, 'workspaces', `feature-${r.ref.toLowerCase()}`)
+    mkdirSync(workspace, { recursive: true })
+    writeFileSync(join(workspace, 'CLAUDE.md'), '# routed\n')
+    writeFileSync(join(panEnv.HOME, '.panopticon', 'projects.yaml'),
+      `projects:\n  other:\n    name: Other\n    path: ${join(panEnv.HOME, 'other-project')}\n    linear_team: OTH\n  shop:\n    name: Shop\n    path: ${routed}\n    rally_project: ${sim.project}\n`)
+    const ws = await (await fetch(`http://127.0.0.1:${port}/api/workspaces/${r.ref}`)).json()
+    check(`GET /api/workspaces/${r.ref} finds the workspace of the project whose rally_project is the item's Project`,
+      ws.exists === true && ws.corrupted !== true, JSON.stringify(ws).slice(0, 300))
+    const dry = pan(['work', 'issue', r.ref.toLowerCase(), '--dry-run'], { cwd: checkout })
+    const shown = /Workspace:\s+(\S+)/.exec(dry.stdout)?.[1]
+    check(`pan work issue ${r.ref.toLowerCase()} --dry-run works in that project's workspace`, dry.status === 0 && shown === workspace,
+      `exit ${dry.status}; workspace ${shown}`)
   } finally {
     server.kill()
   }
 
-  console.log('\n  via    step                  ScheduleState  tags            posts')
+  console.log('\n  via    step                  ScheduleState  tags            posts  PRs')
   for (const r of table) {
-    console.log(`  ${r.via.padEnd(6)} ${r.step.padEnd(21)} ${String(r.state).padEnd(14)} ${r.tags.padEnd(15)} ${r.posts}${r.ok ? '' : '   (FAIL)'}`)
+    console.log(`  ${r.via.padEnd(6)} ${r.step.padEnd(21)} ${String(r.state).padEnd(14)} ${r.tags.padEnd(15)} ${String(r.posts).padEnd(6)} ${r.prs}${r.ok ? '' : '   (FAIL)'}`)
   }
   return table
 }
