@@ -86,7 +86,7 @@ export async function lifecycleChecks(ctx) {
       return { status: res.status, body: json }
     }
     const column = async (ref) => {
-      const res = await fetch(`http://127.0.0.1:${port}/api/issues?includeCompleted=true`)
+      const res = await fetch(`http://127.0.0.1:${port}/api/issues`)
       const body = await res.json()
       return Array.isArray(body) ? body.find((i) => i.identifier === ref)?.status : undefined
     }
