@@ -153,6 +153,14 @@ export async function lifecycleChecks(ctx) {
     const ws = await (await fetch(`http://127.0.0.1:${port}/api/workspaces/${r.ref}`)).json()
     check(`GET /api/workspaces/${r.ref} finds the workspace of the project whose rally_project is the item's Project`,
       ws.exists === true && ws.corrupted !== true, JSON.stringify(ws).slice(0, 300))
+    // The board's Review on that workspace: the item goes to Completed (In Review)
+    const reviewRes = await fetch(`http://127.0.0.1:${port}/api/workspaces/${r.ref}/review`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(90_000) })
+      .then(async (res) => ({ status: res.status, body: await res.text() }), (e) => ({ status: 0, body: String(e) }))
+    const reviewed = await item(sim, r.oid)
+    record('board', 'Review', reviewed, reviewed.state === 'Completed')
+    check(`board Review (POST /api/workspaces/:id/review): ${r.ref} ${reviewed.state}`, reviewed.state === 'Completed', `HTTP ${reviewRes.status} ${reviewRes.body.slice(0, 300)}`)
+    const inReview = await column(r.ref)
+    check('the reviewed story is in the board\'s In Review column', inReview === 'In Review', `column ${inReview}`)
     const dry = pan(['work', 'issue', r.ref.toLowerCase(), '--dry-run'], { cwd: checkout })
     const shown = /Workspace:\s+(\S+)/.exec(dry.stdout)?.[1]
     check(`pan work issue ${r.ref.toLowerCase()} --dry-run works in that project's workspace`, dry.status === 0 && shown === workspace,
