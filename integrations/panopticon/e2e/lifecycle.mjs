@@ -161,6 +161,13 @@ export async function lifecycleChecks(ctx) {
     check(`board Review (POST /api/workspaces/:id/review): ${r.ref} ${reviewed.state}`, reviewed.state === 'Completed', `HTTP ${reviewRes.status} ${reviewRes.body.slice(0, 300)}`)
     const inReview = await column(r.ref)
     check('the reviewed story is in the board\'s In Review column', inReview === 'In Review', `column ${inReview}`)
+    // The board's Start Agent: the agent is spawned and the item moves to In-Progress
+    const a = await newStory(sim, 'Lifecycle start agent')
+    const startRes = await post('/api/agents', { issueId: a.ref })
+    const startedItem = await item(sim, a.oid)
+    record('board', 'Start Agent', startedItem, startRes.status === 200 && startedItem.state === 'In-Progress')
+    check(`board Start Agent (POST /api/agents): ${a.ref} ${startedItem.state}`, startRes.status === 200 && startedItem.state === 'In-Progress',
+      `HTTP ${startRes.status} ${JSON.stringify(startRes.body).slice(0, 300)}`)
     const dry = pan(['work', 'issue', r.ref.toLowerCase(), '--dry-run'], { cwd: checkout })
     const shown = /Workspace:\s+(\S+)/.exec(dry.stdout)?.[1]
     check(`pan work issue ${r.ref.toLowerCase()} --dry-run works in that project's workspace`, dry.status === 0 && shown === workspace,
