@@ -131,6 +131,10 @@ export interface Issue {
    * `State`, and features).
    */
   rallyState?: string
+  /** The item's Rally Project as a relative ref (`/project/123`). */
+  project?: string
+  /** The item's Rally Project's name. */
+  projectName?: string
   /**
    * The custom fields the `customFields` option asks for, by display name (`MICS Category`),
    * values in JSON form; absent without the option.
@@ -198,6 +202,15 @@ export interface IssueUpdate {
   toDo?: number
   /** Task hours spent: `Actuals`. */
   actuals?: number
+  /**
+   * A Rally state by name (`'Accepted'`): a story's or defect's ScheduleState, a task's
+   * State, a feature's State. Checked against the type's allowed values; not with `state`.
+   */
+  rallyState?: string
+  /** Tags to add to the item's set (a missing tag is created); not with `labels`. */
+  addLabels?: Array<string>
+  /** Tags to take off the item's set; not with `labels`. */
+  removeLabels?: Array<string>
 }
 
 /** What the `logger` callback receives. The message never contains the API key. */

@@ -85,6 +85,11 @@ export declare class RallyTracker {
   getIssue(id: string): Promise<Issue>
   /** A User Story unless `artifactType` says otherwise; a Task needs `parent`. */
   createIssue(issue: NewIssue): Promise<Issue>
+  /**
+   * Only the fields given change. `rallyState` moves the item to a Rally state by name (checked
+   * against the type's allowed values before any write); `addLabels` / `removeLabels` edit the
+   * tag set through Rally's Tags collection, leaving the other tags alone.
+   */
   updateIssue(id: string, update: IssueUpdate): Promise<Issue>
   deleteIssue(id: string): Promise<void>
   /** Discussion posts, oldest first, bodies in Markdown. */

@@ -263,6 +263,9 @@ const UPDATE_FIELDS = {
   estimate: check.number,
   toDo: check.number,
   actuals: check.number,
+  rallyState: check.string,
+  addLabels: check.stringArray,
+  removeLabels: check.stringArray,
 }
 
 function nativeConfig(config) {

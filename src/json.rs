@@ -54,6 +54,10 @@ struct IssueOut<'a> {
     to_do: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     actuals: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_name: Option<&'a str>,
 }
 
 fn out(i: &core::Issue) -> IssueOut<'_> {
@@ -81,6 +85,8 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
         estimate: i.estimate,
         to_do: i.to_do,
         actuals: i.actuals,
+        project: i.project.as_deref(),
+        project_name: i.project_name.as_deref(),
     }
 }
 

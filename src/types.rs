@@ -72,6 +72,10 @@ pub struct Issue {
     /// The raw Rally state name (`ScheduleState`, or `State` for tasks, defects closed by
     /// `State`, and features).
     pub rally_state: Option<String>,
+    /// The item's Rally Project as a relative ref (`/project/123`).
+    pub project: Option<String>,
+    /// The item's Rally Project's name.
+    pub project_name: Option<String>,
     /// The custom fields the `customFields` option asks for, by display name (`MICS Category`),
     /// values in JSON form; absent without the option.
     #[napi(ts_type = "Record<string, unknown>")]
@@ -185,6 +189,13 @@ pub struct IssueUpdate {
     pub to_do: Option<f64>,
     /// Task hours spent: `Actuals`.
     pub actuals: Option<f64>,
+    /// A Rally state by name (`'Accepted'`): a story's or defect's ScheduleState, a task's
+    /// State, a feature's State. Checked against the type's allowed values; not with `state`.
+    pub rally_state: Option<String>,
+    /// Tags to add to the item's set (a missing tag is created); not with `labels`.
+    pub add_labels: Option<Vec<String>>,
+    /// Tags to take off the item's set; not with `labels`.
+    pub remove_labels: Option<Vec<String>>,
 }
 
 /// What the `logger` callback receives. The message never contains the API key.
@@ -306,6 +317,8 @@ impl From<core::Issue> for Issue {
             parent_id: i.parent_id,
             parent_ref: i.parent_ref,
             rally_state: i.rally_state,
+            project: i.project,
+            project_name: i.project_name,
             custom_fields: i.custom_fields,
             pull_requests: i.pull_requests,
             blocked: i.blocked,
@@ -385,6 +398,9 @@ impl TryFrom<IssueUpdate> for core::IssueUpdate {
             estimate: u.estimate,
             to_do: u.to_do,
             actuals: u.actuals,
+            rally_state: u.rally_state,
+            add_labels: u.add_labels,
+            remove_labels: u.remove_labels,
         })
     }
 }

@@ -11,9 +11,11 @@
 //      gets rally-mcp through --mcp-config (e2e/mcp.mjs);
 //   3. the dashboard's /api/issues puts every open item in its column, and a second poll
 //      builds no tracker and repeats no one-time lookup;
-//   4. `pan work done` / `pan work approve` leave the item Completed with the comment and the PR
-//      link; `pan work triage` lists Rally items as the secondary tracker and dismissals stick;
-//   5. Panopticon's typecheck and test suite show no new failures.
+//   4. `pan work done` leaves the item Completed with the comment, `pan work approve` Accepted
+//      with the PR link; `pan work triage` lists Rally items as the secondary tracker and
+//      dismissals stick;
+//   5. each lifecycle step through the dashboard's routes and the CLI (e2e/lifecycle.mjs);
+//   6. Panopticon's typecheck and test suite show no new failures.
 //
 // Needs the addon and rally-sim built (`npm test` builds both). Environment:
 //   PANOPTICON_BUNDLE  the bundle (default ../shared/panopticon/panopticon-v0.4.5.bundle)
@@ -27,6 +29,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startSim } from '../../__test__/helpers/sim.mjs'
 import { checkAgentMcp } from './e2e/mcp.mjs'
+import { lifecycleChecks } from './e2e/lifecycle.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
@@ -439,7 +442,10 @@ async function main() {
       const second = await poll()
       const secondStats = await sim.stats()
 
-      const rally = Array.isArray(first.body) ? first.body.filter((i) => i.source === 'rally') : []
+      // The board also lists the most recently changed closed items (Completed in In Review,
+      // Accepted in Done for a day): the open columns are compared with the open items
+      const openColumns = ['Todo', 'In Progress', 'Planning']
+      const rally = Array.isArray(first.body) ? first.body.filter((i) => i.source === 'rally' && openColumns.includes(i.status)) : []
       const columns = countBy(rally, 'status')
       const statusOf = Object.fromEntries(rally.map((i) => [i.identifier, i.status]))
       const column = { open: 'Todo', in_progress: 'In Progress' }
@@ -467,7 +473,7 @@ async function main() {
         `status ${refused.status}: ${text.slice(0, 300)}`)
       writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "rally"') })
       const back = await poll()
-      check('the board recovers when the key is fixed', back.status === 200 && back.body.filter((i) => i.source === 'rally').length === nowOpen.length, `status ${back.status}`)
+      check('the board recovers when the key is fixed', back.status === 200 && back.body.filter((i) => i.source === 'rally' && openColumns.includes(i.status)).length === nowOpen.length, `status ${back.status}`)
       dashboard.kill()
       dashboard = null
     }
@@ -486,8 +492,8 @@ async function main() {
       const prUrl = 'https://github.com/acme/shop/pull/42'
       const prPosts = afterApprove.posts.filter((p) => p.includes(prUrl))
       const prObjects = afterApprove.pullRequests.filter((p) => p.url === prUrl)
-      check(`pan work approve ${target.ref} links the PR once, as a Rally PullRequest, and leaves it Completed`,
-        approve.status === 0 && afterApprove.scheduleState === 'Completed' && prObjects.length === 1 && prObjects[0].name === 'acme/shop#42' && prPosts.length === 0,
+      check(`pan work approve ${target.ref} links the PR once, as a Rally PullRequest, and moves it to Accepted`,
+        approve.status === 0 && afterApprove.scheduleState === 'Accepted' && prObjects.length === 1 && prObjects[0].name === 'acme/shop#42' && prPosts.length === 0,
         `exit ${approve.status}; ScheduleState ${afterApprove.scheduleState}; PullRequests ${JSON.stringify(afterApprove.pullRequests)}; PR posts ${prPosts.length}${approve.stderr.trim() ? `; stderr ${approve.stderr.trim().slice(0, 300)}` : ''}`)
 
       writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "linear"\nsecondary = "rally"\n\n[trackers.linear]\ntype = "linear"\napi_key_env = "LINEAR_API_KEY"') })
@@ -506,7 +512,10 @@ async function main() {
         `dismiss exit ${dismiss.status}; listed after: ${listed2.length}`)
     }
 
-    section('5. Panopticon\'s typecheck and test suite, patched')
+    writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "rally"') })
+    await lifecycleChecks({ check, section, sim, pan, checkout, panEnv, project })
+
+    section('6. Panopticon\'s typecheck and test suite, patched')
     const after = panopticonChecks(checkout, {
       ...baseEnv,
       RALLY_SIM_URL: sim.url,

@@ -132,6 +132,12 @@ pub struct Issue {
     /// URLs of the native PullRequest objects on the item (`getIssue` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_requests: Option<Vec<String>>,
+    /// The item's Rally Project as a relative ref (`/project/123`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The item's Rally Project's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
     /// `Blocked` (stories, defects, tasks; absent on features).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked: Option<bool>,
@@ -255,6 +261,13 @@ pub struct IssueUpdate {
     pub estimate: Option<f64>,
     pub to_do: Option<f64>,
     pub actuals: Option<f64>,
+    /// A Rally state by name (`Accepted`): ScheduleState of a story or defect, State of a task,
+    /// the State of a feature. Checked against the type's allowed values; not with `state`.
+    pub rally_state: Option<String>,
+    /// Tags added to the item's set (missing tags are created); not with `labels`.
+    pub add_labels: Option<Vec<String>>,
+    /// Tags taken off the item's set; not with `labels`.
+    pub remove_labels: Option<Vec<String>>,
 }
 
 #[cfg(test)]

@@ -115,6 +115,8 @@ pub fn issue_from_rally_with(
         estimate: a.estimate.filter(|_| t == ArtifactType::Task),
         to_do: a.to_do.filter(|_| t == ArtifactType::Task),
         actuals: a.actuals.filter(|_| t == ArtifactType::Task),
+        project: a.project.as_deref().and_then(ref_object_id).map(|oid| format!("/project/{oid}")),
+        project_name: a.project.as_ref().and_then(|p| p.ref_object_name.clone().or_else(|| p.name.clone())),
     })
 }
 

@@ -30,7 +30,7 @@ pub fn any_oid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 /// are in it so nested refs (Parent, WorkProduct, ...) carry them too — a fetch list applies to
 /// nested objects — and `Name` gives a Feature's nested `State` its name.
 pub const ARTIFACT_FETCH: &str = "ObjectID,FormattedID,Name,Description,ScheduleState,State,Priority,\
-TargetDate,PlannedEndDate,Owner,Tags,Parent,PortfolioItem,WorkProduct,Requirement,CreationDate,LastUpdateDate,\
+TargetDate,PlannedEndDate,Owner,Tags,Parent,PortfolioItem,WorkProduct,Requirement,Project,CreationDate,LastUpdateDate,\
 Blocked,BlockedReason,Estimate,ToDo,Actuals";
 
 /// The fetch list for conversation posts. `FormattedID` lets a caller check the nested
@@ -129,6 +129,7 @@ pub struct RallyArtifact {
     pub portfolio_item: Option<Box<RallyRef>>,
     pub work_product: Option<Box<RallyRef>>,
     pub requirement: Option<Box<RallyRef>>,
+    pub project: Option<Box<RallyRef>>,
     pub creation_date: Option<String>,
     pub last_update_date: Option<String>,
     /// The native PullRequests on the item (`getIssue` fetches it where `prLinks` is native;
@@ -195,6 +196,7 @@ impl<'de> Deserialize<'de> for RallyArtifact {
                         "PortfolioItem" => a.portfolio_item = m.next_value()?,
                         "WorkProduct" => a.work_product = m.next_value()?,
                         "Requirement" => a.requirement = m.next_value()?,
+                        "Project" => a.project = m.next_value()?,
                         "CreationDate" => a.creation_date = m.next_value()?,
                         "LastUpdateDate" => a.last_update_date = m.next_value()?,
                         "PullRequests" => a.pull_requests = m.next_value()?,

@@ -51,12 +51,17 @@ pub fn limit(v: u32) -> Result<u32, InputError> {
 /// result is a set, first occurrence kept); labels differing in case stay distinct because
 /// Rally values are case-sensitive.
 pub fn labels(v: &[String]) -> Result<Vec<String>, InputError> {
+    labels_named(v, "labels")
+}
+
+/// `labels` for an argument of another name (`addLabels`, `removeLabels`).
+pub fn labels_named(v: &[String], name: &str) -> Result<Vec<String>, InputError> {
     if v.len() > LABELS_MAX {
-        return Err(err("labels", format!("has {} labels; at most {LABELS_MAX} are accepted", v.len())));
+        return Err(err(name, format!("has {} labels; at most {LABELS_MAX} are accepted", v.len())));
     }
     let mut out: Vec<String> = Vec::with_capacity(v.len());
     for (i, raw) in v.iter().enumerate() {
-        let arg = format!("labels[{i}]");
+        let arg = format!("{name}[{i}]");
         let label = raw.trim();
         if label.is_empty() {
             return Err(err(&arg, "must not be empty"));

@@ -26,6 +26,8 @@ pub(super) struct Resolved {
     pub(super) classified: std::sync::Mutex<std::collections::HashMap<String, crate::model::IssueState>>,
     /// Serialises tag creation so two concurrent writes with a new label make one tag.
     tag_creation: tokio::sync::Mutex<()>,
+    /// Allowed values of a type's state attribute, by `"<TypePath>.<Attribute>"` (`rallyState`).
+    pub(super) allowed_states: std::sync::Mutex<std::collections::HashMap<&'static str, Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +235,24 @@ impl Tracker {
             }
         }
         self.tag_refs(op, names)
+    }
+
+    /// The refs of the tags of these names that exist; none is created.
+    pub(super) async fn existing_tags(&self, op: &Op, names: &[String]) -> Result<Vec<String>, RallyError> {
+        let uncached: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
+        if let Some(q) = Query::any(uncached.iter().map(|n| Query::eq("Name", n.as_str())).collect()) {
+            let spec = QuerySpec {
+                type_path: "tag",
+                query: Some(q.render()),
+                fetch: "ObjectID,Name",
+                order: Some("ObjectID"),
+                scope: Scope::Configured,
+                types: None,
+            };
+            let found = self.query_all::<RallyTag>(&Op::new(op.name, None), &spec, 2000).await?;
+            self.cache_tags(&found.items);
+        }
+        Ok(names.iter().filter_map(|n| self.cache.get_ref("tag", n)).collect())
     }
 
     fn tag_refs(&self, op: &Op, names: &[String]) -> Result<Vec<String>, RallyError> {

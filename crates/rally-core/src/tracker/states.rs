@@ -313,18 +313,33 @@ impl Tracker {
     /// AllowedValues collection: three requests, once per tracker, and only when a custom
     /// value was seen.
     async fn read_schedule_states(&self, op: &Op) -> Result<Vec<String>, RallyError> {
+        self.read_allowed_values(op, "HierarchicalRequirement", "ScheduleState").await
+    }
+
+    /// The allowed values of `attribute` of the type at `type_path`, in value order, the
+    /// empty "no value" entry skipped.
+    pub(super) async fn read_allowed_values(
+        &self,
+        op: &Op,
+        type_path: &str,
+        attribute: &str,
+    ) -> Result<Vec<String>, RallyError> {
         let lookup = Op::new(op.name, None);
         let missing = |what: &str| RallyError::Protocol { operation: lookup.label(), excerpt: format!("no {what}") };
         let types = QuerySpec {
             type_path: "typedefinition",
-            query: Some(Query::eq("TypePath", "HierarchicalRequirement").render()),
+            query: Some(Query::eq("TypePath", type_path).render()),
             fetch: "ObjectID,ElementName,TypePath",
             order: None,
             scope: Scope::Configured,
             types: None,
         };
         let r: QueryResult<Def> = self.query_page(&lookup, &types, 1, 20).await?;
-        let type_oid = r.results.iter().find_map(|d| d.object_id).ok_or_else(|| missing("story type definition"))?;
+        let type_oid = r
+            .results
+            .iter()
+            .find_map(|d| d.object_id)
+            .ok_or_else(|| missing(&format!("{type_path} type definition")))?;
         let attributes_path = format!("TypeDefinition/{type_oid}/Attributes");
         let attributes = QuerySpec {
             type_path: &attributes_path,
@@ -340,9 +355,9 @@ impl Tracker {
         let attr_oid = r
             .results
             .iter()
-            .find(|d| d.element_name.as_deref() == Some("ScheduleState"))
+            .find(|d| d.element_name.as_deref() == Some(attribute))
             .and_then(|d| d.object_id)
-            .ok_or_else(|| missing("ScheduleState attribute"))?;
+            .ok_or_else(|| missing(&format!("{attribute} attribute")))?;
         let values_path = format!("AttributeDefinition/{attr_oid}/AllowedValues");
         let values = QuerySpec {
             type_path: &values_path,

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod comments;
 mod create;
+mod named;
 mod reconcile;
 
 pub(super) use reconcile::Found;
@@ -141,17 +142,38 @@ impl Tracker {
             actuals: u.actuals,
         };
         validate::work_fields(parsed.artifact_type(), &work)?;
+        let add = u.add_labels.as_deref().map(|v| validate::labels_named(v, "addLabels")).transpose()?;
+        let remove = u.remove_labels.as_deref().map(|v| validate::labels_named(v, "removeLabels")).transpose()?;
+        if labels.is_some() && (add.is_some() || remove.is_some()) {
+            let arg = if add.is_some() { "addLabels" } else { "removeLabels" };
+            return Err(RallyError::invalid(arg, "cannot be given with labels (the complete tag set)"));
+        }
+        let rally_state = match u.rally_state.as_deref().map(str::trim) {
+            Some("") => return Err(RallyError::invalid("rallyState", "must not be empty")),
+            Some(_) if u.state.is_some() => {
+                return Err(RallyError::invalid("rallyState", "cannot be given with state"));
+            }
+            other => other,
+        };
         if let Some(t) = parsed.artifact_type() {
             validate::fields_for_type(t, priority.is_some(), due.is_some())?;
         }
         // The state must be fresh when it decides the write and nothing in the cache says it.
-        let l = self.locate(&op, &parsed, &shown, false).await?;
+        // A named state on a defect depends on its State (Closed or not): read it fresh then.
+        let l = self.locate(&op, &parsed, &shown, rally_state.is_some()).await?;
         validate::fields_for_type(l.artifact_type, priority.is_some(), due.is_some())?;
         let work = validate::work_fields(Some(l.artifact_type), &work)?;
         let custom = self.custom_write_fields(&op, l.artifact_type, u.custom_fields.as_ref(), false).await?;
+        let named = match rally_state {
+            Some(name) => self.named_state_fields(&op, &l, name).await?,
+            None => Map::new(),
+        };
+        // The tag edits go first: the field write (or the read) after them returns the set.
+        self.edit_tags(&op, &l, add.as_deref().unwrap_or_default(), remove.as_deref().unwrap_or_default()).await?;
 
         let mut body = custom;
         body.extend(work);
+        body.extend(named);
         if let Some(t) = title {
             body.insert("Name".into(), Value::String(t));
         }
