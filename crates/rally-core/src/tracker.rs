@@ -21,6 +21,7 @@
 
 pub(crate) mod custom;
 mod incremental;
+mod poll;
 mod pull_requests;
 mod read;
 mod resolve;

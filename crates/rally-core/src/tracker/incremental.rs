@@ -26,6 +26,7 @@
 //! `MAX_AGE`. Tested over HTTP in `tests/incremental.rs` (request counts, and a property test
 //! with random edits, deletes, creates and project moves against full reads).
 
+use super::poll::Polled;
 use super::{QuerySpec, Scope, Tracker};
 use crate::error::RallyError;
 use crate::paging::Fetched;
@@ -43,19 +44,34 @@ const VERSION_FETCH: &str = "ObjectID,LastUpdateDate,Parent,PortfolioItem,WorkPr
 /// ObjectIDs per body request (the query stays a few KB).
 const CHUNK: usize = 60;
 /// Past this many changed items, one full read.
-const MAX_CHANGED: usize = 600;
+pub(super) const MAX_CHANGED: usize = 600;
 /// Kept bodies older than this are read again in full (names of tags, owners and parents).
 const MAX_AGE: Duration = Duration::from_secs(600);
 /// Filter sets kept per scope (the oldest is dropped).
 const MAX_LISTS: usize = 32;
-/// Lists longer than one page are not kept: their versions take as many requests as their
-/// bodies, and a process repeating a 10,000-item list must stay under 150 MB.
-const MAX_KEPT_ITEMS: usize = crate::paging::MAX_PAGE_SIZE;
+/// Longer lists are not kept (a poll of a kept list asks one probe; the bodies held are the
+/// ones the list hands out anyway).
+const MAX_KEPT_ITEMS: usize = crate::config::Defaults::MAX_RESULTS;
 
 struct Kept {
     items: Vec<Arc<RallyArtifact>>,
+    /// Rally's `TotalResultCount` for these filters (more than `items` under a limit).
+    total: usize,
     read_at: Instant,
     used: u64,
+}
+
+/// A kept list as handed to a poll: the answer, newest first, and when its bodies were read.
+pub(super) struct Held {
+    pub(super) items: Vec<Arc<RallyArtifact>>,
+    pub(super) total: usize,
+    pub(super) read_at: Instant,
+}
+
+impl Held {
+    pub(super) fn by_oid(&self) -> HashMap<u64, Arc<RallyArtifact>> {
+        self.items.iter().filter_map(|a| Some((a.object_id?, a.clone()))).collect()
+    }
 }
 
 /// The last list of each filter set, per scope.
@@ -82,8 +98,8 @@ impl Lists {
         self.clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The kept bodies by ObjectID, with when they were read (`None`: nothing, or too old).
-    fn get(&self, key: &str) -> Option<(HashMap<u64, Arc<RallyArtifact>>, Instant)> {
+    /// The kept list (`None`: nothing, or its bodies are too old).
+    fn get(&self, key: &str) -> Option<Held> {
         let used = self.tick();
         let mut map = lock(&self.map);
         let kept = map.get_mut(key)?;
@@ -91,18 +107,19 @@ impl Lists {
             return None;
         }
         kept.used = used;
-        let by_oid = kept.items.iter().filter_map(|a| Some((a.object_id?, a.clone()))).collect();
-        Some((by_oid, kept.read_at))
+        Some(Held { items: kept.items.clone(), total: kept.total, read_at: kept.read_at })
     }
 
-    fn put(&self, key: String, items: &[Arc<RallyArtifact>], read_at: Instant) {
+    /// Keeps `items` (of `total` matches) as the answer of `key`; `read_at`: when the oldest
+    /// body among them was read (the last full read).
+    fn put(&self, key: String, items: &[Arc<RallyArtifact>], total: usize, read_at: Instant) {
         let used = self.tick();
         let mut map = lock(&self.map);
         if items.len() > MAX_KEPT_ITEMS {
             map.remove(&key);
             return;
         }
-        map.insert(key, Kept { items: items.to_vec(), read_at, used });
+        map.insert(key, Kept { items: items.to_vec(), total, read_at, used });
         if map.len() > MAX_LISTS {
             if let Some(oldest) = map.iter().min_by_key(|(_, k)| k.used).map(|(k, _)| k.clone()) {
                 map.remove(&oldest);
@@ -147,9 +164,10 @@ impl Tracker {
         scope: Scope<'_>,
         limit: usize,
         items: &[Arc<RallyArtifact>],
+        total: usize,
         read_at: Instant,
     ) {
-        self.shared.lists.put(list_key(type_path, base, scope, limit), items, read_at);
+        self.shared.lists.put(list_key(type_path, base, scope, limit), items, total, read_at);
     }
 
     /// Up to `limit` artifacts of one type matching `base`, newest first: what a full read
@@ -163,17 +181,28 @@ impl Tracker {
         limit: usize,
     ) -> Result<Fetched<Arc<RallyArtifact>>, RallyError> {
         let key = list_key(type_path, &base, scope, limit);
-        if let Some((kept, _)) = self.shared.lists.get(&key) {
-            let started = Instant::now();
-            if let Some(r) = self.refresh(op, type_path, &base, scope, limit, &kept).await? {
-                self.shared.lists.put(key, &r.items, started);
-                return Ok(r);
+        if let Some(held) = self.shared.lists.get(&key) {
+            // The bodies handed out keep their age: a full read follows `MAX_AGE` after the
+            // last one, whatever the polls in between.
+            let verify = match self.poll(op, type_path, &base, scope, limit, &held).await? {
+                Polled::Answer(r) => {
+                    self.shared.lists.put(key, &r.items, r.total, held.read_at);
+                    return Ok(r);
+                }
+                Polled::Verify(bodies) => Some(bodies),
+                Polled::Full => None,
+            };
+            if let Some(bodies) = verify {
+                if let Some(r) = self.refresh(op, type_path, &base, scope, limit, &bodies).await? {
+                    self.shared.lists.put(key, &r.items, r.total, held.read_at);
+                    return Ok(r);
+                }
             }
         }
         let started = Instant::now();
         let fetch = self.artifact_fetch(op).await?;
         let full = self.list_snapshot(op, type_path, base, scope, limit, &fetch).await?;
-        self.shared.lists.put(key, &full.items, started);
+        self.shared.lists.put(key, &full.items, full.total, started);
         Ok(full)
     }
 
@@ -273,7 +302,7 @@ mod tests {
         let lists = Lists::default();
         let now = Instant::now();
         for i in 0..=MAX_LISTS {
-            lists.put(format!("k{i}"), &[], now);
+            lists.put(format!("k{i}"), &[], 0, now);
             assert!(lists.get("k0").is_some(), "the most used one stays");
         }
         assert_eq!(lists.len(), MAX_LISTS);

@@ -146,7 +146,7 @@ impl Tracker {
             .collect();
         let total = items.len();
         items.truncate(limit.max(1));
-        self.keep_list(t.type_path(), &query, scope, limit, &items, started);
+        self.keep_list(t.type_path(), &query, scope, limit, &items, total, started);
         Ok(Some(crate::paging::Fetched { items, total }))
     }
 
