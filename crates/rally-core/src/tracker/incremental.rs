@@ -1,30 +1,29 @@
 //! Incremental lists: a list with the filters of an earlier one (same type, query, scope and
 //! limit, by any tracker of the same server, key and scope in the process — `shared.rs`) asks
-//! Rally only for what changed.
+//! Rally only for what changed. First the probe of `poll.rs` (one `pagesize=1` request when
+//! nothing changed; the changed bodies and one count when something did); then, only when that
+//! count does not reconcile (something left), this module's versions read:
 //!
 //! 1. **The versions.** The same query, in the same order and with the same limit, asks only
 //!    `fetch=ObjectID,LastUpdateDate` and the links to parents (Rally adds `_objectVersion` to
-//!    every object; deleting a parent clears the link without a new version of the child):
-//!    one small request per type for up to 2,000 matches, no item bodies. It is a full evaluation of the
-//!    filter, so it names exactly the items a full read would return, in its order — whatever
-//!    was edited, created, deleted, moved to another project, re-scoped or re-tagged since.
-//!    Beyond one page it goes through the consistent-snapshot paging (`snapshot.rs`).
+//!    every object; deleting a parent clears the link without a new version of the child). It
+//!    is a full evaluation of the filter, so it names exactly the items a full read would
+//!    return, in its order. Beyond one page it goes through the consistent-snapshot paging
+//!    (`snapshot.rs`).
 //! 2. **The bodies of what changed.** Items whose `_objectVersion`, `LastUpdateDate` and
-//!    links are those of the kept body are reused; the others (new, edited, or newly in the filter) are
-//!    read by ObjectID with the same filter and scope, `CHUNK` at a time, all at once. An item
-//!    that left the filter or was deleted is simply not in step 1's answer.
-//! 3. **A full read instead** when there is nothing to build on (first list of these
-//!    filters in the process, the kept bodies are older than `MAX_AGE`, or the list is longer
-//!    than one page, `MAX_KEPT_ITEMS`, and was not kept), when more than
-//!    `MAX_CHANGED` items changed (a full read is then cheaper), or when step 2 cannot confirm
-//!    step 1 (an item changed again, left the filter or vanished in between): the answer is
-//!    then never a mix of two moments.
+//!    links are those of a kept (or just read) body are reused; the others are read by
+//!    ObjectID with the same filter and scope, `CHUNK` at a time, all at once.
+//! 3. **A full read instead** when there is nothing to build on (first list of these filters
+//!    in the process, the last full read is older than `MAX_AGE`, or the list is longer than
+//!    `MAX_KEPT_ITEMS`), when more than `MAX_CHANGED` items changed, or when step 2 cannot
+//!    confirm step 1 (an item changed again, left the filter or vanished in between): the
+//!    answer is then never a mix of two moments.
 //!
-//! So the result is what a full read at step 1's moment returns. What it cannot see: data
-//! that shows in an item but is not the item's own (a renamed tag or user changes its name
-//! in the list without a new version of the item) until the kept bodies reach
-//! `MAX_AGE`. Tested over HTTP in `tests/incremental.rs` (request counts, and a property test
-//! with random edits, deletes, creates and project moves against full reads).
+//! So the result is what a full read at one moment of the poll returns, but for what a probe
+//! cannot see (`poll.rs`, `docs/reliability.md`) and data that shows in an item but is not the
+//! item's own (a renamed tag or user), both until `MAX_AGE` after the last full read. Tested
+//! over HTTP in `tests/incremental.rs` (request counts, and a property test with random edits,
+//! deletes, creates and project moves against full reads).
 
 use super::poll::Polled;
 use super::{QuerySpec, Scope, Tracker};
@@ -45,7 +44,8 @@ const VERSION_FETCH: &str = "ObjectID,LastUpdateDate,Parent,PortfolioItem,WorkPr
 const CHUNK: usize = 60;
 /// Past this many changed items, one full read.
 pub(super) const MAX_CHANGED: usize = 600;
-/// Kept bodies older than this are read again in full (names of tags, owners and parents).
+/// This long after a full read, the next list is a full read again (names of tags, owners and
+/// parents, and what a probe cannot see).
 const MAX_AGE: Duration = Duration::from_secs(600);
 /// Filter sets kept per scope (the oldest is dropped).
 const MAX_LISTS: usize = 32;
