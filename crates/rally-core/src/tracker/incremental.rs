@@ -156,18 +156,17 @@ fn list_key(type_path: &str, base: &Option<Query>, scope: Scope<'_>, limit: usiz
 }
 
 impl Tracker {
-    /// Keeps `items` as the full answer of these filters, read at `read_at`.
+    /// Keeps `list` as the full answer of these filters, read at `read_at`.
     pub(super) fn keep_list(
         &self,
         type_path: &str,
         base: &Option<Query>,
         scope: Scope<'_>,
         limit: usize,
-        items: &[Arc<RallyArtifact>],
-        total: usize,
+        list: &Fetched<Arc<RallyArtifact>>,
         read_at: Instant,
     ) {
-        self.shared.lists.put(list_key(type_path, base, scope, limit), items, total, read_at);
+        self.shared.lists.put(list_key(type_path, base, scope, limit), &list.items, list.total, read_at);
     }
 
     /// Up to `limit` artifacts of one type matching `base`, newest first: what a full read
