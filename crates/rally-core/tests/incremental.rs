@@ -210,6 +210,63 @@ async fn an_unchanged_poll_costs_the_same_bytes_for_any_backlog() {
     assert!(costs[1].1.abs_diff(costs[0].1) <= 8, "poll bytes grew with the list: {costs:?}");
 }
 
+/// Under a `limit`: a delete past the limit is settled by the count, edits that fill the limit by
+/// the changed read alone, a delete within the limit by the versions read.
+#[tokio::test]
+async fn limited_polls_cost_what_changed() {
+    let e = sim().await;
+    let cfg = TrackerConfig { artifact_types: Some(vec![rally_core::ArtifactType::UserStory]), ..e.config() };
+    let o = oracle(&cfg);
+    let f = IssueFilters { include_closed: Some(true), limit: Some(5), ..Default::default() };
+    let poll = || async { Tracker::new(cfg.clone()).unwrap().list_issues(f.clone()).await.unwrap() };
+    let first = poll().await;
+    assert_eq!(first.len(), 5);
+    let shown: Vec<u64> = first.iter().map(|i| i.id.parse().unwrap()).collect();
+    // The stories by date, oldest first: one past the limit that nothing links to.
+    let v = e
+        .raw_get(&format!(
+            "hierarchicalrequirement?fetch=ObjectID&pagesize=2000&order=LastUpdateDate,ObjectID&workspace={}",
+            e.sim.workspace_ref
+        ))
+        .await;
+    let by_date: Vec<u64> =
+        v["QueryResult"]["Results"].as_array().unwrap().iter().filter_map(|r| r["ObjectID"].as_u64()).collect();
+    let mut past = None;
+    for &oid in &by_date {
+        if !shown.contains(&oid) && !linked_to(&e, oid).await {
+            past = Some(oid);
+            break;
+        }
+    }
+    raw_delete(&e, past.expect("a story past the limit nothing links to")).await;
+    e.reset_stats().await;
+    let got = poll().await;
+    let log = requests(&e).await;
+    assert_eq!(log.len(), 3, "probe, changed read, count: {log:?}");
+    assert!(!log.iter().any(|(p, _)| is_versions(p)), "{log:?}");
+    assert_eq!(got, full(&o, &f).await);
+    // Six edited: the newest five of them are the list.
+    for &oid in by_date.iter().filter(|o| Some(**o) != past).take(6) {
+        raw_update(&e, oid, json!({ "Name": format!("limit edit {oid}") })).await;
+    }
+    e.reset_stats().await;
+    let got = poll().await;
+    let log = requests(&e).await;
+    assert_eq!(log.len(), 2, "probe, changed read: {log:?}");
+    assert_eq!(got, full(&o, &f).await);
+    assert!(got.iter().all(|i| i.title.starts_with("limit edit ")));
+    // One of the five deleted (they were edited: nothing links to them any more than before).
+    let gone: u64 = got[2].id.parse().unwrap();
+    raw_delete(&e, gone).await;
+    e.reset_stats().await;
+    let got = poll().await;
+    let log = requests(&e).await;
+    assert_eq!(log.iter().filter(|(p, _)| is_versions(p)).count(), 1, "{log:?}");
+    assert_eq!(log.len(), 5, "probe, changed read, count, versions, the body entering the limit: {log:?}");
+    assert_eq!(got, full(&o, &f).await);
+    assert!(!got.iter().any(|i| i.id == gone.to_string()));
+}
+
 /// The first difference between two lists, briefly.
 fn diff(got: &[rally_core::Issue], want: &[rally_core::Issue]) -> String {
     let ids = |v: &[rally_core::Issue]| v.iter().map(|i| i.reference.clone()).collect::<Vec<_>>();
