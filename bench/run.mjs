@@ -9,7 +9,7 @@
 //          --runs <n> (processes per list scenario and per side of a CPU comparison; default 7)
 //          --changes <k> (stories edited before a "k changed" poll; default 10)
 //          --no-write (print the table, leave bench/RESULTS.md as it is)
-// For a quick look on a busy machine: --latency 0 --runs 2 --only 'poll of|fixtures'.
+// Where the CPU goes: bench/profile.mjs. For a quick look on a busy machine: --latency 0 --runs 2 --only 'poll of|fixtures'.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
