@@ -56,7 +56,7 @@ function classify(script) {
 function profile(dir, script, hz) {
   const data = path.join(dir, 'perf.data');
   const rec = spawnSync('perf', ['record', '-F', String(hz), '--call-graph', 'dwarf,16384', '-o', data, '--',
-    process.execPath, '--perf-basic-prof', script], { encoding: 'utf8' });
+    process.execPath, '--perf-basic-prof', script], { encoding: 'utf8', cwd: dir });
   if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr.slice(-300)}`);
   const out = spawnSync('perf', ['script', '-i', data, '-F', 'comm,tid,ip,sym,dso'],
     { encoding: 'utf8', maxBuffer: 1 << 30 });
