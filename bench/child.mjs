@@ -87,6 +87,21 @@ const uniq = () => `${process.pid}-${Date.now().toString(36)}-${counter++}`;
 // (raw WSAPI, not through the tracker) puts the issue into a known state before either.
 const dashboard = (t) => t.listIssues({ includeClosed: false, limit: 100 });
 
+const listAll = (t) => t.listIssues({ includeClosed: true, ...spec.filters });
+
+/** Edits the `k` most recently updated stories in scope through WSAPI (a new Name each). */
+async function editNewest(k) {
+  if (!k) return;
+  const q = new URLSearchParams({
+    fetch: 'ObjectID', order: 'LastUpdateDate desc', pagesize: String(k), project: sim.project, projectScopeDown: 'true',
+  });
+  for (const { ObjectID } of (await wsapi(sim, `hierarchicalrequirement?${q}`)).Results) {
+    await wsapi(sim, `hierarchicalrequirement/${ObjectID}`, {
+      method: 'POST', body: JSON.stringify({ HierarchicalRequirement: { Name: `Edited ${uniq()}` } }),
+    });
+  }
+}
+
 const OPS = {
   getIssue: { run: (t, s) => t.getIssue(s.fid) },
   getComments: { run: (t, s) => t.getComments(s.fid) },
@@ -144,7 +159,23 @@ const OPS = {
   },
   // Three trackers of one configuration listing at once (three tabs, three commands).
   threeTrackers: { run: (t) => Promise.all([0, 1, 2].map(() => dashboard(new t.constructor(t.__config)))) },
-  listAll: { run: (t) => t.listIssues({ includeClosed: true, ...spec.filters }) },
+  // `changes` > 0: that many of the newest stories are edited after each priming list.
+  listAll: {
+    prime: async (t) => {
+      await listAll(t);
+      await editNewest(spec.changes ?? 0);
+    },
+    run: (t) => listAll(t),
+  },
+  // A repeat list by a new tracker of the same configuration: nothing changed, or `changes`
+  // of the newest stories edited since the last list.
+  pollList: {
+    prime: async (t) => {
+      await listAll(t);
+      await editNewest(spec.changes ?? 0);
+    },
+    run: (t) => listAll(new t.constructor(t.__config)),
+  },
   gets: { run: (t) => Promise.all(spec.fids.map((fid) => t.getIssue(fid))) },
 };
 

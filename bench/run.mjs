@@ -6,6 +6,10 @@
 // simulator (/__sim/stats), never inferred. Prints one table and writes it to bench/RESULTS.md.
 //
 // Options: --latency 0,50   --only <regex on scenario name>   --samples <n> (ops per scenario)
+//          --runs <n> (processes per list scenario and per side of a CPU comparison; default 7)
+//          --changes <k> (stories edited before a "k changed" poll; default 10)
+//          --no-write (print the table, leave bench/RESULTS.md as it is)
+// Where the CPU goes: bench/profile.mjs. For a quick look on a busy machine: --latency 0 --runs 2 --only 'poll of|fixtures'.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -15,7 +19,8 @@ import {
   API, RICH_DESCRIPTION, RICH_MARKER, ROOT, addonBuilt, simBinary, simBulk, simLog, startSim, storyCount, wsapi,
 } from './lib.mjs';
 import { preparePanopticonTs } from './panopticon-ts.mjs';
-import { buildReport, renderTable } from './report.mjs';
+import { applyFixtures, loadFixtures } from './fixtures.mjs';
+import { buildReport, renderPolls, renderTable } from './report.mjs';
 
 const PANO = preparePanopticonTs();
 if (!PANO.dir) console.error(`bench: Panopticon TS adapter column skipped: ${PANO.why}`);
@@ -28,6 +33,9 @@ const opt = (name, dflt) => {
 const LATENCIES = opt('latency', '0,50').split(',').map(Number);
 const ONLY = new RegExp(opt('only', '.'), 'i');
 const SAMPLES = Number(opt('samples', '0')) || null;
+const RUNS = Number(opt('runs', '0')) || null;
+const CHANGES = Number(opt('changes', '10'));
+const WRITE = !argv.includes('--no-write');
 // rally-sim's --seed N generates N work items: 200 is a small team's project (70 stories, 44
 // defects, 70 tasks, 12 features, 91 posts); the list scenarios add bulk stories on top.
 const SEED = 200;
@@ -129,7 +137,7 @@ async function lists(rows, sim, N, { compare = false, warm = true, filters, labe
       [plainMeta, (paths) => ({ sim, op: 'plainJs', paths, expectLen: N })],
     ], COMPARE_RUNS, () => listPaths(sim));
   } else {
-    await scenario(rows, { ...meta, mode: 'cold' }, { ...spec, mode: 'cold' }, N === 2000 && !label ? 5 : 3);
+    await scenario(rows, { ...meta, mode: 'cold' }, { ...spec, mode: 'cold' }, RUNS ?? (N === 2000 && !label ? 5 : 3));
   }
   const paths = await listPaths(sim);
   if (warm) await scenario(rows, { ...meta, mode: 'warm' }, { ...spec, mode: 'warm' }, 2);
@@ -137,14 +145,34 @@ async function lists(rows, sim, N, { compare = false, warm = true, filters, labe
   if (warm && N === 10000 && sim.latencyMs > 0) {
     await scenario(rows, { ...meta, name: `${meta.name}, 6th list in a row`, mode: 'warm', repeated: true },
       { ...spec, mode: 'warm', primes: 5 }, 1);
+    // The same with the CHANGES newest stories edited before each list (a busy workspace).
+    await scenario(rows, {
+      ...meta, name: `${meta.name}, 6th list in a row, ${CHANGES} edited before each`, mode: 'warm', repeated: true,
+    }, { ...spec, mode: 'warm', primes: 5, changes: CHANGES }, 1);
   }
   if (comparing && !(ONLY.test(meta.name) && ONLY.test(plainName))) {
     await scenario(rows, plainMeta, { sim, op: 'plainJs', paths, expectLen: N }, 3);
   }
 }
 
+/**
+ * Repeat lists of the N stories in scope by a new tracker of one configuration (a board's
+ * poll): nothing changed, and after the `CHANGES` newest stories were edited. Requests, bytes
+ * and time per poll: the `pollN` rows and the "Polls by backlog" table.
+ */
+async function backlogPolls(rows, sim, N) {
+  for (const changes of [0, CHANGES]) {
+    const what = changes ? `${changes} changed` : 'nothing changed';
+    const name = `poll of ${N.toLocaleString('en')} stories, new tracker, ${what}`;
+    await scenario(rows, { name, kind: 'pollN', N, changes, mode: 'warm' }, {
+      sim, op: 'pollList', mode: 'warm', samples: SAMPLES ?? (N > 2000 ? 3 : 5), changes,
+      config: { artifactTypes: ['UserStory'] }, expectLen: N,
+    });
+  }
+}
+
 /** Processes per side in the addon / plain-JS CPU comparison. */
-const COMPARE_RUNS = 7;
+const COMPARE_RUNS = RUNS ?? 7;
 
 /**
  * Rows measured in turns: each round runs one child process of every entry, in order, `runs`
@@ -204,8 +232,11 @@ async function suite(sim) {
 
   // The store grows only once the small-store scenarios are done: the simulator evaluates
   // every query by scanning, so single-issue reads stay cheap on its side.
+  await topUpStories(sim, 100);
+  await backlogPolls(rows, sim, 100);
   await topUpStories(sim, 2000);
   await lists(rows, sim, 2000);
+  await backlogPolls(rows, sim, 2000);
 
   // Subjects: seeded stories (rich descriptions, discussions) for reads; bulk ones for writes.
   const page = await wsapi(sim, `hierarchicalrequirement?${new URLSearchParams({
@@ -276,9 +307,23 @@ async function suite(sim) {
 
   await topUpStories(sim, 10000);
   await lists(rows, sim, 10000, { compare: true });
+  await backlogPolls(rows, sim, 10000);
   if (L === 0 && ONLY.test('listIssues 2,000 stories, rich descriptions')) {
     const n2 = await enrichDescriptions(sim, 2000);
     await lists(rows, sim, n2, { compare: true, warm: false, filters: { query: RICH_MARKER }, label: ', rich descriptions' });
+  }
+  // 10,000 stories made of the recorded WSAPI fixtures (bench/fixtures.mjs): at 0 ms the CPU
+  // comparison, at 50 ms the repeated lists' memory.
+  const fixtureName = 'listIssues 10,000 stories, from the fixtures';
+  if (ONLY.test(fixtureName) || ONLY.test('plain JS: fetch + JSON.parse + map 10,000, from the fixtures')) {
+    const fx = loadFixtures();
+    if (!fx.ok) {
+      console.error(`bench: the fixture data set skipped: ${fx.why}`);
+      rows.push({ name: fixtureName, kind: 'list', N: 10000, latency: L, samples: [], skipped: fx.why });
+    } else {
+      await applyFixtures(sim, fx, 10000);
+      await lists(rows, sim, 10000, { compare: true, warm: L > 0, label: ', from the fixtures' });
+    }
   }
   return rows;
 }
@@ -323,8 +368,11 @@ async function main() {
   }
   const m = { ...machine(), seconds: Math.round((Date.now() - started) / 1000), args: argv.join(' ') };
   console.log(renderTable(rows));
-  writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), buildReport(rows, m));
-  console.log(`\nWritten to bench/RESULTS.md (${m.seconds} s).`);
+  console.log(`\n${renderPolls(rows)}`);
+  if (WRITE) {
+    writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), buildReport(rows, m));
+    console.log(`\nWritten to bench/RESULTS.md (${m.seconds} s).`);
+  }
   if (rows.some((r) => r.error)) process.exitCode = 1;
 }
 

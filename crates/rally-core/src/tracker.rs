@@ -22,6 +22,7 @@
 pub(crate) mod custom;
 mod incremental;
 mod items;
+mod poll;
 mod pull_requests;
 mod read;
 mod resolve;

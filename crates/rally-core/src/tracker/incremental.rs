@@ -1,31 +1,31 @@
 //! Incremental lists: a list with the filters of an earlier one (same type, query, scope and
 //! limit, by any tracker of the same server, key and scope in the process — `shared.rs`) asks
-//! Rally only for what changed.
+//! Rally only for what changed. First the probe of `poll.rs` (one `pagesize=1` request when
+//! nothing changed; the changed bodies and one count when something did); then, only when that
+//! count does not reconcile (something left), this module's versions read:
 //!
 //! 1. **The versions.** The same query, in the same order and with the same limit, asks only
 //!    `fetch=ObjectID,LastUpdateDate` and the links to parents (Rally adds `_objectVersion` to
-//!    every object; deleting a parent clears the link without a new version of the child):
-//!    one small request per type for up to 2,000 matches, no item bodies. It is a full evaluation of the
-//!    filter, so it names exactly the items a full read would return, in its order — whatever
-//!    was edited, created, deleted, moved to another project, re-scoped or re-tagged since.
-//!    Beyond one page it goes through the consistent-snapshot paging (`snapshot.rs`).
+//!    every object; deleting a parent clears the link without a new version of the child). It
+//!    is a full evaluation of the filter, so it names exactly the items a full read would
+//!    return, in its order. Beyond one page it goes through the consistent-snapshot paging
+//!    (`snapshot.rs`).
 //! 2. **The bodies of what changed.** Items whose `_objectVersion`, `LastUpdateDate` and
-//!    links are those of the kept body are reused; the others (new, edited, or newly in the filter) are
-//!    read by ObjectID with the same filter and scope, `CHUNK` at a time, all at once. An item
-//!    that left the filter or was deleted is simply not in step 1's answer.
-//! 3. **A full read instead** when there is nothing to build on (first list of these
-//!    filters in the process, the kept bodies are older than `MAX_AGE`, or the list is longer
-//!    than one page, `MAX_KEPT_ITEMS`, and was not kept), when more than
-//!    `MAX_CHANGED` items changed (a full read is then cheaper), or when step 2 cannot confirm
-//!    step 1 (an item changed again, left the filter or vanished in between): the answer is
-//!    then never a mix of two moments.
+//!    links are those of a kept (or just read) body are reused; the others are read by
+//!    ObjectID with the same filter and scope, `CHUNK` at a time, all at once.
+//! 3. **A full read instead** when there is nothing to build on (first list of these filters
+//!    in the process, the last full read is older than `MAX_AGE`, or the list is longer than
+//!    `MAX_KEPT_ITEMS`), when more than `MAX_CHANGED` items changed, or when step 2 cannot
+//!    confirm step 1 (an item changed again, left the filter or vanished in between): the
+//!    answer is then never a mix of two moments.
 //!
-//! So the result is what a full read at step 1's moment returns. What it cannot see: data
-//! that shows in an item but is not the item's own (a renamed tag or user changes its name
-//! in the list without a new version of the item) until the kept bodies reach
-//! `MAX_AGE`. Tested over HTTP in `tests/incremental.rs` (request counts, and a property test
-//! with random edits, deletes, creates and project moves against full reads).
+//! So the result is what a full read at one moment of the poll returns, but for what a probe
+//! cannot see (`poll.rs`, `docs/reliability.md`) and data that shows in an item but is not the
+//! item's own (a renamed tag or user), both until `MAX_AGE` after the last full read. Tested
+//! over HTTP in `tests/incremental.rs` (request counts, and a property test with random edits,
+//! deletes, creates and project moves against full reads).
 
+use super::poll::Polled;
 use super::{QuerySpec, Scope, Tracker};
 use crate::error::RallyError;
 use crate::paging::Fetched;
@@ -43,19 +43,35 @@ const VERSION_FETCH: &str = "ObjectID,LastUpdateDate,Parent,PortfolioItem,WorkPr
 /// ObjectIDs per body request (the query stays a few KB).
 const CHUNK: usize = 60;
 /// Past this many changed items, one full read.
-const MAX_CHANGED: usize = 600;
-/// Kept bodies older than this are read again in full (names of tags, owners and parents).
+pub(super) const MAX_CHANGED: usize = 600;
+/// This long after a full read, the next list is a full read again (names of tags, owners and
+/// parents, and what a probe cannot see).
 const MAX_AGE: Duration = Duration::from_secs(600);
 /// Filter sets kept per scope (the oldest is dropped).
 const MAX_LISTS: usize = 32;
-/// Lists longer than one page are not kept: their versions take as many requests as their
-/// bodies, and a process repeating a 10,000-item list must stay under 150 MB.
-const MAX_KEPT_ITEMS: usize = crate::paging::MAX_PAGE_SIZE;
+/// Longer lists are not kept (a poll of a kept list asks one probe; the bodies held are the
+/// ones the list hands out anyway).
+const MAX_KEPT_ITEMS: usize = crate::config::Defaults::MAX_RESULTS;
 
 struct Kept {
     items: Vec<Arc<RallyArtifact>>,
+    /// Rally's `TotalResultCount` for these filters (more than `items` under a limit).
+    total: usize,
     read_at: Instant,
     used: u64,
+}
+
+/// A kept list as handed to a poll: the answer, newest first, and when its bodies were read.
+pub(super) struct Held {
+    pub(super) items: Vec<Arc<RallyArtifact>>,
+    pub(super) total: usize,
+    pub(super) read_at: Instant,
+}
+
+impl Held {
+    pub(super) fn by_oid(&self) -> HashMap<u64, Arc<RallyArtifact>> {
+        self.items.iter().filter_map(|a| Some((a.object_id?, a.clone()))).collect()
+    }
 }
 
 /// The last list of each filter set, per scope.
@@ -82,8 +98,8 @@ impl Lists {
         self.clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The kept bodies by ObjectID, with when they were read (`None`: nothing, or too old).
-    fn get(&self, key: &str) -> Option<(HashMap<u64, Arc<RallyArtifact>>, Instant)> {
+    /// The kept list (`None`: nothing, or its bodies are too old).
+    fn get(&self, key: &str) -> Option<Held> {
         let used = self.tick();
         let mut map = lock(&self.map);
         let kept = map.get_mut(key)?;
@@ -91,18 +107,19 @@ impl Lists {
             return None;
         }
         kept.used = used;
-        let by_oid = kept.items.iter().filter_map(|a| Some((a.object_id?, a.clone()))).collect();
-        Some((by_oid, kept.read_at))
+        Some(Held { items: kept.items.clone(), total: kept.total, read_at: kept.read_at })
     }
 
-    fn put(&self, key: String, items: &[Arc<RallyArtifact>], read_at: Instant) {
+    /// Keeps `items` (of `total` matches) as the answer of `key`; `read_at`: when the oldest
+    /// body among them was read (the last full read).
+    fn put(&self, key: String, items: &[Arc<RallyArtifact>], total: usize, read_at: Instant) {
         let used = self.tick();
         let mut map = lock(&self.map);
         if items.len() > MAX_KEPT_ITEMS {
             map.remove(&key);
             return;
         }
-        map.insert(key, Kept { items: items.to_vec(), read_at, used });
+        map.insert(key, Kept { items: items.to_vec(), total, read_at, used });
         if map.len() > MAX_LISTS {
             if let Some(oldest) = map.iter().min_by_key(|(_, k)| k.used).map(|(k, _)| k.clone()) {
                 map.remove(&oldest);
@@ -139,17 +156,17 @@ fn list_key(type_path: &str, base: &Option<Query>, scope: Scope<'_>, limit: usiz
 }
 
 impl Tracker {
-    /// Keeps `items` as the full answer of these filters, read at `read_at`.
+    /// Keeps `list` as the full answer of these filters, read at `read_at`.
     pub(super) fn keep_list(
         &self,
         type_path: &str,
         base: &Option<Query>,
         scope: Scope<'_>,
         limit: usize,
-        items: &[Arc<RallyArtifact>],
+        list: &Fetched<Arc<RallyArtifact>>,
         read_at: Instant,
     ) {
-        self.shared.lists.put(list_key(type_path, base, scope, limit), items, read_at);
+        self.shared.lists.put(list_key(type_path, base, scope, limit), &list.items, list.total, read_at);
     }
 
     /// Up to `limit` artifacts of one type matching `base`, newest first: what a full read
@@ -163,17 +180,28 @@ impl Tracker {
         limit: usize,
     ) -> Result<Fetched<Arc<RallyArtifact>>, RallyError> {
         let key = list_key(type_path, &base, scope, limit);
-        if let Some((kept, _)) = self.shared.lists.get(&key) {
-            let started = Instant::now();
-            if let Some(r) = self.refresh(op, type_path, &base, scope, limit, &kept).await? {
-                self.shared.lists.put(key, &r.items, started);
-                return Ok(r);
+        if let Some(held) = self.shared.lists.get(&key) {
+            // The bodies handed out keep their age: a full read follows `MAX_AGE` after the
+            // last one, whatever the polls in between.
+            let verify = match self.poll(op, type_path, &base, scope, limit, &held).await? {
+                Polled::Answer(r) => {
+                    self.shared.lists.put(key, &r.items, r.total, held.read_at);
+                    return Ok(r);
+                }
+                Polled::Verify(bodies) => Some(bodies),
+                Polled::Full => None,
+            };
+            if let Some(bodies) = verify {
+                if let Some(r) = self.refresh(op, type_path, &base, scope, limit, &bodies).await? {
+                    self.shared.lists.put(key, &r.items, r.total, held.read_at);
+                    return Ok(r);
+                }
             }
         }
         let started = Instant::now();
         let fetch = self.artifact_fetch(op).await?;
         let full = self.list_snapshot(op, type_path, base, scope, limit, &fetch).await?;
-        self.shared.lists.put(key, &full.items, started);
+        self.shared.lists.put(key, &full.items, full.total, started);
         Ok(full)
     }
 
@@ -273,7 +301,7 @@ mod tests {
         let lists = Lists::default();
         let now = Instant::now();
         for i in 0..=MAX_LISTS {
-            lists.put(format!("k{i}"), &[], now);
+            lists.put(format!("k{i}"), &[], 0, now);
             assert!(lists.get("k0").is_some(), "the most used one stays");
         }
         assert_eq!(lists.len(), MAX_LISTS);

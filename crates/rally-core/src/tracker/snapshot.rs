@@ -50,7 +50,7 @@ pub(crate) type Item = Arc<RallyArtifact>;
 pub(super) const LIST_ORDER: &str = "LastUpdateDate desc,ObjectID";
 
 /// An item's place in `LIST_ORDER`.
-fn key(a: &Item) -> Option<(&str, u64)> {
+pub(super) fn key(a: &Item) -> Option<(&str, u64)> {
     Some((a.last_update_date.as_deref()?, a.object_id?))
 }
 
@@ -61,12 +61,12 @@ fn after(date: &str, oid: u64) -> Query {
 }
 
 /// Items up to `(date, oid)` included in `LIST_ORDER`.
-fn up_to(date: &str, oid: u64) -> Query {
+pub(super) fn up_to(date: &str, oid: u64) -> Query {
     let oid = QValue::Int(i64::try_from(oid).unwrap_or(i64::MAX));
     Query::gt("LastUpdateDate", date).or(Query::eq("LastUpdateDate", date).and(Query::le("ObjectID", oid)))
 }
 
-fn with(base: &Option<Query>, extra: Option<Query>) -> Option<Query> {
+pub(super) fn with(base: &Option<Query>, extra: Option<Query>) -> Option<Query> {
     match (base.clone(), extra) {
         (Some(b), Some(e)) => Some(b.and(e)),
         (b, e) => b.or(e),

@@ -146,8 +146,9 @@ impl Tracker {
             .collect();
         let total = items.len();
         items.truncate(limit.max(1));
-        self.keep_list(t.type_path(), &query, scope, limit, &items, started);
-        Ok(Some(crate::paging::Fetched { items, total }))
+        let list = crate::paging::Fetched { items, total };
+        self.keep_list(t.type_path(), &query, scope, limit, &list, started);
+        Ok(Some(list))
     }
 
     /// The orders for mapping: the defaults, with the parts `need` names discovered.
