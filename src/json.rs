@@ -44,6 +44,10 @@ struct IssueOut<'a> {
     parent_ref: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rally_state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull_requests: Option<&'a [String]>,
 }
 
 fn out(i: &core::Issue) -> IssueOut<'_> {
@@ -66,6 +70,8 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
         parent_id: i.parent_id.as_deref(),
         parent_ref: i.parent_ref.as_deref(),
         rally_state: i.rally_state.as_deref(),
+        custom_fields: i.custom_fields.as_ref(),
+        pull_requests: i.pull_requests.as_deref(),
     }
 }
 
