@@ -6,6 +6,8 @@ use crate::markup::html_to_markdown;
 use crate::model::{ArtifactType, Comment, Issue};
 use crate::rally_types::{RallyArtifact, RallyPost, RallyRef};
 
+pub mod tag_names;
+
 pub struct NormalizeCtx<'a> {
     /// Web UI base for `url`, e.g. `https://rally1.rallydev.com` (no trailing slash needed).
     pub web_base: &'a str,
@@ -81,7 +83,7 @@ pub fn issue_from_rally_with(
         _ => None,
     };
     let labels =
-        a.tags.as_ref().map(|tags| tags.names.iter().filter_map(|n| n.name.clone()).collect()).unwrap_or_default();
+        a.tags.as_ref().map(|tags| tags.names.iter().filter_map(|n| n.name.as_deref().map(tag_names::shown)).collect()).unwrap_or_default();
 
     Ok(Issue {
         id: oid.to_string(),

@@ -79,3 +79,35 @@ async fn display_names_match_in_any_case_beyond_ascii() {
     assert_eq!(stored(&e, &made.id).await["c_Equipe"], "Lyon");
     assert_eq!(Value::Object(made.custom_fields.unwrap()), json!({"Équipe Été": "Lyon"}));
 }
+
+#[tokio::test]
+async fn labels_with_ampersand_or_angle_bracket_read_back_as_typed_and_filter_lists() {
+    let e = env().await;
+    let t = e.tracker();
+    let labels = vec!["R&D".to_string(), "a>b".to_string()];
+    let made = t
+        .create_issue(NewIssue { title: "escaped tags".into(), labels: Some(labels.clone()), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(made.labels, labels);
+    // Rally keeps the names escaped: the tags were made once each, under those names.
+    let tags = e.raw_get("tag?query=(Name%20%3D%20%22R%26amp%3BD%22)&fetch=Name").await;
+    assert_eq!(tags["QueryResult"]["TotalResultCount"], 1, "{tags}");
+    assert_eq!(t.get_issue(&made.reference).await.unwrap().labels, labels);
+    let cold = e.cold_tracker();
+    assert_eq!(cold.get_issue(&made.reference).await.unwrap().labels, labels);
+    let listed = cold
+        .list_issues(IssueFilters { labels: Some(vec!["R&D".into()]), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(listed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), vec![made.id.as_str()]);
+    assert_eq!(listed[0].labels, labels);
+    // A cold tracker writing the same label finds the existing tag rather than making another.
+    let again = cold
+        .create_issue(NewIssue { title: "same tag".into(), labels: Some(vec!["R&D".into()]), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(again.labels, vec!["R&D".to_string()]);
+    let tags = e.raw_get("tag?query=(Name%20contains%20%22R%26%22)&fetch=Name").await;
+    assert_eq!(tags["QueryResult"]["TotalResultCount"], 1, "{tags}");
+}

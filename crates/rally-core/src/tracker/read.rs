@@ -113,7 +113,7 @@ impl Tracker {
                 None => {}
             }
             for l in &labels {
-                parts.push(Query::eq("Tags.Name", l.as_str()));
+                parts.push(Query::eq("Tags.Name", crate::normalize::tag_names::stored(l)));
             }
             if let Some(o) = &owner {
                 parts.push(Query::eq("Owner", QValue::Ref(o.clone())));
