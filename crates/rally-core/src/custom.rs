@@ -37,10 +37,7 @@ impl CustomAttr {
     fn rank(&self, key: &str) -> Option<u8> {
         let k = key.trim().to_lowercase();
         let bare = self.element.strip_prefix("c_").unwrap_or(&self.element);
-        [self.name.as_str(), self.element.as_str(), bare]
-            .iter()
-            .position(|n| n.to_lowercase() == k)
-            .map(|p| p as u8)
+        [self.name.as_str(), self.element.as_str(), bare].iter().position(|n| n.to_lowercase() == k).map(|p| p as u8)
     }
 }
 

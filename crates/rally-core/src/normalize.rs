@@ -82,8 +82,11 @@ pub fn issue_from_rally_with(
         ArtifactType::Defect => a.priority.as_deref().and_then(priority_from_rally),
         _ => None,
     };
-    let labels =
-        a.tags.as_ref().map(|tags| tags.names.iter().filter_map(|n| n.name.as_deref().map(tag_names::shown)).collect()).unwrap_or_default();
+    let labels = a
+        .tags
+        .as_ref()
+        .map(|tags| tags.names.iter().filter_map(|n| n.name.as_deref().map(tag_names::shown)).collect())
+        .unwrap_or_default();
 
     Ok(Issue {
         id: oid.to_string(),

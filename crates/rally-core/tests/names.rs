@@ -96,10 +96,8 @@ async fn labels_with_ampersand_or_angle_bracket_read_back_as_typed_and_filter_li
     assert_eq!(t.get_issue(&made.reference).await.unwrap().labels, labels);
     let cold = e.cold_tracker();
     assert_eq!(cold.get_issue(&made.reference).await.unwrap().labels, labels);
-    let listed = cold
-        .list_issues(IssueFilters { labels: Some(vec!["R&D".into()]), ..Default::default() })
-        .await
-        .unwrap();
+    let listed =
+        cold.list_issues(IssueFilters { labels: Some(vec!["R&D".into()]), ..Default::default() }).await.unwrap();
     assert_eq!(listed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), vec![made.id.as_str()]);
     assert_eq!(listed[0].labels, labels);
     // A cold tracker writing the same label finds the existing tag rather than making another.

@@ -18,7 +18,8 @@ use tokio::sync::OnceCell;
 pub(super) struct Resolved {
     me: OnceCell<String>,
     /// Feature states `(name, /state/<oid>)` in order (see `states.rs`).
-    pub(super) feature_states: OnceCell<super::states::Discovered<(String, String)>>,
+    /// Swapped for an empty cell when Rally refuses one of the refs (`stale.rs`).
+    pub(super) feature_states: std::sync::Mutex<std::sync::Arc<FeatureStates>>,
     /// ScheduleState values in order (see `states.rs`).
     pub(super) schedule_states: OnceCell<super::states::Discovered<String>>,
     /// Custom ScheduleState values placed by Rally's comparisons when the order could not be
@@ -27,6 +28,8 @@ pub(super) struct Resolved {
     /// Serialises tag creation so two concurrent writes with a new label make one tag.
     tag_creation: tokio::sync::Mutex<()>,
 }
+
+pub(super) type FeatureStates = OnceCell<super::states::Discovered<(String, String)>>;
 
 #[derive(Deserialize)]
 struct TypeDef {
@@ -179,7 +182,11 @@ impl Tracker {
     /// creates nothing, and a failed lookup is left for `resolve_tags` to repeat and report.
     pub(super) async fn find_tags(&self, op: &Op, names: &[String]) {
         let missing: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
-        let Some(q) = Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect()) else { return };
+        let Some(q) =
+            Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect())
+        else {
+            return;
+        };
         let spec = QuerySpec {
             type_path: "tag",
             query: Some(q.render()),
@@ -211,7 +218,8 @@ impl Tracker {
         if names.iter().any(|n| uncached(&n)) {
             let _one_at_a_time = self.resolved.tag_creation.lock().await;
             let missing: Vec<&String> = names.iter().filter(uncached).collect();
-            let q = Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect());
+            let q =
+                Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect());
             if q.is_none() {
                 return self.tag_refs(op, names);
             }

@@ -7,7 +7,7 @@ fn html_escape_attr(s: &str) -> String {
 }
 
 impl Tracker {
-    pub async fn add_comment(&self, id: &str, body: &str) -> Result<Comment, RallyError> {
+    pub(in crate::tracker) async fn add_comment_once(&self, id: &str, body: &str) -> Result<Comment, RallyError> {
         let parsed = parse_issue_id(id, "issueId")?;
         let html = validate::comment_body(body)?;
         let shown = Self::shown(&parsed, id);

@@ -56,7 +56,7 @@ fn same_custom(stored: &Value, sent: &Value) -> bool {
 }
 
 impl Tracker {
-    pub async fn create_issue(&self, n: NewIssue) -> Result<Issue, RallyError> {
+    pub(in crate::tracker) async fn create_issue_once(&self, n: NewIssue) -> Result<Issue, RallyError> {
         let t = n.artifact_type.unwrap_or(ArtifactType::UserStory);
         let title = validate::title(&n.title)?;
         let op = Op::new("createIssue", Some(&title));
