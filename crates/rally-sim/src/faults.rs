@@ -163,6 +163,11 @@ pub async fn middleware(State(f): State<Faults>, req: Request, next: Next) -> Re
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
             resp
         }
+        Kind::Text(text) => {
+            let mut resp = Response::new(Body::from(text));
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            resp
+        }
         Kind::Echo(code) => html(status_any(code), &echo_page(&req)),
         Kind::EchoErrors => {
             let key = req.headers().get("zsessionid").and_then(|v| v.to_str().ok()).unwrap_or("");
