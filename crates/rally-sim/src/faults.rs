@@ -171,7 +171,8 @@ pub async fn middleware(State(f): State<Faults>, req: Request, next: Next) -> Re
         Kind::Echo(code) => html(status_any(code), &echo_page(&req)),
         Kind::EchoErrors => {
             let key = req.headers().get("zsessionid").and_then(|v| v.to_str().ok()).unwrap_or("");
-            let body = error_envelope(req.method(), &path, &format!("Request refused by the gateway; ZSESSIONID={key}"));
+            let body =
+                error_envelope(req.method(), &path, &format!("Request refused by the gateway; ZSESSIONID={key}"));
             let mut resp = Response::new(Body::from(body.to_string()));
             resp.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
@@ -206,7 +207,10 @@ fn echo_page(req: &Request) -> String {
         rows.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
     }
     rows.push_str(&format!("{} {}\n", req.method(), req.uri()));
-    format!("<html><head><title>Request blocked</title></head><body><h1>Request blocked</h1><pre>{}</pre></body></html>\n", escape_html(&rows))
+    format!(
+        "<html><head><title>Request blocked</title></head><body><h1>Request blocked</h1><pre>{}</pre></body></html>\n",
+        escape_html(&rows)
+    )
 }
 
 /// A response whose body fails at once, so hyper aborts the connection without replying.
