@@ -105,3 +105,30 @@ async fn a_deleted_issue_is_not_found_whether_or_not_the_process_saw_it_before()
         assert_eq!(codes_for_deleted(&warm, &made.reference).await, want, "warm, prLinks {prs}");
     }
 }
+
+#[tokio::test]
+async fn a_feature_state_deleted_elsewhere_is_looked_up_again() {
+    let e = env().await;
+    let t = e.tracker();
+    let f = t
+        .create_issue(NewIssue {
+            title: "state goes".into(),
+            artifact_type: Some(rally_core::ArtifactType::Feature),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // The states are read (and cached) by the first transition.
+    t.transition_issue(&f.reference, rally_core::IssueState::InProgress).await.unwrap();
+    let states =
+        e.raw_get("state?query=(TypeDef.Name%20%3D%20%22Feature%22)&fetch=Name,ObjectID&order=OrderIndex").await;
+    let rows = states["QueryResult"]["Results"].as_array().cloned().unwrap();
+    let last = rows.last().unwrap().clone();
+    e.delete_elsewhere("state", &last["ObjectID"].to_string()).await;
+    // Closed is the last state of the order as it is now.
+    t.transition_issue(&f.reference, rally_core::IssueState::Closed)
+        .await
+        .unwrap_or_else(|err| panic!("{}: {err}", err.code()));
+    let v = e.raw_get(&format!("portfolioitem/feature/{}?fetch=State", f.id)).await;
+    assert_eq!(v["Feature"]["State"]["_refObjectName"], rows[rows.len() - 2]["Name"], "{v}");
+}
