@@ -51,7 +51,7 @@ fn named<'a>(attrs: impl Iterator<Item = &'a CustomAttr> + Clone, key: &str) -> 
 }
 
 /// Whether `a`, one of `attrs`, is among the fields `names` asks for.
-fn asked<'a>(attrs: &'a [CustomAttr], names: &[String], a: &CustomAttr) -> bool {
+fn asked(attrs: &[CustomAttr], names: &[String], a: &CustomAttr) -> bool {
     names.iter().any(|n| named(attrs.iter(), n).iter().any(|m| std::ptr::eq(*m, a)))
 }
 
