@@ -118,6 +118,33 @@ mod tests {
         }
     }
 
+    /// Every field of the core `Issue` (from which the napi `Issue` is built field by field)
+    /// has its key on the JSON path: a field added to one and not the other fails here.
+    #[test]
+    fn the_json_path_has_a_key_for_every_field_of_the_issue() {
+        let some = || Some("x".to_string());
+        let full = core::Issue {
+            assignee: some(),
+            linked_issues: Some(vec!["US1".into()]),
+            priority: Some(2),
+            due_date: some(),
+            parent_id: some(),
+            parent_ref: some(),
+            rally_state: some(),
+            custom_fields: Some(serde_json::Map::from_iter([("Team".to_string(), "Red".into())])),
+            pull_requests: Some(vec!["https://x.example/pull/1".into()]),
+            ..issue(1)
+        };
+        let keys =
+            |v: serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>();
+        let mut want = keys(serde_json::to_value(&full).unwrap());
+        want.insert("tracker".into());
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_slice(&issue_chunks(vec![full.clone()]).unwrap()[0]).unwrap();
+        assert_eq!(keys(rows[0].clone()), want);
+        assert_eq!(rows[0]["customFields"], serde_json::json!({"Team": "Red"}));
+    }
+
     #[test]
     fn chunks_are_arrays_of_bounded_size_that_together_hold_every_issue_once_in_order() {
         for count in [0, 1, 2, 150, 1_000] {
