@@ -161,10 +161,33 @@ check.artifactTypes = (arg, v) => {
   return list
 }
 check.stringOrStrings = (arg, v) => (typeof v === 'string' ? [v] : check.stringArray(arg, v))
+const isRecord = (v) => isPlainObject(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v))
+// A value JSON can carry as it is: null, a boolean, a string, a finite number, and arrays and
+// plain objects of those (no cycle). Anything else (NaN, Infinity, a Symbol, a function, a
+// BigInt, a Buffer, a Date, a cycle) is refused here, naming the field, rather than failing
+// in the conversion to Rust with a message that names nothing.
+function jsonValue(arg, v, path = []) {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw invalid(arg, 'a finite number, a string, a boolean, null or a plain object', v)
+    return
+  }
+  const plain = Array.isArray(v) ? Object.getPrototypeOf(v) === Array.prototype : isRecord(v)
+  if (!plain) throw invalid(arg, 'a JSON value (string, number, boolean, null, array or plain object)', v)
+  if (path.includes(v)) throw invalid(arg, 'a JSON value without cycles', v)
+  const inner = [...path, v]
+  for (const x of Array.isArray(v) ? v : Object.values(v)) jsonValue(arg, x, inner)
+}
 check.fieldValues = (arg, v) => {
   if (isAbsent(v)) return undefined
-  if (!isPlainObject(v)) throw invalid(arg, 'an object of field: value', v)
-  return { ...v }
+  if (!isRecord(v)) throw invalid(arg, 'an object of field: value', v)
+  const out = {}
+  for (const [name, value] of Object.entries(v)) {
+    if (value === undefined) continue
+    jsonValue(`${arg}.${name}`, value)
+    out[name] = value
+  }
+  return out
 }
 check.customFieldsOption = (arg, v) => (v === 'all' ? v : check.stringArray(arg, v))
 check.createDefaults = (arg, v) => {

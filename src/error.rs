@@ -49,7 +49,7 @@ impl Failure {
             Failure::Core(e) => (e.code(), e.to_string(), e.details()),
             Failure::Panic(reason) => (
                 "RALLY_INTERNAL",
-                format!("internal error in panopticon-rally (please report it): {reason}"),
+                format!("internal error in panopticon-rally (please report it): {}", rally_core::redact(reason)),
                 Value::Null,
             ),
         };

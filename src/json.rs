@@ -58,6 +58,10 @@ struct IssueOut<'a> {
     project: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     project_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull_requests: Option<&'a [String]>,
 }
 
 fn out(i: &core::Issue) -> IssueOut<'_> {
@@ -87,6 +91,8 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
         actuals: i.actuals,
         project: i.project.as_deref(),
         project_name: i.project_name.as_deref(),
+        custom_fields: i.custom_fields.as_ref(),
+        pull_requests: i.pull_requests.as_deref(),
     }
 }
 
@@ -131,6 +137,33 @@ mod tests {
             description: "x".repeat(if n.is_multiple_of(7) { 9_000 } else { 40 }),
             ..Default::default()
         }
+    }
+
+    /// Every field of the core `Issue` (from which the napi `Issue` is built field by field)
+    /// has its key on the JSON path: a field added to one and not the other fails here.
+    #[test]
+    fn the_json_path_has_a_key_for_every_field_of_the_issue() {
+        let some = || Some("x".to_string());
+        let full = core::Issue {
+            assignee: some(),
+            linked_issues: Some(vec!["US1".into()]),
+            priority: Some(2),
+            due_date: some(),
+            parent_id: some(),
+            parent_ref: some(),
+            rally_state: some(),
+            custom_fields: Some(serde_json::Map::from_iter([("Team".to_string(), "Red".into())])),
+            pull_requests: Some(vec!["https://x.example/pull/1".into()]),
+            ..issue(1)
+        };
+        let keys =
+            |v: serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>();
+        let mut want = keys(serde_json::to_value(&full).unwrap());
+        want.insert("tracker".into());
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_slice(&issue_chunks(vec![full.clone()]).unwrap()[0]).unwrap();
+        assert_eq!(keys(rows[0].clone()), want);
+        assert_eq!(rows[0]["customFields"], serde_json::json!({"Team": "Red"}));
     }
 
     #[test]

@@ -101,6 +101,27 @@ impl SharedCaches {
         lock(&self.refs).insert(format!("{kind}:{name}"), r);
     }
 
+    /// The rule for a ref Rally refuses ("Could not read referenced object /tag/12": deleted
+    /// by someone else since it was cached): every cached lookup that gives it (a tag, user or
+    /// project by name, an artifact by FormattedID) is dropped, so the next use looks it up
+    /// again. Whether anything was dropped.
+    pub fn forget_refused(&self, type_path: &str, oid: u64) -> bool {
+        let same = |r: &str| {
+            crate::ids::parse_object_ref(r).is_some_and(|(t, o)| o == oid && t.eq_ignore_ascii_case(type_path))
+        };
+        let mut dropped = {
+            let mut refs = lock(&self.refs);
+            let before = refs.len();
+            refs.retain(|_, r| !same(r));
+            refs.len() != before
+        };
+        if ArtifactType::from_type_name(type_path).is_some() && lock(&self.by_oid).contains_key(&oid) {
+            self.forget(oid);
+            dropped = true;
+        }
+        dropped
+    }
+
     pub fn prefix(&self, prefix: &str) -> Option<Option<String>> {
         lock(&self.prefixes).get(prefix).cloned()
     }
@@ -133,6 +154,15 @@ mod tests {
         c.put_ref("tag", "a", "/tag/1".into());
         assert_eq!(c.get_ref("tag", "a").as_deref(), Some("/tag/1"));
         assert_eq!(c.get_ref("user", "a"), None);
+        c.put_ref("user", "pat", "/user/5".into());
+        c.put_ref("user", "Pat Smith", "/user/5".into());
+        c.remember(l.clone());
+        assert!(!c.forget_refused("user", 6), "nothing cached gives /user/6");
+        assert!(c.forget_refused("user", 5));
+        assert_eq!((c.get_ref("user", "pat"), c.get_ref("user", "Pat Smith")), (None, None));
+        assert_eq!(c.get_ref("tag", "a").as_deref(), Some("/tag/1"));
+        assert!(c.forget_refused("defect", 7));
+        assert_eq!(c.located("DE3"), None);
         let other = Caches::default();
         assert_eq!(other.get_ref("tag", "a"), None);
     }

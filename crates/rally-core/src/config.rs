@@ -126,6 +126,7 @@ impl LogSink {
         self.logger.is_some() || if level == "debug" { self.stderr_debug } else { self.stderr_warn }
     }
     pub fn emit(&self, level: &'static str, message: String) {
+        let message = crate::secret::redact(&message).into_owned();
         let to_stderr = if level == "debug" { self.stderr_debug } else { self.stderr_warn };
         if to_stderr {
             eprintln!("[rally {level}] {message}");

@@ -32,11 +32,27 @@ pub struct CustomAttr {
 }
 
 impl CustomAttr {
-    fn answers_to(&self, key: &str) -> bool {
-        let k = key.trim();
+    /// How closely `key` names this field: 0 its display name, 1 its ElementName, 2 the
+    /// ElementName without `c_`; `None` not at all. Case is ignored (Unicode, not only ASCII).
+    fn rank(&self, key: &str) -> Option<u8> {
+        let k = key.trim().to_lowercase();
         let bare = self.element.strip_prefix("c_").unwrap_or(&self.element);
-        k.eq_ignore_ascii_case(&self.name) || k.eq_ignore_ascii_case(&self.element) || k.eq_ignore_ascii_case(bare)
+        [self.name.as_str(), self.element.as_str(), bare].iter().position(|n| n.to_lowercase() == k).map(|p| p as u8)
     }
+}
+
+/// The fields among `attrs` that `key` names: those of the closest kind of match only, so a
+/// display name is never shadowed by another field whose ElementName is the same word.
+fn named<'a>(attrs: impl Iterator<Item = &'a CustomAttr> + Clone, key: &str) -> Vec<&'a CustomAttr> {
+    let Some(best) = attrs.clone().filter_map(|a| a.rank(key)).min() else {
+        return Vec::new();
+    };
+    attrs.filter(|a| a.rank(key) == Some(best)).collect()
+}
+
+/// Whether `a`, one of `attrs`, is among the fields `names` asks for.
+fn asked(attrs: &[CustomAttr], names: &[String], a: &CustomAttr) -> bool {
+    names.iter().any(|n| named(attrs.iter(), n).iter().any(|m| std::ptr::eq(*m, a)))
 }
 
 /// The custom fields of the four types, from one schema read.
@@ -147,11 +163,12 @@ impl WorkspaceSchema {
         let mut out: Vec<String> = self
             .types
             .values()
-            .flatten()
-            .filter(|a| match option {
-                CustomFieldsOption::None => false,
-                CustomFieldsOption::All => true,
-                CustomFieldsOption::Named(names) => names.iter().any(|n| a.answers_to(n)),
+            .flat_map(|attrs| {
+                attrs.iter().filter(move |a| match option {
+                    CustomFieldsOption::None => false,
+                    CustomFieldsOption::All => true,
+                    CustomFieldsOption::Named(names) => asked(attrs, names, a),
+                })
             })
             .map(|a| a.element.clone())
             .collect();
@@ -164,7 +181,7 @@ impl WorkspaceSchema {
     pub fn unknown_names(&self, option: &CustomFieldsOption) -> Vec<String> {
         match option {
             CustomFieldsOption::Named(names) => {
-                names.iter().filter(|n| !self.types.values().flatten().any(|a| a.answers_to(n))).cloned().collect()
+                names.iter().filter(|n| self.types.values().all(|a| named(a.iter(), n).is_empty())).cloned().collect()
             }
             _ => Vec::new(),
         }
@@ -189,10 +206,11 @@ impl WorkspaceSchema {
             return None;
         }
         let mut out = Map::new();
-        for a in self.of(t) {
+        let attrs = self.of(t);
+        for a in attrs {
             let wanted = match option {
                 CustomFieldsOption::All => true,
-                CustomFieldsOption::Named(names) => names.iter().any(|n| a.answers_to(n)),
+                CustomFieldsOption::Named(names) => asked(attrs, names, a),
                 CustomFieldsOption::None => false,
             };
             if wanted {
@@ -219,7 +237,7 @@ impl WorkspaceSchema {
         let sources = [(defaults, "createDefaults"), (given, argument)];
         for (fields, arg) in sources {
             for (k, v) in fields.into_iter().flatten() {
-                let Some(a) = attrs.iter().find(|a| a.answers_to(k)) else {
+                let Some(&a) = named(attrs.iter(), k).first() else {
                     let known: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
                     let choices = if known.is_empty() {
                         format!("a {} has no custom fields in this workspace", t.as_str())

@@ -8,7 +8,7 @@ use std::fmt;
 /// Longest piece of a server response quoted in an error.
 pub const EXCERPT_MAX: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum RallyError {
     Auth {
         detail: String,
@@ -60,9 +60,15 @@ impl RallyError {
         RallyError::InvalidInput { argument: argument.into(), message: message.into() }
     }
 
-    /// Structured extras for the JS error object (camelCase keys). Never holds the key:
-    /// every string here is either ours or an excerpt of a server response.
+    /// Structured extras for the JS error object (camelCase keys). Never holds the key: every
+    /// string passes through [`crate::secret::redact`], as the message does.
     pub fn details(&self) -> Value {
+        let mut v = self.raw_details();
+        redact_strings(&mut v);
+        v
+    }
+
+    fn raw_details(&self) -> Value {
         match self {
             RallyError::Auth { .. } => json!({}),
             RallyError::NotFound { id } => json!({ "issueId": id }),
@@ -81,9 +87,43 @@ impl RallyError {
     }
 }
 
+fn redact_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(clean) = crate::secret::redact(s) {
+                *s = clean;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_strings),
+        Value::Object(m) => m.values_mut().for_each(redact_strings),
+        _ => {}
+    }
+}
+
+/// The message, through the one redaction point.
 impl fmt::Display for RallyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        f.write_str(&crate::secret::redact(&Raw(self).to_string()))
+    }
+}
+
+/// Debug shows what Display and `details()` show, so it is redacted too.
+impl fmt::Debug for RallyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RallyError")
+            .field("code", &self.code())
+            .field("message", &self.to_string())
+            .field("details", &self.details())
+            .finish()
+    }
+}
+
+/// The message as built, before redaction.
+struct Raw<'a>(&'a RallyError);
+
+impl fmt::Display for Raw<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             RallyError::Auth { detail } => write!(f, "Authentication failed for rally: {detail}"),
             RallyError::NotFound { id } => write!(f, "Issue not found: {id} (tracker: rally)"),
             RallyError::InvalidInput { argument, message } => write!(f, "Invalid {argument}: {message}"),

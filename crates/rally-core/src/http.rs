@@ -233,7 +233,10 @@ impl Http {
                 last_status: status,
                 detail: "the connection was closed before a complete response".into(),
             },
-            Failure::Truncated => RallyError::Protocol { operation, excerpt: "the response body was cut short".into() },
+            Failure::Truncated => RallyError::Protocol {
+                operation,
+                excerpt: note.unwrap_or_else(|| "the response body was cut short".into()),
+            },
             Failure::Tls => {
                 let why = note.unwrap_or_default();
                 RallyError::Unavailable {
@@ -308,19 +311,26 @@ impl Http {
         match status {
             200..=299 => match serde_json::from_slice::<T>(&body) {
                 Ok(v) => Attempt::Done(v),
-                Err(e) if e.is_eof() && body.first() == Some(&b'{') => {
-                    Attempt::Failed(Failure::Truncated, Some(status), None)
-                }
+                // A sign-in or proxy page does not change on a retry; it is said at once.
+                Err(_) if looks_like_html(&body) => Attempt::Fatal(RallyError::Protocol {
+                    operation: operation(),
+                    excerpt: format!(
+                        "HTTP {status}, an HTML page instead of JSON (a proxy or sign-in page?): {}",
+                        excerpt(&body)
+                    ),
+                }),
+                // Cut short, empty or not JSON at all: what a passing fault sends, so it is
+                // retried where that is safe (`retry.rs`), and this is the message if it lasts.
                 Err(e) => {
-                    let what = if looks_like_html(&body) {
-                        "an HTML page instead of JSON (a proxy or sign-in page?)".to_string()
+                    let what = if body.iter().all(u8::is_ascii_whitespace) {
+                        "an empty body".to_string()
+                    } else if e.is_eof() && body.first() == Some(&b'{') {
+                        "a body cut short".to_string()
                     } else {
                         format!("invalid JSON ({})", e.classify_word())
                     };
-                    Attempt::Fatal(RallyError::Protocol {
-                        operation: operation(),
-                        excerpt: format!("HTTP {status}, {what}: {}", excerpt(&body)),
-                    })
+                    let note = format!("HTTP {status}, {what}: {}", excerpt(&body));
+                    Attempt::Failed(Failure::Truncated, Some(status), Some(note.trim_end_matches([' ', ':']).to_string()))
                 }
             },
             401 => Attempt::Fatal(RallyError::Auth {

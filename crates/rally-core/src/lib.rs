@@ -33,6 +33,7 @@ mod wsapi;
 pub use config::{LogEvent, Logger, TrackerConfig};
 pub use diagnose::{config_report, diagnose, Check, Named, Network, Problem, Report, UserInfo};
 pub use error::RallyError;
+pub use secret::redact;
 
 pub use model::{
     ArtifactType, Attachment, AttachmentData, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue,

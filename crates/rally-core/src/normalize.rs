@@ -6,6 +6,8 @@ use crate::markup::html_to_markdown;
 use crate::model::{ArtifactType, Attachment, Comment, Issue};
 use crate::rally_types::{RallyArtifact, RallyAttachment, RallyPost, RallyRef};
 
+pub mod tag_names;
+
 pub struct NormalizeCtx<'a> {
     /// Web UI base for `url`, e.g. `https://rally1.rallydev.com` (no trailing slash needed).
     pub web_base: &'a str,
@@ -80,8 +82,11 @@ pub fn issue_from_rally_with(
         ArtifactType::Defect => a.priority.as_deref().and_then(priority_from_rally),
         _ => None,
     };
-    let labels =
-        a.tags.as_ref().map(|tags| tags.names.iter().filter_map(|n| n.name.clone()).collect()).unwrap_or_default();
+    let labels = a
+        .tags
+        .as_ref()
+        .map(|tags| tags.names.iter().filter_map(|n| n.name.as_deref().map(tag_names::shown)).collect())
+        .unwrap_or_default();
 
     Ok(Issue {
         id: oid.to_string(),

@@ -1,7 +1,32 @@
 //! The API key as a type that cannot be printed by accident.
 
 use reqwest::header::HeaderValue;
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+/// Every key this process was given: [`redact`] masks each of them.
+fn known() -> &'static Mutex<Vec<String>> {
+    static KNOWN: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    KNOWN.get_or_init(Mutex::default)
+}
+
+/// Shorter text than this is never taken for a key (Rally's keys are far longer); masking it
+/// would garble ordinary words.
+const MIN_KEY_CHARS: usize = 8;
+
+/// The one redaction point: every error message and every `details()` value passes through
+/// it (`error.rs`), so a key a server or proxy echoed into its body shows as `***`.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let keys = known().lock().unwrap_or_else(|p| p.into_inner());
+    let mut out = Cow::Borrowed(text);
+    for k in keys.iter() {
+        if out.contains(k.as_str()) {
+            out = Cow::Owned(out.replace(k.as_str(), "***"));
+        }
+    }
+    out
+}
 
 /// The Rally API key. `Debug` and `Display` print `***`; the only way out is the
 /// `ZSESSIONID` header value, marked sensitive so HTTP-level logging redacts it too.
@@ -10,7 +35,14 @@ pub struct ApiKey(String);
 
 impl ApiKey {
     pub fn new(key: &str) -> Self {
-        ApiKey(key.trim().to_string())
+        let key = key.trim().to_string();
+        if key.chars().count() >= MIN_KEY_CHARS {
+            let mut keys = known().lock().unwrap_or_else(|p| p.into_inner());
+            if !keys.contains(&key) {
+                keys.push(key.clone());
+            }
+        }
+        ApiKey(key)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -63,5 +95,7 @@ mod tests {
         assert!(k.appears_in("x _abc123secret y"));
         assert!(!ApiKey::new("").appears_in("anything"));
         assert!(ApiKey::new("bad\nkey").header_value().is_none());
+        assert_eq!(redact("echoed: _abc123secret."), "echoed: ***.");
+        assert_eq!(redact("short words stay"), "short words stay");
     }
 }

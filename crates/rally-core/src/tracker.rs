@@ -28,6 +28,7 @@ mod read;
 mod resolve;
 mod shared;
 mod snapshot;
+mod stale;
 mod states;
 mod write;
 

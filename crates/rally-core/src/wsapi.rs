@@ -141,8 +141,11 @@ pub fn is_not_found_text(e: &str) -> bool {
 /// `Errors` from a 200 response → the error a user sees. Not-found wins when every error says
 /// so; a permission text means the key cannot do this; anything else is Rally rejecting it.
 pub fn classify_errors(op: &Op, errors: &[String]) -> RallyError {
-    if errors.iter().any(|e| e.starts_with("Not authorized") || e.contains("not authorized")) {
-        let first = errors.iter().find(|e| e.contains("uthorized")).cloned().unwrap_or_default();
+    // Only a key Rally does not accept is an auth failure. "Not authorized to perform action:
+    // Create PullRequest" refuses one action to a key that works: Rally's answer about the
+    // request, RALLY_REJECTED with its text.
+    if errors.iter().any(|e| e.to_ascii_lowercase().contains("invalid key")) {
+        let first = errors.iter().find(|e| e.to_ascii_lowercase().contains("invalid key")).cloned().unwrap_or_default();
         return RallyError::Auth {
             detail: format!(
                 "{} was refused: {first} (the key may be read-only or revoked; check RALLY_API_KEY)",

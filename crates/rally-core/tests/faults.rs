@@ -29,6 +29,9 @@ async fn transient_read_failures_are_retried() {
         "524@GET *#next=1",
         "drop-before@GET *#next=1",
         "truncate@GET *#next=1",
+        "empty@GET *#next=1",
+        "text@GET *#next=1",
+        "text=[1,@GET *#next=1",
     ] {
         let t = e.tracker();
         e.faults(spec).await;

@@ -119,3 +119,23 @@ async fn concurrent_link_pr_calls_for_one_issue_post_once() {
     );
     e.clear_faults().await;
 }
+
+/// Rally refusing one PullRequest with "Not authorized to perform action: …" (a permission on
+/// that object, the key just worked on the item) is no key problem: the link goes to a post,
+/// with a warning quoting Rally. Only "Invalid key" is RALLY_AUTH.
+#[tokio::test]
+async fn a_pull_request_refused_as_not_authorized_falls_back_to_a_post() {
+    let e = env().await;
+    let t = e.tracker();
+    let story = t.create_issue(NewIssue { title: "no PR rights".into(), ..Default::default() }).await.unwrap();
+    e.faults("errors=Not authorized to perform action: Create PullRequest@POST */pullrequest/create#next=1").await;
+    let url = "https://github.com/acme/shop/pull/21";
+    t.link_pr(&story.reference, url).await.unwrap_or_else(|err| panic!("{}: {err}", err.code()));
+    assert_eq!(hrefs(&e, &story.id).await, [url]);
+    let warns = e.warnings();
+    assert!(warns.iter().any(|w| w.contains("Not authorized to perform action: Create PullRequest")), "{warns:?}");
+    // A key Rally says is invalid is still RALLY_AUTH.
+    e.faults("errors=Not authorized to perform action: Invalid key@POST */conversationpost/create#next=1").await;
+    let err = t.add_comment(&story.reference, "x").await.unwrap_err();
+    assert_eq!(err.code(), "RALLY_AUTH", "{err}");
+}

@@ -308,3 +308,20 @@ async fn a_lost_reply_to_a_create_with_every_field_is_recognised() {
         assert_eq!(count(&e, kind, &title).await, 1, "{title}: the create was repeated");
     }
 }
+
+/// An identical story made moments before (within the old 2 s allowance for Rally's clock),
+/// then a create Rally answers 503 without acting on it: the earlier story is not adopted.
+#[tokio::test]
+async fn a_503_create_never_returns_an_identical_item_made_moments_before() {
+    let e = env().await;
+    let earlier = e.tracker().create_issue(titled("same title moments earlier")).await.unwrap();
+    // Past the one second that `Date`'s whole seconds can hide, inside the old allowance.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let t = e.tracker();
+    e.faults("503@POST */hierarchicalrequirement/create#next=1").await;
+    let got = t.create_issue(titled("same title moments earlier")).await;
+    e.clear_faults().await;
+    let got = got.unwrap();
+    assert_ne!(got.id, earlier.id, "the earlier {} came back as this create's", earlier.reference);
+    assert_eq!(count(&e, ArtifactType::UserStory, "same title moments earlier").await, 2);
+}

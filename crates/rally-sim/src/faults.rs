@@ -157,6 +157,27 @@ pub async fn middleware(State(f): State<Faults>, req: Request, next: Next) -> Re
         }
         Kind::Truncate => truncated(next.run(req).await).await,
         Kind::Html => html(StatusCode::OK, PROXY_LOGIN_PAGE),
+        Kind::Empty => {
+            let mut resp = Response::new(Body::empty());
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+            resp
+        }
+        Kind::Text(text) => {
+            let mut resp = Response::new(Body::from(text));
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            resp
+        }
+        Kind::Echo(code) => html(status_any(code), &echo_page(&req)),
+        Kind::EchoErrors => {
+            let key = req.headers().get("zsessionid").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let body =
+                error_envelope(req.method(), &path, &format!("Request refused by the gateway; ZSESSIONID={key}"));
+            let mut resp = Response::new(Body::from(body.to_string()));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+            resp
+        }
         Kind::Errors(text) => {
             let body = error_envelope(req.method(), &path, &text);
             let mut resp = Response::new(Body::from(body.to_string()));
@@ -169,6 +190,27 @@ pub async fn middleware(State(f): State<Faults>, req: Request, next: Next) -> Re
 
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+}
+
+fn status_any(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
+}
+
+/// What a debug endpoint or a WAF's block page shows: the request line and every header,
+/// values as sent (the key too).
+fn echo_page(req: &Request) -> String {
+    // The session header first, as the pages that leak it show it: before anything cuts.
+    let mut headers: Vec<_> = req.headers().iter().collect();
+    headers.sort_by_key(|(name, _)| name.as_str() != "zsessionid");
+    let mut rows = String::new();
+    for (name, value) in headers {
+        rows.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+    }
+    rows.push_str(&format!("{} {}\n", req.method(), req.uri()));
+    format!(
+        "<html><head><title>Request blocked</title></head><body><h1>Request blocked</h1><pre>{}</pre></body></html>\n",
+        escape_html(&rows)
+    )
 }
 
 /// A response whose body fails at once, so hyper aborts the connection without replying.

@@ -343,3 +343,28 @@ async fn slow_reply_processes_first_and_answers_late() {
     assert_eq!(sim.status(DEFECTS).await, 200);
     assert!(t.elapsed() >= Duration::from_millis(180), "{:?}", t.elapsed());
 }
+
+#[tokio::test]
+async fn echo_faults_put_the_session_header_into_the_body_and_empty_and_text_are_not_json() {
+    let key = "_echoedKey0123456789";
+    for (spec, want_status, want_type) in
+        [("echo", 200, "text/html"), ("echo=401", 401, "text/html"), ("echo-errors", 200, "application/json")]
+    {
+        let sim = Sim::start(0, &format!("{spec}@GET {DEFECTS}*")).await;
+        let r = sim.http.get(format!("{}{DEFECTS}", sim.base)).header("ZSESSIONID", key).send().await.unwrap();
+        let (status, ctype, body) = text(r).await;
+        assert_eq!((status, ctype.starts_with(want_type)), (want_status, true), "{spec}: {ctype}");
+        assert!(body.contains(key), "{spec}: {body}");
+        assert_eq!(sim.calls(), 0, "{spec} must not reach the handler");
+        if spec == "echo-errors" {
+            let v: Value = serde_json::from_str(&body).unwrap();
+            assert!(v["QueryResult"]["Errors"][0].as_str().unwrap().contains(key), "{v}");
+        }
+    }
+    for (spec, want) in [("empty", ""), ("text=not json", "not json")] {
+        let sim = Sim::start(0, &format!("{spec}@GET {DEFECTS}*")).await;
+        let (status, _, body) = text(sim.get(DEFECTS).await.unwrap()).await;
+        assert_eq!((status, body.as_str()), (200, want), "{spec}");
+        assert_eq!(sim.calls(), 0);
+    }
+}

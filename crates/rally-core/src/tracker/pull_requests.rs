@@ -53,7 +53,7 @@ fn type_refused(e: &RallyError) -> bool {
 }
 
 impl Tracker {
-    pub async fn link_pr(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
+    pub(super) async fn link_pr_once(&self, id: &str, pr_url: &str) -> Result<(), RallyError> {
         let mode = self.settings.pr_links;
         if !mode.native() || self.no_pull_requests.load(Ordering::Relaxed) {
             return self.link_by_post(id, pr_url).await;
@@ -70,6 +70,14 @@ impl Tracker {
                         .to_string(),
                 );
                 self.link_by_post(id, pr_url).await
+            }
+            // The item itself is gone: `link_pr` forgets it and looks again (`stale.rs`).
+            Err(e)
+                if super::stale::refused_refs(&e)
+                    .iter()
+                    .any(|(t, _)| crate::model::ArtifactType::from_type_name(t).is_some()) =>
+            {
+                Err(e)
             }
             // Rally refused this one PullRequest (a permission, a rule of the workspace): the
             // link is not lost, it goes to a post (the one 'both' makes anyway), and the

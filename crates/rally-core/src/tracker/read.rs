@@ -59,13 +59,19 @@ impl Tracker {
             })
             .collect();
         let issue_ref = match (&cached, mine.first()) {
-            (Some(l), _) => l.formatted_id.clone(),
+            (Some(l), Some(_)) => l.formatted_id.clone(),
             (None, Some(p)) => {
                 p.artifact.as_ref().and_then(|a| a.formatted_id.clone()).unwrap_or_else(|| shown.clone())
             }
-            // No posts and an issue we have never seen: an empty answer cannot tell "no
-            // comments" from "no such issue", so one read settles it (and warms the cache).
-            (None, None) => self.locate(&op, &parsed, &shown, false).await?.formatted_id,
+            // No posts: an empty answer cannot tell "no comments" from "no such issue" (nor
+            // from an issue deleted since the cache saw it), so one read settles it.
+            (_, None) => {
+                let found = self.locate(&op, &parsed, &shown, cached.is_some()).await;
+                if let (Some(l), Err(RallyError::NotFound { .. })) = (&cached, &found) {
+                    self.cache.forget(l.object_id);
+                }
+                found?.formatted_id
+            }
         };
         mine.into_iter()
             .map(|p| {
@@ -113,7 +119,7 @@ impl Tracker {
                 None => {}
             }
             for l in &labels {
-                parts.push(Query::eq("Tags.Name", l.as_str()));
+                parts.push(Query::eq("Tags.Name", crate::normalize::tag_names::stored(l)));
             }
             if let Some(o) = &owner {
                 parts.push(Query::eq("Owner", QValue::Ref(o.clone())));
@@ -141,7 +147,7 @@ impl Tracker {
             async move {
                 let list = |q| self.list_type(op, t.type_path(), q, scope, limit);
                 match t {
-                    ArtifactType::Feature if filtered && !self.resolved.feature_states.initialized() => {
+                    ArtifactType::Feature if filtered && !self.feature_states_known() => {
                         let found = self
                             .features_alongside_states(op, query_for_with(t, defaults, false), scope, limit, |o| {
                                 (query_for(t, o), state_wanted)

@@ -18,7 +18,8 @@ use tokio::sync::OnceCell;
 pub(super) struct Resolved {
     me: OnceCell<String>,
     /// Feature states `(name, /state/<oid>)` in order (see `states.rs`).
-    pub(super) feature_states: OnceCell<super::states::Discovered<(String, String)>>,
+    /// Swapped for an empty cell when Rally refuses one of the refs (`stale.rs`).
+    pub(super) feature_states: std::sync::Mutex<std::sync::Arc<FeatureStates>>,
     /// ScheduleState values in order (see `states.rs`).
     pub(super) schedule_states: OnceCell<super::states::Discovered<String>>,
     /// Custom ScheduleState values placed by Rally's comparisons when the order could not be
@@ -29,6 +30,8 @@ pub(super) struct Resolved {
     /// Allowed values of a type's state attribute, by `"<TypePath>.<Attribute>"` (`rallyState`).
     pub(super) allowed_states: std::sync::Mutex<std::collections::HashMap<&'static str, Vec<String>>>,
 }
+
+pub(super) type FeatureStates = OnceCell<super::states::Discovered<(String, String)>>;
 
 #[derive(Deserialize)]
 struct TypeDef {
@@ -181,7 +184,11 @@ impl Tracker {
     /// creates nothing, and a failed lookup is left for `resolve_tags` to repeat and report.
     pub(super) async fn find_tags(&self, op: &Op, names: &[String]) {
         let missing: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
-        let Some(q) = Query::any(missing.iter().map(|n| Query::eq("Name", n.as_str())).collect()) else { return };
+        let Some(q) =
+            Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect())
+        else {
+            return;
+        };
         let spec = QuerySpec {
             type_path: "tag",
             query: Some(q.render()),
@@ -197,9 +204,10 @@ impl Tracker {
 
     fn cache_tags(&self, tags: &[RallyTag]) {
         for t in tags {
-            if let (Some(name), Some(r)) = (t.name.as_deref(), relative_ref(t.r#ref.as_deref(), "tag", t.object_id)) {
-                if self.cache.get_ref("tag", name).is_none() {
-                    self.cache.put_ref("tag", name, r);
+            if let (Some(stored), Some(r)) = (t.name.as_deref(), relative_ref(t.r#ref.as_deref(), "tag", t.object_id)) {
+                let name = crate::normalize::tag_names::shown(stored);
+                if self.cache.get_ref("tag", &name).is_none() {
+                    self.cache.put_ref("tag", &name, r);
                 }
             }
         }
@@ -212,7 +220,8 @@ impl Tracker {
         if names.iter().any(|n| uncached(&n)) {
             let _one_at_a_time = self.resolved.tag_creation.lock().await;
             let missing: Vec<&String> = names.iter().filter(uncached).collect();
-            let q = Query::any(missing.iter().map(|n| Query::eq("Name", n.as_str())).collect());
+            let q =
+                Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect());
             if q.is_none() {
                 return self.tag_refs(op, names);
             }

@@ -251,10 +251,9 @@ impl Tracker {
 
     /// Feature states `(name, /state/<oid>)` by `OrderIndex`. Errors are returned (a write
     /// cannot go on without the ref); readers go through `orders`, which falls back.
-    pub(super) async fn feature_states_or_err(&self, op: &Op) -> Result<&[(String, String)], RallyError> {
-        let found = self
-            .resolved
-            .feature_states
+    pub(super) async fn feature_states_or_err(&self, op: &Op) -> Result<Vec<(String, String)>, RallyError> {
+        let cell = self.feature_states_cell();
+        let found = cell
             .get_or_try_init(|| async {
                 match self.read_feature_states(op).await {
                     Ok(v) if !v.is_empty() => Ok(Some(v)),
@@ -271,13 +270,32 @@ impl Tracker {
                 }
             })
             .await?;
-        found.as_deref().ok_or_else(|| RallyError::Rejected {
+        found.clone().ok_or_else(|| RallyError::Rejected {
             operation: op.label(),
             errors: vec!["the workspace's Feature states could not be read (GET /state)".into()],
         })
     }
 
-    async fn feature_states(&self, op: &Op) -> Option<&[(String, String)]> {
+    fn feature_states_cell(&self) -> std::sync::Arc<super::resolve::FeatureStates> {
+        self.resolved.feature_states.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(super) fn feature_states_known(&self) -> bool {
+        self.feature_states_cell().initialized()
+    }
+
+    /// Forgets the Feature states when one of them is `/state/<oid>` (Rally refused it).
+    pub(super) fn forget_feature_states(&self, oid: u64) -> bool {
+        let mut cell = self.resolved.feature_states.lock().unwrap_or_else(|p| p.into_inner());
+        let r = format!("/state/{oid}");
+        let holds = cell.get().and_then(Option::as_ref).is_some_and(|v| v.iter().any(|(_, s)| *s == r));
+        if holds {
+            *cell = std::sync::Arc::default();
+        }
+        holds
+    }
+
+    async fn feature_states(&self, op: &Op) -> Option<Vec<(String, String)>> {
         match self.feature_states_or_err(op).await {
             Ok(v) => Some(v),
             Err(e) => {

@@ -118,6 +118,10 @@ fn error_texts_are_classified() {
     assert_eq!(classify_errors(&op, &v(&["Could not read referenced object /user/9"])).code(), "RALLY_REJECTED");
     assert_eq!(classify_errors(&op, &v(&["Not authorized to perform action: Invalid key"])).code(), "RALLY_AUTH");
     assert_eq!(
+        classify_errors(&op, &v(&["Not authorized to perform action: Create PullRequest"])).code(),
+        "RALLY_REJECTED"
+    );
+    assert_eq!(
         classify_errors(&op, &v(&["Validation error: Defect.Name should not be null"])).code(),
         "RALLY_REJECTED"
     );

@@ -132,3 +132,37 @@ impl Env {
         v["QueryResult"]["TotalResultCount"].as_u64().expect("TotalResultCount")
     }
 }
+
+impl Env {
+    /// Deletes an object as another client would (`DELETE /<type>/<oid>` with the key).
+    pub async fn delete_elsewhere(&self, type_path: &str, oid: &str) {
+        let r = self
+            .http
+            .delete(format!("{}/{type_path}/{oid}", self.sim.base))
+            .header("ZSESSIONID", &self.sim.api_key)
+            .send()
+            .await
+            .expect("DELETE");
+        let v: Value = r.json().await.expect("DELETE JSON");
+        assert_eq!(v["OperationResult"]["Errors"], serde_json::json!([]), "{v}");
+    }
+
+    /// The ObjectID of the one object of a type with this Name (as Rally stores it).
+    pub async fn oid_named(&self, type_path: &str, name: &str) -> String {
+        let q = format!("(Name = \"{name}\")");
+        let v = self
+            .http
+            .get(format!("{}/{type_path}", self.sim.base))
+            .query(&[("query", q.as_str()), ("fetch", "ObjectID"), ("workspace", self.sim.workspace_ref.as_str())])
+            .header("ZSESSIONID", &self.sim.api_key)
+            .send()
+            .await
+            .expect("lookup")
+            .json::<Value>()
+            .await
+            .expect("lookup JSON");
+        let rows = v["QueryResult"]["Results"].as_array().cloned().unwrap_or_default();
+        assert_eq!(rows.len(), 1, "{v}");
+        rows[0]["ObjectID"].to_string()
+    }
+}

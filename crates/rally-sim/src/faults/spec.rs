@@ -6,6 +6,7 @@
 //! kind  := latency=MS | latency=MIN..MAX | STATUS | STATUS-after | 429[=SECONDS]
 //!        | 500-json[=TEXT] | slow-reply=MS
 //!        | drop-before | drop-after | truncate | html | errors[=TEXT]
+//!        | empty | text[=TEXT] | echo[=STATUS] | echo-errors
 //! STATUS := 500 | 502 | 503 | 504 | 524
 //! match := * | METHOD | [METHOD " "] GLOB   GLOB starts with "/" or "*"; "*" matches any run
 //! when  := always | next=N | p=P[,seed=S]
@@ -41,6 +42,15 @@ pub(crate) enum Kind {
     Truncate,
     Html,
     Errors(String),
+    /// 200, JSON content type, no body.
+    Empty,
+    /// 200 with this plain text for a body (neither JSON nor HTML).
+    Text(String),
+    /// A debug page (a WAF, a misconfigured proxy) that echoes the request headers, the
+    /// `ZSESSIONID` among them, with this status.
+    Echo(u16),
+    /// A Rally envelope whose `Errors` quote the request's `ZSESSIONID` header.
+    EchoErrors,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,13 +142,21 @@ fn parse_kind(k: &str) -> Result<Kind, String> {
         ("drop-after", None) => Kind::DropAfter,
         ("truncate", None) => Kind::Truncate,
         ("html", None) => Kind::Html,
+        ("empty", None) => Kind::Empty,
+        ("text", None) => Kind::Text("upstream connect error or disconnect/reset before headers".into()),
+        ("text", Some(a)) if !a.is_empty() => Kind::Text(a.to_string()),
+        ("echo", None) => Kind::Echo(200),
+        ("echo", Some(a)) => Kind::Echo(
+            a.parse().ok().filter(|c| (200..600).contains(c)).ok_or_else(|| format!("echo=STATUS needs an HTTP status, got \"{a}\""))?,
+        ),
+        ("echo-errors", None) => Kind::EchoErrors,
         ("errors", None) => Kind::Errors(DEFAULT_ERROR.to_string()),
         ("errors", Some(a)) if !a.is_empty() => Kind::Errors(a.to_string()),
         _ => {
             return Err(format!(
                 "unknown fault \"{k}\"; expected latency=MS, latency=MIN..MAX, 500, 502, 503, 504, \
                  524 (each also as STATUS-after), 500-json[=TEXT], slow-reply=MS, 429[=SECONDS], \
-                 drop-before, drop-after, truncate, html or errors[=TEXT]"
+                 drop-before, drop-after, truncate, html, empty, text[=TEXT], errors[=TEXT], echo[=STATUS] or echo-errors"
             ))
         }
     };
@@ -289,6 +307,10 @@ impl fmt::Display for Rule {
             Kind::DropAfter => f.write_str("drop-after")?,
             Kind::Truncate => f.write_str("truncate")?,
             Kind::Html => f.write_str("html")?,
+            Kind::Empty => f.write_str("empty")?,
+            Kind::Text(text) => write!(f, "text={text}")?,
+            Kind::Echo(code) => write!(f, "echo={code}")?,
+            Kind::EchoErrors => f.write_str("echo-errors")?,
             Kind::Errors(text) => write!(f, "errors={text}")?,
         }
         match (&self.method, self.glob.as_str()) {

@@ -7,7 +7,7 @@ fn html_escape_attr(s: &str) -> String {
 }
 
 impl Tracker {
-    pub async fn add_comment(&self, id: &str, body: &str) -> Result<Comment, RallyError> {
+    pub(in crate::tracker) async fn add_comment_once(&self, id: &str, body: &str) -> Result<Comment, RallyError> {
         let parsed = parse_issue_id(id, "issueId")?;
         let html = validate::comment_body(body)?;
         let shown = Self::shown(&parsed, id);
@@ -51,7 +51,7 @@ impl Tracker {
         let since = self.reconcile_since(started);
         let q = Query::eq("Artifact", QValue::Ref(l.ref_path()))
             .and(Query::eq("User", QValue::Ref(me)))
-            .and(Query::ge("CreationDate", since.as_str()));
+            .and(Query::ge("CreationDate", since.at.as_str()));
         let spec = QuerySpec {
             type_path: "conversationpost",
             query: Some(q.render()),
@@ -62,7 +62,8 @@ impl Tracker {
         };
         let r: QueryResult<RallyPost> = self.query_page(op, &spec, 1, 200).await?;
         let want = text_key(html);
-        Ok(Found::of(
+        Ok(Found::within(
+            &since,
             r.results
                 .into_iter()
                 .filter(|p| p.object_id.is_none_or(|oid| !self.cache.was_created_here(oid)))

@@ -66,7 +66,7 @@ fn same_custom(stored: &Value, sent: &Value) -> bool {
 }
 
 impl Tracker {
-    pub async fn create_issue(&self, n: NewIssue) -> Result<Issue, RallyError> {
+    pub(in crate::tracker) async fn create_issue_once(&self, n: NewIssue) -> Result<Issue, RallyError> {
         let t = n.artifact_type.unwrap_or(ArtifactType::UserStory);
         let title = validate::title(&n.title)?;
         let op = Op::new("createIssue", Some(&title));
@@ -200,7 +200,7 @@ impl Tracker {
         let mut q = Query::eq("Name", text("Name").as_str())
             .and(Query::eq("Project", QValue::Ref(text("Project"))))
             .and(Query::eq("CreatedBy", QValue::Ref(me)))
-            .and(Query::ge("CreationDate", since.as_str()));
+            .and(Query::ge("CreationDate", since.at.as_str()));
         for parent in PARENT_FIELDS {
             if let Some(r) = fields.get(parent).and_then(Value::as_str) {
                 q = q.and(Query::eq(parent, QValue::Ref(r.to_string())));
@@ -221,7 +221,8 @@ impl Tracker {
             types: None,
         };
         let r: QueryResult<RallyArtifact> = self.query_page(op, &spec, 1, 200).await?;
-        Ok(Found::of(
+        Ok(Found::within(
+            &since,
             r.results
                 .into_iter()
                 .filter(|a| a.object_id.is_some_and(|oid| !self.cache.was_created_here(oid)))

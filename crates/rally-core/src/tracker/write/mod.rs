@@ -124,7 +124,7 @@ impl Tracker {
         Ok(Some(stored))
     }
 
-    pub async fn update_issue(&self, id: &str, u: IssueUpdate) -> Result<Issue, RallyError> {
+    pub(in crate::tracker) async fn update_issue_once(&self, id: &str, u: IssueUpdate) -> Result<Issue, RallyError> {
         let parsed = parse_issue_id(id, "id")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("updateIssue", Some(&shown));
@@ -222,7 +222,11 @@ impl Tracker {
         }
     }
 
-    pub async fn transition_issue(&self, id: &str, state: IssueState) -> Result<(), RallyError> {
+    pub(in crate::tracker) async fn transition_issue_once(
+        &self,
+        id: &str,
+        state: IssueState,
+    ) -> Result<(), RallyError> {
         let parsed = parse_issue_id(id, "id")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("transitionIssue", Some(&shown));

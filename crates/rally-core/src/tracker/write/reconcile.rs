@@ -7,9 +7,6 @@ use super::*;
 /// is not known yet (no response so far carried a `Date`): allows for clock skew.
 const RECONCILE_WINDOW: Duration = Duration::from_secs(300);
 
-/// Slack on the estimate of Rally's clock: `Date` has whole seconds, and one more for luck.
-const CLOCK_MARGIN: Duration = Duration::from_secs(2);
-
 /// What a reconciliation lookup found.
 pub(in crate::tracker) enum Found<T> {
     Nothing,
@@ -26,6 +23,25 @@ impl<T> Found<T> {
             _ => Found::Many(items.iter().map(name).collect()),
         }
     }
+}
+
+impl<T> Found<T> {
+    /// What may be adopted from `items` when `since` says whether the lookup started at the
+    /// first send on Rally's clock (`strict`) or earlier because that clock is not known: then
+    /// even one candidate might be another client's, so it is named, never returned.
+    pub(super) fn within(since: &Since, items: Vec<T>, name: impl Fn(&T) -> String) -> Found<T> {
+        match Found::of(items, &name) {
+            Found::One(v) if !since.strict => Found::Many(vec![name(&v)]),
+            f => f,
+        }
+    }
+}
+
+/// Where a reconciliation lookup starts (`CreationDate >= at`), and whether that is the first
+/// send itself on Rally's clock.
+pub(in crate::tracker) struct Since {
+    pub at: String,
+    pub strict: bool,
 }
 
 impl<T> From<Option<T>> for Found<T> {
@@ -119,14 +135,16 @@ pub(in crate::tracker) fn with_attempts(e: RallyError, sent: u32) -> RallyError 
 
 impl Tracker {
     /// The earliest `CreationDate` a lost create started at `started` can have, on Rally's
-    /// clock: the first send less a margin for the clock estimate (`Date` has whole seconds);
-    /// before any response told Rally's clock, `RECONCILE_WINDOW` earlier instead.
-    pub(super) fn reconcile_since(&self, started: SystemTime) -> String {
-        let on_server = match self.http.on_server_clock(started) {
-            Some(t) => t.checked_sub(CLOCK_MARGIN),
-            None => started.checked_sub(RECONCILE_WINDOW),
-        };
-        iso_utc(on_server.unwrap_or(UNIX_EPOCH))
+    /// clock: the first send itself. `Date` has whole seconds, so the estimate of Rally's clock
+    /// is at most a second early, never late: what the create made is always found, and an
+    /// identical item made over a second before the send never is (it is another client's,
+    /// or this user's in Rally's UI). Before any response told Rally's clock, the lookup starts
+    /// `RECONCILE_WINDOW` earlier and what it finds is only named (`Found::within`).
+    pub(super) fn reconcile_since(&self, started: SystemTime) -> Since {
+        match self.http.on_server_clock(started) {
+            Some(t) => Since { at: iso_utc(t), strict: true },
+            None => Since { at: iso_utc(started.checked_sub(RECONCILE_WINDOW).unwrap_or(UNIX_EPOCH)), strict: false },
+        }
     }
 
     /// One create request; errors in the envelope are final (Rally answered).

@@ -143,3 +143,14 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn echo_and_empty_faults_parse_and_print_back() {
+    for (text, canonical) in
+        [("echo", "echo=200"), ("echo=401", "echo=401"), ("echo-errors", "echo-errors"), ("empty", "empty")]
+    {
+        let rules = parse_spec(text).unwrap();
+        assert!(rules[0].to_string().starts_with(canonical), "{text}: {}", rules[0]);
+    }
+    assert!(parse_spec("echo=9").is_err());
+}
