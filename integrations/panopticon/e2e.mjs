@@ -12,7 +12,8 @@
 //      builds no tracker and repeats no one-time lookup;
 //   4. `pan work done` / `pan work approve` leave the item Completed with the comment and the PR
 //      link; `pan work triage` lists Rally items as the secondary tracker and dismissals stick;
-//   5. Panopticon's typecheck and test suite show no new failures.
+//   5. Panopticon's typecheck and test suite show no new failures;
+//   6. the board in a real headless browser (e2e/browser.mjs).
 //
 // Needs the addon and rally-sim built (`npm test` builds both). Environment:
 //   PANOPTICON_BUNDLE  the bundle (default ../shared/panopticon/panopticon-v0.4.5.bundle)
@@ -25,6 +26,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startSim } from '../../__test__/helpers/sim.mjs'
+import { browserChecks } from './e2e/browser.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
@@ -548,6 +550,8 @@ async function main() {
     if (before.suite.failing.size) {
       console.log(`failing before the patch too (${before.suite.failing.size}):\n  ${[...before.suite.failing].slice(0, 60).join('\n  ')}`)
     }
+
+    await browserChecks({ checkout, scratch, repoRoot, sim, home, stubs, project, panEnv, check, section, wsapi, writeHome, rallyToml, freePort, run })
   } finally {
     if (dashboard) dashboard.kill()
     if (sim) await sim.stop?.()
