@@ -324,7 +324,12 @@ class BoardSteps {
     const t = this.targets.reset
     await this.reload()
     const before = await this.sw.story(t.ref)
-    if (!(await clickButton(page, this.card(t.ref), /^(Reset|🔥 Deep Wipe)$/))) throw new Error(`no Reset button on ${t.ref}: ${await buttonsOf(page, this.card(t.ref))}`)
+    // A To Do card has Reset; a Planning card has Abort, whose confirmation offers the deep wipe
+    let pressed = await clickButton(page, this.card(t.ref), /^(Reset|🔥 Deep Wipe)$/)
+    if (!pressed && (await clickButton(page, this.card(t.ref), /^Abort$/))) {
+      pressed = await until(() => clickButton(page, this.card(t.ref), /Deep Wipe$/), 10_000)
+    }
+    if (!pressed) throw new Error(`no Reset button on ${t.ref}: ${await buttonsOf(page, this.card(t.ref))}`)
     const after = await until(async () => {
       const s = await this.sw.story(t.ref)
       return { ok: s.rallyState === 'Defined' && !s.tags.includes('planning'), s }
