@@ -15,7 +15,8 @@
 //      with the PR link; `pan work triage` lists Rally items as the secondary tracker and
 //      dismissals stick;
 //   5. each lifecycle step through the dashboard's routes and the CLI (e2e/lifecycle.mjs);
-//   6. Panopticon's typecheck and test suite show no new failures.
+//   6. Panopticon's typecheck and test suite show no new failures;
+//   7. the board in a real headless browser (e2e/browser.mjs).
 //
 // Needs the addon and rally-sim built (`npm test` builds both). Environment:
 //   PANOPTICON_BUNDLE  the bundle (default ../shared/panopticon/panopticon-v0.4.5.bundle)
@@ -30,6 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { startSim } from '../../__test__/helpers/sim.mjs'
 import { checkAgentMcp } from './e2e/mcp.mjs'
 import { lifecycleChecks } from './e2e/lifecycle.mjs'
+import { browserChecks } from './e2e/browser.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
@@ -560,6 +562,8 @@ async function main() {
     if (before.suite.failing.size) {
       console.log(`failing before the patch too (${before.suite.failing.size}):\n  ${[...before.suite.failing].slice(0, 60).join('\n  ')}`)
     }
+
+    await browserChecks({ checkout, scratch, repoRoot, sim, home, stubs, project, panEnv, check, section, wsapi, writeHome, rallyToml, freePort, run })
   } finally {
     if (dashboard) dashboard.kill()
     if (sim) await sim.stop?.()
