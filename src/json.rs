@@ -45,6 +45,14 @@ struct IssueOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     rally_state: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    project: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull_requests: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     blocked: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     blocked_reason: Option<&'a str>,
@@ -54,14 +62,6 @@ struct IssueOut<'a> {
     to_do: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     actuals: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    project: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    project_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    custom_fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pull_requests: Option<&'a [String]>,
 }
 
 fn out(i: &core::Issue) -> IssueOut<'_> {
@@ -84,15 +84,15 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
         parent_id: i.parent_id.as_deref(),
         parent_ref: i.parent_ref.as_deref(),
         rally_state: i.rally_state.as_deref(),
+        project: i.project.as_deref(),
+        project_name: i.project_name.as_deref(),
+        custom_fields: i.custom_fields.as_ref(),
+        pull_requests: i.pull_requests.as_deref(),
         blocked: i.blocked,
         blocked_reason: i.blocked_reason.as_deref(),
         estimate: i.estimate,
         to_do: i.to_do,
         actuals: i.actuals,
-        project: i.project.as_deref(),
-        project_name: i.project_name.as_deref(),
-        custom_fields: i.custom_fields.as_ref(),
-        pull_requests: i.pull_requests.as_deref(),
     }
 }
 
