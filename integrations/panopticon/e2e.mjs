@@ -31,6 +31,8 @@ import { fileURLToPath } from 'node:url'
 import { startSim } from '../../__test__/helpers/sim.mjs'
 import { checkAgentMcp } from './e2e/mcp.mjs'
 import { lifecycleChecks } from './e2e/lifecycle.mjs'
+import { flowChecks } from './e2e/flow.mjs'
+import { approveChecks } from './e2e/approve.mjs'
 import { browserChecks } from './e2e/browser.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -514,6 +516,8 @@ async function main() {
         `dismiss exit ${dismiss.status}; listed after: ${listed2.length}`)
     }
 
+    await flowChecks({ check, section, sim, pan, checkout, panEnv, project, stubs, scratch })
+    await approveChecks({ check, section, sim, checkout, panEnv, stubs, scratch })
     writeHome(home, sim, { toml: rallyToml(sim, '[trackers]\nprimary = "rally"') })
     await lifecycleChecks({ check, section, sim, pan, checkout, panEnv, project })
 

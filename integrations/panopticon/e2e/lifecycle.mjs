@@ -138,7 +138,7 @@ export async function lifecycleChecks(ctx) {
     const review = await column(c.ref)
     check(`a Completed story is in the board's In Review column`, review === 'In Review', `column ${review}`)
     await cli('approve', ['work', 'approve', c.ref], (g) => g.state === 'Accepted' && g.prs.includes('https://github.com/acme/shop/pull/42'))
-    await cli('reopen', ['work', 'reopen', c.ref], (g) => g.state === 'Defined' && g.posts.some((p) => /Reopened/i.test(p)))
+    await cli('reopen', ['work', 'reopen', c.ref, '--force', '--skip-plan'], (g) => g.state === 'Defined' && g.posts.some((p) => /Reopened/i.test(p)))
     await wsapi(sim, 'POST', `hierarchicalrequirement/${c.oid}/Tags/add`, { CollectionItems: [{ Name: 'planning' }] })
     await cli('wipe (reset)', ['work', 'wipe', c.ref, '-y'], (g) => g.state === 'Defined' && !g.tags.includes('planning'))
 
