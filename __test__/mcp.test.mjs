@@ -160,6 +160,27 @@ test('a Rally URL is read as the addon reads it: one that names another item is 
   }
 })
 
+test('rally_get_issue with comments: 0 shows no posts, and PR links come from every post, not only the shown ones', async () => {
+  const busy = await tracker.createIssue({ title: 'Long discussion' })
+  await tracker.addComment(busy.ref, 'Opened https://github.com/acme/shop/pull/5 for the first half')
+  for (let n = 1; n <= 3; n++) await tracker.addComment(busy.ref, `Note ${n}`)
+  const none = jsonOf(await mcp.call('rally_get_issue', { id: busy.ref, comments: 0 }))
+  assert.deepEqual([none.discussion.total, none.discussion.shown, none.discussion.posts], [4, 0, []])
+  assert.deepEqual(none.pullRequestLinks, ['https://github.com/acme/shop/pull/5'])
+  const last = jsonOf(await mcp.call('rally_get_issue', { id: busy.ref, comments: 1 }))
+  assert.deepEqual(last.discussion.posts.map((p) => p.body), ['Note 3'])
+  assert.deepEqual(last.pullRequestLinks, ['https://github.com/acme/shop/pull/5'])
+})
+
+test('rally_update_task refuses the scoped item itself, named by its ObjectID, before any request', async () => {
+  await mcp.call('rally_get_issue') // the scope is loaded
+  await sim.reset()
+  const r = await mcp.call('rally_update_task', { taskId: story.id, state: 'closed' })
+  assert.equal(r.isError, true)
+  assert.match(textOf(r), new RegExp(`^RALLY_INVALID_INPUT: Invalid taskId: ${story.id} is ${story.ref}, the scoped item itself, not one of its tasks`))
+  assert.equal((await sim.stats()).total, 0)
+})
+
 test('attachments: text as text, a PNG as image content, an oversized one refused before its content', async () => {
   const [log, png] = jsonOf(await mcp.call('rally_get_issue', { id: 'DE1' })).attachments
   const text = await mcp.call('rally_get_attachment', { attachmentId: log.id })
