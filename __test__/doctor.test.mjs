@@ -201,6 +201,19 @@ describe('rally-doctor', () => {
     assert.match(r.stderr, /prefer RALLY_API_KEY/)
   })
 
+  test('--panopticon-env names the env file; a missing one is a usage error of the tool (Node ends an --env-file one itself)', async () => {
+    const file = join(home, 'panopticon.env')
+    writeFileSync(file, `RALLY_API_KEY=${sim.apiKey}\nRALLY_SERVER=${sim.url}\n`)
+    let r = await doctor(['--panopticon-env', file, '--workspace', sim.workspace, '--project', sim.project])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const missing = join(home, 'no-such.env')
+    r = await doctor(['--panopticon-env', missing])
+    assert.equal(r.code, 2, r.stdout + r.stderr)
+    assert.ok(r.stderr.includes(`rally-doctor: the env file ${missing} does not exist`), r.stderr)
+    r = await doctor(['--env-file', missing])
+    assert.equal(r.code, 9, 'Node refuses it before the tool runs (README)')
+  })
+
   const hasOpenssl = (() => {
     try {
       execFileSync('openssl', ['version'], { stdio: 'ignore' })

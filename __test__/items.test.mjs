@@ -65,6 +65,10 @@ test('children, attachments and an attachment read with its cap', async () => {
   assertInvalidInput(await rejection(tracker.getAttachment(list[1].id, { maxBytes: 0 })), 'maxBytes')
   assertInvalidInput(await rejection(tracker.getAttachment(list[1].id, { maxbytes: 10 })), 'maxbytes')
   assertInvalidInput(await rejection(tracker.getAttachment(42)), 'attachmentId')
+  // An id the addon itself refuses names the method's own argument, as getComments's does.
+  const web = 'https://rally1.rallydev.com/#/1d/detail/defect/'
+  assertInvalidInput(await rejection(tracker.listAttachments(web)), 'issueId')
+  assertInvalidInput(await rejection(tracker.getComments(web)), 'issueId')
 })
 
 test('blocked and hours through updateIssue; unknown keys still refused, naming the nearest', async () => {
@@ -79,4 +83,48 @@ test('blocked and hours through updateIssue; unknown keys still refused, naming 
   assertInvalidInput(await rejection(tracker.updateIssue(story.ref, { toDo: 'three' })), 'toDo')
   assertInvalidInput(await rejection(tracker.updateIssue(story.ref, { estimate: 1 })), 'estimate')
   assertInvalidInput(await rejection(tracker.createIssue({ title: 'x', blocked: 'yes' })), 'blocked')
+})
+
+test('a repeat list (a poll) shows an edit made elsewhere of only Blocked, BlockedReason or task hours', async () => {
+  const story = await tracker.createIssue({ title: 'Polled story', labels: ['poll-fields'] })
+  const task = await tracker.createIssue({ title: 'Polled task', artifactType: 'Task', parent: story.ref, labels: ['poll-fields'], estimate: 4 })
+  const filters = { labels: ['poll-fields'], includeClosed: true }
+  const poller = trackerFor(sim)
+  await poller.listIssues(filters)
+  // Rally's UI or another client writes the fields alone.
+  const post = async (type, oid, fields) => {
+    const res = await fetch(`${sim.url}/slm/webservice/v2.0/${type}/${oid}`, {
+      method: 'POST',
+      headers: { ZSESSIONID: sim.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ [type === 'task' ? 'Task' : 'HierarchicalRequirement']: fields }),
+    })
+    assert.deepEqual((await res.json()).OperationResult.Errors, [])
+  }
+  await post('hierarchicalrequirement', story.id, { Blocked: true, BlockedReason: 'Vendor API down' })
+  await post('task', task.id, { ToDo: 1.5, Actuals: 2.5 })
+  await sim.reset()
+  const polled = await poller.listIssues(filters)
+  const s = polled.find((i) => i.ref === story.ref)
+  const t = polled.find((i) => i.ref === task.ref)
+  assert.deepEqual([s.blocked, s.blockedReason], [true, 'Vendor API down'])
+  assert.deepEqual([t.toDo, t.actuals, t.estimate], [1.5, 2.5, 4])
+  const { byRoute } = await sim.stats()
+  assert.ok(!Object.keys(byRoute ?? {}).some((r) => /\{oid\}/.test(r)), `a list's requests, no item reads: ${Object.keys(byRoute ?? {})}`)
+})
+
+test('an item whose description nests thousands deep (written by another client) reads as its text; the process lives', async () => {
+  const story = await tracker.createIssue({ title: 'Deep description', labels: ['deep-html'] })
+  const html = `${'<div>'.repeat(5000)}deep &amp; down` // unclosed, as a parser takes it: 25 KB
+  const res = await fetch(`${sim.url}/slm/webservice/v2.0/hierarchicalrequirement/${story.id}`, {
+    method: 'POST',
+    headers: { ZSESSIONID: sim.apiKey, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ HierarchicalRequirement: { Description: html } }),
+  })
+  assert.deepEqual((await res.json()).OperationResult.Errors, [])
+  assert.equal((await tracker.getIssue(story.ref)).description, 'deep & down')
+  const [listed] = await tracker.listIssues({ labels: ['deep-html'], includeClosed: true })
+  assert.equal(listed.description, 'deep & down')
+  // The same through a post: addComment converts the stored HTML back.
+  const posted = await tracker.addComment(story.ref, '<div>'.repeat(5000) + 'x')
+  assert.equal(posted.body, 'x')
 })

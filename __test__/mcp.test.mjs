@@ -131,6 +131,56 @@ test('a write outside the scope is refused, naming the scope, before any request
   assert.equal((await tracker.getIssue(foreign.ref)).toDo, 2, 'unchanged')
 })
 
+test('a Rally URL is read as the addon reads it: one that names another item is refused, not let through', async () => {
+  const other = await tracker.createIssue({ title: 'Someone else\'s story' })
+  const web = 'https://rally1.rallydev.com/#/1234d'
+  await mcp.call('rally_get_issue') // the scope is loaded
+  await sim.reset()
+  // The addon takes the item after `detail` (or in a `detail=` query); the scoped ObjectID
+  // elsewhere in the URL must not make the write look like the scoped item's.
+  for (const url of [
+    `${web}/detail/userstory/${other.id}/${story.id}`,
+    `${web}/?detail=/userstory/${other.id}&x=/${story.id}`,
+    `${web}/detail/userstory/${story.id}?detail=%2Fuserstory%2F${other.id}`,
+  ]) {
+    const r = await mcp.call('rally_add_comment', { issueId: url, body: 'not mine' })
+    assert.match(textOf(r), /^RALLY_OUT_OF_SCOPE: /, url)
+  }
+  assert.equal((await sim.stats()).total, 0, 'no request reached Rally')
+  assert.equal((await tracker.getComments(other.ref)).length, 0, 'nothing posted to the other item')
+  // The scoped item's own ref and URLs, `.js` ref included, are in scope.
+  for (const id of [
+    `https://rally1.rallydev.com/slm/webservice/v2.0/hierarchicalrequirement/${story.id}.js`,
+    `/hierarchicalrequirement/${story.id}`,
+    `${web}/detail/userstory/${story.id}/discussion`,
+    `${web}/?detail=%2Fuserstory%2F${story.id}`,
+  ]) {
+    const r = await mcp.call('rally_add_comment', { issueId: id, body: 'mine' })
+    assert.equal(jsonOf(r).issueId, story.ref, id)
+  }
+})
+
+test('rally_get_issue with comments: 0 shows no posts, and PR links come from every post, not only the shown ones', async () => {
+  const busy = await tracker.createIssue({ title: 'Long discussion' })
+  await tracker.addComment(busy.ref, 'Opened https://github.com/acme/shop/pull/5 for the first half')
+  for (let n = 1; n <= 3; n++) await tracker.addComment(busy.ref, `Note ${n}`)
+  const none = jsonOf(await mcp.call('rally_get_issue', { id: busy.ref, comments: 0 }))
+  assert.deepEqual([none.discussion.total, none.discussion.shown, none.discussion.posts], [4, 0, []])
+  assert.deepEqual(none.pullRequestLinks, ['https://github.com/acme/shop/pull/5'])
+  const last = jsonOf(await mcp.call('rally_get_issue', { id: busy.ref, comments: 1 }))
+  assert.deepEqual(last.discussion.posts.map((p) => p.body), ['Note 3'])
+  assert.deepEqual(last.pullRequestLinks, ['https://github.com/acme/shop/pull/5'])
+})
+
+test('rally_update_task refuses the scoped item itself, named by its ObjectID, before any request', async () => {
+  await mcp.call('rally_get_issue') // the scope is loaded
+  await sim.reset()
+  const r = await mcp.call('rally_update_task', { taskId: story.id, state: 'closed' })
+  assert.equal(r.isError, true)
+  assert.match(textOf(r), new RegExp(`^RALLY_INVALID_INPUT: Invalid taskId: ${story.id} is ${story.ref}, the scoped item itself, not one of its tasks`))
+  assert.equal((await sim.stats()).total, 0)
+})
+
 test('attachments: text as text, a PNG as image content, an oversized one refused before its content', async () => {
   const [log, png] = jsonOf(await mcp.call('rally_get_issue', { id: 'DE1' })).attachments
   const text = await mcp.call('rally_get_attachment', { attachmentId: log.id })

@@ -7,7 +7,7 @@ const { UsageError, buildConfig, parseArgs: parseSettings, scrub } = require('./
 
 const USAGE = `usage: rally-doctor [--server HOST|URL] [--workspace REF] [--project REF]
                     [--no-scope-down] [--scope-up] [--proxy URL] [--ca-file PEM]
-                    [--config TOML] [--env-file PATH] [--json] [--api-key KEY]
+                    [--config TOML] [--panopticon-env PATH] [--json] [--api-key KEY]
                     [--create-defaults '{"UserStory":{"Team":"Red"}}']
 
 Settings come from the flags, then RALLY_API_KEY, RALLY_SERVER, RALLY_WORKSPACE and

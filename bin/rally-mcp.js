@@ -9,7 +9,7 @@ const { UsageError, buildConfig, parseArgs, scrub } = require('./settings.js')
 const USAGE = `usage: rally-mcp [--issue ID] [--read-only] [--max-attachment-bytes N]
                  [--server HOST|URL] [--workspace REF] [--project REF]
                  [--no-scope-down] [--scope-up] [--proxy URL] [--ca-file PEM]
-                 [--config TOML] [--env-file PATH] [--api-key KEY]
+                 [--config TOML] [--panopticon-env PATH] [--api-key KEY]
 
 A Model Context Protocol server on stdin/stdout. --issue limits every write to that item and
 its tasks (anything else is refused before a request is made); reads stay anywhere in the

@@ -20,6 +20,9 @@ const SETTING_FLAGS = {
   '--proxy': 'proxy',
   '--ca-file': 'caFile',
   '--env-file': 'envFile',
+  // The same: Node itself ends the process when an `--env-file` path anywhere in its arguments
+  // does not exist (`node: <path>: not found`, exit 9), before this code runs.
+  '--panopticon-env': 'envFile',
   '--config': 'config',
   '--create-defaults': 'createDefaults',
 }
@@ -110,7 +113,7 @@ function readPanopticonToml(path) {
 function buildConfig(args, env) {
   const home = homedir()
   const envFile = args.envFile ?? join(home, '.panopticon.env')
-  if (args.envFile && !existsSync(args.envFile)) throw new UsageError(`--env-file ${args.envFile} does not exist`)
+  if (args.envFile && !existsSync(args.envFile)) throw new UsageError(`the env file ${args.envFile} does not exist`)
   const tomlFile = args.config ?? join(home, '.panopticon', 'config.toml')
   if (args.config && !existsSync(args.config)) throw new UsageError(`--config ${args.config} does not exist`)
   const toml = existsSync(tomlFile) ? readPanopticonToml(tomlFile) : {}

@@ -45,9 +45,10 @@ const present = {
   list(found, limit) {
     return json({ count: found.length, limit, items: found.map(brief) })
   },
-  item(issue, { parent, children, comments, total, attachments }) {
+  item(issue, { parent, children, comments, all, attachments }) {
     const linked = new Set(issue.pullRequests ?? [])
-    for (const c of comments) for (const m of c.body.matchAll(PR)) linked.add(m[0])
+    for (const c of all) for (const m of c.body.matchAll(PR)) linked.add(m[0])
+    const total = all.length
     return json({
       ...issue,
       parent: parent ? brief(parent) : issue.parentRef ? { ref: issue.parentRef, id: issue.parentId } : null,

@@ -17,8 +17,44 @@ function names(target, item) {
   const t = String(target).trim()
   if (/^\d+$/.test(t)) return t === item.id
   if (/^[A-Za-z]+\d+$/.test(t)) return t.toUpperCase() === item.ref.toUpperCase()
-  const oid = /\/(\d+)\/?(?:[?#].*)?$/.exec(t)
-  return oid ? oid[1] === item.id : false
+  const oid = objectIdOf(t)
+  return oid !== undefined && oid === item.id
+}
+
+/**
+ * The ObjectID a ref or Rally URL names, read the way the addon reads it (crates/rally-core
+ * src/ids.rs), or undefined when the text is not one it would read plainly. The last number
+ * of the text is not enough: `#/detail/userstory/1/2` and `#/?detail=/userstory/1&x=/2` name
+ * item 1 to the addon, so a scope that took the 2 would let a write to 1 through.
+ */
+function objectIdOf(t) {
+  const digits = (s) => (/^[1-9]\d*$/.test(s ?? '') ? s : undefined)
+  const hash = t.indexOf('#')
+  if (hash >= 0) {
+    const frag = t.slice(hash + 1)
+    const q = frag.indexOf('?')
+    let path = q >= 0 ? frag.slice(0, q) : frag
+    const detail = q >= 0 ? frag.slice(q + 1).split('&').find((p) => p.startsWith('detail=')) : undefined
+    if (detail !== undefined) {
+      try {
+        path = decodeURIComponent(detail.slice('detail='.length).replace(/\+/g, ' '))
+      } catch {
+        return undefined
+      }
+    }
+    const segs = path.split('/').filter(Boolean)
+    const rest = segs.slice(segs.findIndex((s) => s.toLowerCase() === 'detail') + 1)
+    return digits(rest[0]?.toLowerCase() === 'portfolioitem' ? rest[2] : rest[1])
+  }
+  let path = t.replace(/^https?:\/\/[^/]*/i, '').split(/[?#]/)[0]
+  if (!path.startsWith('/')) return undefined
+  const ws = path.toLowerCase().indexOf('/webservice/')
+  if (ws >= 0) {
+    const after = path.slice(ws + '/webservice/'.length)
+    path = after.includes('/') ? after.slice(after.indexOf('/')) : ''
+  }
+  const segs = path.split('/').filter(Boolean)
+  return segs.length === 2 || segs.length === 3 ? digits(segs.at(-1).replace(/\.js$/, '')) : undefined
 }
 
 /** A task's FormattedID (`TA12`): the only id the task list is read again for. */
@@ -89,4 +125,4 @@ class Scope {
   }
 }
 
-module.exports = { Scope, ScopeError, names }
+module.exports = { Scope, ScopeError, names, objectIdOf }

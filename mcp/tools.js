@@ -4,6 +4,7 @@
 
 const { InputError } = require('./schema.js')
 const { present } = require('./present.js')
+const { names } = require('./scope.js')
 
 const STATES = ['open', 'in_progress', 'closed']
 const id = (what) => ({ type: 'string', minLength: 1, maxLength: 300, description: what })
@@ -38,7 +39,9 @@ const TOOLS = [
         tracker.listAttachments(target),
       ])
       const parent = issue.parentRef ? await tracker.getIssue(issue.parentRef).catch(() => undefined) : undefined
-      return present.item(issue, { parent, children, comments: comments.slice(-(a.comments ?? 10)), total: comments.length, attachments })
+      // The latest posts (none for `comments: 0`: slice(-0) would be all of them); PR links from every post.
+      const shown = comments.slice(comments.length - Math.min(a.comments ?? 10, comments.length))
+      return present.item(issue, { parent, children, comments: shown, all: comments, attachments })
     },
   },
   {
@@ -145,6 +148,9 @@ const TOOLS = [
         throw new InputError('taskId', `${taskId.trim()} is not a task (task ids start with TA)`)
       }
       await scope.allowWrite(taskId)
+      if (scope.limited && names(taskId, scope.item)) {
+        throw new InputError('taskId', `${taskId.trim()} is ${scope.item.ref}, the scoped item itself, not one of its tasks`)
+      }
       return present.issue(await tracker.updateIssue(taskId, update))
     },
   },

@@ -140,7 +140,9 @@ mod tests {
     }
 
     /// Every field of the core `Issue` (from which the napi `Issue` is built field by field)
-    /// has its key on the JSON path: a field added to one and not the other fails here.
+    /// has its key on the JSON path, with every optional field set: a field added to one and
+    /// not the other fails here (the destructuring below names every field, so a new one does
+    /// not compile until it is set here too).
     #[test]
     fn the_json_path_has_a_key_for_every_field_of_the_issue() {
         let some = || Some("x".to_string());
@@ -154,16 +156,72 @@ mod tests {
             rally_state: some(),
             custom_fields: Some(serde_json::Map::from_iter([("Team".to_string(), "Red".into())])),
             pull_requests: Some(vec!["https://x.example/pull/1".into()]),
+            project: Some("/project/1".into()),
+            project_name: some(),
+            blocked: Some(true),
+            blocked_reason: some(),
+            estimate: Some(5.0),
+            to_do: Some(3.0),
+            actuals: Some(1.5),
             ..issue(1)
         };
+        let core::Issue {
+            id: _,
+            reference: _,
+            title: _,
+            description: _,
+            state: _,
+            labels: _,
+            url: _,
+            created_at: _,
+            updated_at: _,
+            artifact_type: _,
+            assignee,
+            linked_issues,
+            priority,
+            due_date,
+            parent_id,
+            parent_ref,
+            rally_state,
+            custom_fields,
+            pull_requests,
+            project,
+            project_name,
+            blocked,
+            blocked_reason,
+            estimate,
+            to_do,
+            actuals,
+        } = &full;
+        let set = [
+            assignee.is_some(),
+            linked_issues.is_some(),
+            priority.is_some(),
+            due_date.is_some(),
+            parent_id.is_some(),
+            parent_ref.is_some(),
+            rally_state.is_some(),
+            custom_fields.is_some(),
+            pull_requests.is_some(),
+            project.is_some(),
+            project_name.is_some(),
+            blocked.is_some(),
+            blocked_reason.is_some(),
+            estimate.is_some(),
+            to_do.is_some(),
+            actuals.is_some(),
+        ];
+        assert!(set.iter().all(|s| *s), "every optional field is set: {set:?}");
         let keys =
             |v: serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>();
         let mut want = keys(serde_json::to_value(&full).unwrap());
         want.insert("tracker".into());
+        assert_eq!(want.len(), 27, "every field of the Issue and the tracker: {want:?}");
         let rows: Vec<serde_json::Value> =
             serde_json::from_slice(&issue_chunks(vec![full.clone()]).unwrap()[0]).unwrap();
         assert_eq!(keys(rows[0].clone()), want);
         assert_eq!(rows[0]["customFields"], serde_json::json!({"Team": "Red"}));
+        assert_eq!(rows[0]["toDo"], serde_json::json!(3.0));
     }
 
     #[test]

@@ -90,6 +90,9 @@ fn convert_with(html: &str, fast: bool) -> String {
         };
         // The placeholders must not occur in the input (they are Unicode noncharacters, so
         // real text does not have them); if they do, convert as htmd alone would.
+        if depth(&tree) > MAX_DEPTH {
+            return Ok(flat_text(&tree));
+        }
         let marked = !html.contains([LT, AMP, MID]);
         prepare_text(&tree, marked);
         let md = c.tree_to_markdown(&tree);
@@ -100,6 +103,43 @@ fn convert_with(html: &str, fast: bool) -> String {
         // html5ever accepts any input; an I/O error here would be internal. Keep the text.
         Err(_) => html.trim().to_string(),
     }
+}
+
+/// Element nesting past which HTML is not converted as a tree: htmd (and `prepare_text`) walk
+/// the DOM recursively, and a few thousand nested `<div>`s (25 KB, under Rally's 32 KB limit)
+/// overflowed the stack of the thread converting them, which ends the whole Node process. No
+/// editor writes anything near this deep.
+const MAX_DEPTH: usize = 200;
+
+/// How deep the tree's elements nest, walked without recursion.
+fn depth(root: &Rc<Node>) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(root.clone(), 0usize)];
+    while let Some((node, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        if deepest > MAX_DEPTH {
+            break;
+        }
+        for child in node.children.borrow().iter() {
+            stack.push((child.clone(), d + 1));
+        }
+    }
+    deepest
+}
+
+/// The text of a tree too deep to convert, walked without recursion: its text nodes in order,
+/// each run of whitespace one space.
+fn flat_text(root: &Rc<Node>) -> String {
+    let mut out = String::new();
+    let mut stack = vec![root.clone()];
+    while let Some(node) = stack.pop() {
+        if let NodeData::Text { contents } = &node.data {
+            out.push_str(&contents.borrow());
+            out.push(' ');
+        }
+        stack.extend(node.children.borrow().iter().rev().cloned());
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Placeholders for text characters whose escape depends on what surrounds them in the final

@@ -238,3 +238,29 @@ fn an_empty_list_item_is_left_out_and_the_list_is_stable() {
         assert!(!once.contains("\\-"), "{md:?} gave {once:?}");
     }
 }
+
+/// HTML nested thousands deep (25 KB, under Rally's 32 KB limit, written by any client) is
+/// converted to its text instead of overflowing the converting thread's stack, which ended the
+/// whole Node process reading the item.
+#[test]
+fn deeply_nested_html_becomes_its_text_without_overflowing_the_stack() {
+    for (open, close) in
+        [("<div>", "</div>"), ("<b>", "</b>"), ("<blockquote>", "</blockquote>"), ("<ul><li>", "</li></ul>")]
+    {
+        let html = format!("{}deep &amp; down{}", open.repeat(5000), close.repeat(5000));
+        // On a thread with the stack a converting thread has (2 MB, Rust's and tokio's default).
+        let md = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || html_to_markdown(&html))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(md, "deep & down", "{open}");
+    }
+    // Nesting up to the limit is converted as a tree, on the same stack.
+    let html = format!("{}<b>x</b>{}", "<div>".repeat(MAX_DEPTH - 10), "</div>".repeat(MAX_DEPTH - 10));
+    let md =
+        std::thread::Builder::new().stack_size(2 << 20).spawn(move || html_to_markdown(&html)).unwrap().join().unwrap();
+    assert_eq!(md, "**x**");
+    assert_eq!(html_to_markdown("<blockquote><blockquote><p><b>x</b></p></blockquote></blockquote>"), "> > **x**");
+}

@@ -50,7 +50,7 @@ impl Tracker {
 
     /// The item's attachments (names, types, sizes; no bytes), oldest first.
     pub async fn list_attachments(&self, id: &str) -> Result<Vec<Attachment>, RallyError> {
-        let parsed = parse_issue_id(id, "id")?;
+        let parsed = parse_issue_id(id, "issueId")?;
         let shown = Self::shown(&parsed, id);
         let op = Op::new("listAttachments", Some(&shown));
         let l = self.locate(&op, &parsed, &shown, false).await?;
