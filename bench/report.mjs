@@ -39,6 +39,11 @@ function target(row, ctx) {
       if (row.mode === 'cold' && js) {
         parts.push(ok(median(row.samples.map((s) => s.cpuMs)) < js, `CPU < plain JS ${fmt(js, 0)} ms`));
       }
+      // Wall against plain JS's whole list (its fetch included, as the addon's list includes it).
+      const jsWall = ctx.jsWall[`${row.latency}/${row.group}`];
+      if (row.mode === 'cold' && jsWall) {
+        parts.push(ok(median(row.samples.map((s) => s.wallMs)) <= jsWall, `wall ≤ plain JS ${fmt(jsWall, 0)} ms`));
+      }
       return parts;
     }
     case 'gets': {
@@ -136,7 +141,9 @@ const RANK = { op: 1, list: 2, plainJs: 2, gets: 3 };
 export function renderTable(rows) {
   const jsCpu = Object.fromEntries(rows.filter((r) => r.kind === 'plainJs' && !r.error)
     .map((r) => [`${r.latency}/${r.group}`, median(r.samples.map((s) => s.cpuMs))]));
-  const ctx = { jsCpu };
+  const jsWall = Object.fromEntries(rows.filter((r) => r.kind === 'plainJs' && !r.error)
+    .map((r) => [`${r.latency}/${r.group}`, median(r.samples.map((s) => s.wallWithFetchMs))]));
+  const ctx = { jsCpu, jsWall };
   const sorted = [...rows].sort((a, b) => a.latency - b.latency || (RANK[a.kind] ?? 0) - (RANK[b.kind] ?? 0));
   const body = expand(sorted).map((r) => cells(r, ctx));
   const line = (xs) => `| ${xs.join(' | ')} |`;
