@@ -24,7 +24,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,6 +33,7 @@ import { lifecycleChecks } from './e2e/lifecycle.mjs'
 import { flowChecks } from './e2e/flow.mjs'
 import { approveChecks } from './e2e/approve.mjs'
 import { browserChecks } from './e2e/browser.mjs'
+import { freePort } from './e2e/sim-io.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
@@ -67,17 +67,6 @@ function mustRun(cmd, args, opts = {}) {
     throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status}\n${res.stdout.slice(-2000)}\n${res.stderr.slice(-2000)}`)
   }
   return res
-}
-
-async function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolvePort(port))
-    })
-  })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use rally_core::{IssueFilters, NewIssue, Tracker, TrackerConfig};
+use rally_core::{IssueFilters, IssueUpdate, NewIssue, Tracker, TrackerConfig};
 use rally_sim::SimConfig;
 use serde_json::{json, Map, Value};
 
@@ -108,4 +108,24 @@ async fn labels_with_ampersand_or_angle_bracket_read_back_as_typed_and_filter_li
     assert_eq!(again.labels, vec!["R&D".to_string()]);
     let tags = e.raw_get("tag?query=(Name%20contains%20%22R%26%22)&fetch=Name").await;
     assert_eq!(tags["QueryResult"]["TotalResultCount"], 1, "{tags}");
+}
+
+#[tokio::test]
+async fn a_cold_tracker_removes_a_label_with_an_ampersand() {
+    let e = env().await;
+    let t = e.tracker();
+    let made = t
+        .create_issue(NewIssue {
+            title: "remove escaped".into(),
+            labels: Some(vec!["R&D".into(), "keep".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // A tracker that never saw the tag looks it up under the name Rally stores (`R&amp;D`).
+    let cold = e.cold_tracker();
+    let update = IssueUpdate { remove_labels: Some(vec!["R&D".into()]), ..Default::default() };
+    let got = cold.update_issue(&made.reference, update).await.unwrap();
+    assert_eq!(got.labels, vec!["keep".to_string()]);
+    assert_eq!(t.get_issue(&made.reference).await.unwrap().labels, vec!["keep".to_string()]);
 }

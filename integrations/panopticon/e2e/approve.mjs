@@ -5,28 +5,8 @@
 // is Accepted with the branch's pull request linked. Called from e2e.mjs.
 import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
-async function wsapi(sim, method, path, body) {
-  const res = await fetch(`${sim.url}/slm/webservice/v2.0/${path}`, {
-    method,
-    headers: { ZSESSIONID: sim.apiKey, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  return res.json()
-}
+import { freePort, wsapiCall as wsapi } from './sim-io.mjs'
 
 function git(cwd, ...args) {
   const res = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8' })

@@ -11,20 +11,10 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { simWrites } from './sim-writes.mjs'
+import { until } from './sim-io.mjs'
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-/** Waits until `probe` returns something truthy (returned), or gives the last value after `ms`. */
-async function until(probe, ms, every = 500) {
-  const deadline = Date.now() + ms
-  let last
-  for (;;) {
-    last = await probe()
-    if (last?.ok ?? last) return last
-    if (Date.now() > deadline) return last
-    await sleep(every)
-  }
-}
 
 function findChromium() {
   for (const name of ['chromium', 'chromium-browser']) {

@@ -6,28 +6,8 @@
 // simulator's item is read after each step. Called from e2e.mjs.
 import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
-async function wsapi(sim, method, path, body) {
-  const res = await fetch(`${sim.url}/slm/webservice/v2.0/${path}`, {
-    method,
-    headers: { ZSESSIONID: sim.apiKey, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  return res.json()
-}
+import { freePort, wsapiCall as wsapi, until } from './sim-io.mjs'
 
 const TYPE = { story: ['hierarchicalrequirement', 'HierarchicalRequirement'], defect: ['defect', 'Defect'], task: ['task', 'Task'], feature: ['portfolioitem/feature', 'PortfolioItem/Feature'] }
 
@@ -56,17 +36,6 @@ async function create(sim, kind, fields) {
   const o = made.CreateResult?.Object
   if (!o) throw new Error(`${kind} not created: ${JSON.stringify(made).slice(0, 300)}`)
   return { kind, ref: o.FormattedID, oid: o.ObjectID, title: fields.Name }
-}
-
-async function until(fn, ms, every = 500) {
-  const end = Date.now() + ms
-  let last
-  while (Date.now() < end) {
-    last = await fn()
-    if (last.ok) return last
-    await new Promise((r) => setTimeout(r, every))
-  }
-  return last
 }
 
 const setFaults = (sim, spec) => fetch(`${sim.url}/__sim/faults`, { method: spec ? 'POST' : 'DELETE', body: spec || undefined })

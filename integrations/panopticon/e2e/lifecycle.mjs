@@ -4,28 +4,8 @@
 // from e2e.mjs; prints the table of what each step did.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
-async function wsapi(sim, method, path, body) {
-  const res = await fetch(`${sim.url}/slm/webservice/v2.0/${path}`, {
-    method,
-    headers: { ZSESSIONID: sim.apiKey, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  return res.json()
-}
+import { freePort, wsapiCall as wsapi } from './sim-io.mjs'
 
 /** The story as Rally has it: ScheduleState, tag names, post texts. */
 async function item(sim, oid) {

@@ -184,10 +184,16 @@ impl Tracker {
     /// creates nothing, and a failed lookup is left for `resolve_tags` to repeat and report.
     pub(super) async fn find_tags(&self, op: &Op, names: &[String]) {
         let missing: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
+        let _ = self.lookup_tags(op, &missing).await;
+    }
+
+    /// One query for these tags, by the names Rally stores (`R&amp;D` for `R&D`); caches those
+    /// that exist under the names as typed.
+    async fn lookup_tags(&self, op: &Op, names: &[&String]) -> Result<(), RallyError> {
         let Some(q) =
-            Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect())
+            Query::any(names.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect())
         else {
-            return;
+            return Ok(());
         };
         let spec = QuerySpec {
             type_path: "tag",
@@ -197,9 +203,9 @@ impl Tracker {
             scope: Scope::Configured,
             types: None,
         };
-        if let Ok(found) = self.query_all::<RallyTag>(&Op::new(op.name, None), &spec, 2000).await {
-            self.cache_tags(&found.items);
-        }
+        let found = self.query_all::<RallyTag>(&Op::new(op.name, None), &spec, 2000).await?;
+        self.cache_tags(&found.items);
+        Ok(())
     }
 
     fn cache_tags(&self, tags: &[RallyTag]) {
@@ -220,22 +226,8 @@ impl Tracker {
         if names.iter().any(|n| uncached(&n)) {
             let _one_at_a_time = self.resolved.tag_creation.lock().await;
             let missing: Vec<&String> = names.iter().filter(uncached).collect();
-            let q =
-                Query::any(missing.iter().map(|n| Query::eq("Name", crate::normalize::tag_names::stored(n))).collect());
-            if q.is_none() {
-                return self.tag_refs(op, names);
-            }
-            let spec = QuerySpec {
-                type_path: "tag",
-                query: q.map(|q| q.render()),
-                fetch: "ObjectID,Name",
-                order: Some("ObjectID"),
-                scope: Scope::Configured,
-                types: None,
-            };
+            self.lookup_tags(op, &missing).await?;
             let lookup = Op::new(op.name, None);
-            let found = self.query_all::<RallyTag>(&lookup, &spec, 2000).await?;
-            self.cache_tags(&found.items);
             for name in missing {
                 if self.cache.get_ref("tag", name).is_none() {
                     let r = self.create_tag(&lookup, name).await?;
@@ -249,18 +241,7 @@ impl Tracker {
     /// The refs of the tags of these names that exist; none is created.
     pub(super) async fn existing_tags(&self, op: &Op, names: &[String]) -> Result<Vec<String>, RallyError> {
         let uncached: Vec<&String> = names.iter().filter(|n| self.cache.get_ref("tag", n).is_none()).collect();
-        if let Some(q) = Query::any(uncached.iter().map(|n| Query::eq("Name", n.as_str())).collect()) {
-            let spec = QuerySpec {
-                type_path: "tag",
-                query: Some(q.render()),
-                fetch: "ObjectID,Name",
-                order: Some("ObjectID"),
-                scope: Scope::Configured,
-                types: None,
-            };
-            let found = self.query_all::<RallyTag>(&Op::new(op.name, None), &spec, 2000).await?;
-            self.cache_tags(&found.items);
-        }
+        self.lookup_tags(op, &uncached).await?;
         Ok(names.iter().filter_map(|n| self.cache.get_ref("tag", n)).collect())
     }
 
