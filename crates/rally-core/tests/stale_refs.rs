@@ -37,6 +37,19 @@ async fn a_tag_deleted_elsewhere_does_not_poison_later_writes_of_any_tracker_of_
         .await
         .unwrap_or_else(|err| panic!("{}: {err}", err.code()));
     assert_eq!(updated.labels, vec!["doomed".to_string(), "other".to_string()]);
+    // And the Tags collection's add (Panopticon's planning tag goes this way).
+    let old = e.oid_named("tag", "doomed").await;
+    e.delete_elsewhere("tag", &old).await;
+    let plain = first.create_issue(NewIssue { title: "tagged by add".into(), ..Default::default() }).await.unwrap();
+    let added = second
+        .update_issue(
+            &plain.reference,
+            rally_core::IssueUpdate { add_labels: Some(label.clone()), ..Default::default() },
+        )
+        .await
+        .unwrap_or_else(|err| panic!("{}: {err}", err.code()));
+    assert_eq!(added.labels, label);
+    assert_ne!(e.oid_named("tag", "doomed").await, old, "a new tag");
 }
 
 #[tokio::test]
