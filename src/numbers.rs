@@ -2,20 +2,8 @@
 //! NaN; the core's ranges (`rally_core::integers`) say what each option or argument accepts,
 //! and its messages say it, with the number as JS writes it.
 
-use rally_core::integers::IntArg;
+use rally_core::integers::{number_as_written, IntArg};
 use rally_core::RallyError;
-
-/// A number as the JS caller wrote it, for "got …" in messages: `Infinity`, `-Infinity` and
-/// `NaN` as JS spells them (Rust's `Display` says `inf`), integers without a fraction.
-pub fn js_number(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else {
-        format!("{x}")
-    }
-}
 
 /// `v` as the integer `arg` takes: whole and within its range.
 pub fn integer(arg: IntArg, v: f64) -> Result<u64, RallyError> {
@@ -23,7 +11,7 @@ pub fn integer(arg: IntArg, v: f64) -> Result<u64, RallyError> {
     if v.is_finite() && v.fract() == 0.0 && v >= arg.min as f64 && v <= arg.max as f64 {
         Ok(v as u64)
     } else {
-        Err(RallyError::invalid(arg.argument, arg.message(&js_number(v))))
+        Err(RallyError::invalid(arg.argument, arg.message(&number_as_written(v))))
     }
 }
 

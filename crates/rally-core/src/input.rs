@@ -24,6 +24,19 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// A floating-point argument as a caller wrote it, for "got …" in messages: `Infinity`,
+/// `-Infinity` and `NaN` as JavaScript and JSON writers spell them (Rust's `Display` says `inf`),
+/// whole numbers without a fraction.
+pub fn number_as_written(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        format!("{x}")
+    }
+}
+
 /// An integer argument or option: its name, its range, and how the range reads in a message.
 /// The binding holds a JS number against the same range before it becomes an integer, and
 /// words its refusal with `message`, so both say the same.

@@ -42,7 +42,9 @@ pub use tracker::Tracker;
 
 /// The integer arguments and options with their ranges; the binding holds JS numbers to them.
 pub mod integers {
-    pub use crate::input::{IntArg, LIMIT, MAX_BYTES, MAX_CONCURRENCY, MAX_RESULTS, MAX_RETRIES, PRIORITY, TIMEOUT_MS};
+    pub use crate::input::{
+        number_as_written, IntArg, LIMIT, MAX_BYTES, MAX_CONCURRENCY, MAX_RESULTS, MAX_RETRIES, PRIORITY, TIMEOUT_MS,
+    };
 }
 
 // For the fuzz targets, property tests and benchmarks only.

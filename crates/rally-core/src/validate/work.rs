@@ -63,7 +63,10 @@ pub(crate) fn work_fields(t: Option<ArtifactType>, w: &WorkInput) -> Result<Map<
     {
         let Some(h) = v else { continue };
         if !(h.is_finite() && (0.0..=HOURS_MAX).contains(&h)) {
-            return Err(err(arg, format!("must be a number of hours from 0 to {HOURS_MAX}, got {}", js(h))));
+            return Err(err(
+                arg,
+                format!("must be a number of hours from 0 to {HOURS_MAX}, got {}", crate::input::number_as_written(h)),
+            ));
         }
         if let Some(t) = t.filter(|t| *t != ArtifactType::Task) {
             return Err(err(
@@ -74,16 +77,6 @@ pub(crate) fn work_fields(t: Option<ArtifactType>, w: &WorkInput) -> Result<Map<
         out.insert(field.into(), serde_json::Number::from_f64(h).map_or(Value::Null, Value::Number));
     }
     Ok(out)
-}
-
-fn js(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else {
-        format!("{x}")
-    }
 }
 
 /// Bytes an attachment read returns when the caller names no cap: 10 MB.
