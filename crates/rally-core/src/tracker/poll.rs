@@ -25,7 +25,7 @@
 //! the last full read, whatever the polls in between, which bounds all three.
 
 use super::incremental::{Held, MAX_CHANGED};
-use super::snapshot::{key, merge_newest, up_to, with, Item, LIST_ORDER};
+use super::snapshot::{key, merge_newest, up_to, with, Item};
 use super::{QuerySpec, Scope, Tracker};
 use crate::error::RallyError;
 use crate::paging::Fetched;
@@ -58,14 +58,7 @@ impl Tracker {
         held: &Held,
     ) -> Result<Polled, RallyError> {
         let limit = limit.max(1);
-        let spec = |q: Option<Query>, fetch| QuerySpec {
-            type_path,
-            query: q.map(|q| q.render()),
-            fetch,
-            order: Some(LIST_ORDER),
-            scope,
-            types: None,
-        };
+        let spec = |q: Option<Query>, fetch| QuerySpec::list(type_path, q, fetch, scope);
         let count = |q: Option<Query>| async move {
             self.query_page::<Item>(op, &spec(q, PROBE_FETCH), 1, 1).await.map(|p| (p.total(), p.results))
         };

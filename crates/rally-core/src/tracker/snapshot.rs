@@ -47,7 +47,14 @@ use std::sync::Arc;
 pub(crate) type Item = Arc<RallyArtifact>;
 
 /// The list order: newest first, ties by the immutable ObjectID.
-pub(super) const LIST_ORDER: &str = "LastUpdateDate desc,ObjectID";
+const LIST_ORDER: &str = "LastUpdateDate desc,ObjectID";
+
+impl<'a> QuerySpec<'a> {
+    /// A query of a list: `q` over `type_path` in `scope`, in the list's order.
+    pub(super) fn list(type_path: &'a str, q: Option<Query>, fetch: &'a str, scope: Scope<'a>) -> Self {
+        QuerySpec { type_path, query: q.map(|q| q.render()), fetch, order: Some(LIST_ORDER), scope, types: None }
+    }
+}
 
 /// An item's place in `LIST_ORDER`.
 pub(super) fn key(a: &Item) -> Option<(&str, u64)> {
@@ -111,14 +118,7 @@ impl Tracker {
     ) -> Result<Fetched<Item>, RallyError> {
         let limit = limit.max(1);
         let page_size = limit.min(MAX_PAGE_SIZE);
-        let spec = |q: Option<Query>| QuerySpec {
-            type_path,
-            query: q.map(|q| q.render()),
-            fetch,
-            order: Some(LIST_ORDER),
-            scope,
-            types: None,
-        };
+        let spec = |q: Option<Query>| QuerySpec::list(type_path, q, fetch, scope);
         let first = self.query_page::<Item>(op, &spec(base.clone()), 1, page_size).await?;
         let total = first.total();
         let mut items = first.results;

@@ -115,14 +115,7 @@ impl Tracker {
         let t = ArtifactType::Feature;
         let started = std::time::Instant::now();
         let fetch = self.artifact_fetch(op).await?;
-        let spec = QuerySpec {
-            type_path: t.type_path(),
-            query: rest.map(|q| q.render()),
-            fetch: &fetch,
-            order: Some(super::snapshot::LIST_ORDER),
-            scope,
-            types: None,
-        };
+        let spec = QuerySpec::list(t.type_path(), rest, &fetch, scope);
         let size = crate::paging::MAX_PAGE_SIZE;
         let (page, orders) = futures_util::future::join(
             self.query_page::<RallyArtifact>(op, &spec, 1, size),
