@@ -556,7 +556,7 @@ async function main() {
       console.log(`failing before the patch too (${before.suite.failing.size}):\n  ${[...before.suite.failing].slice(0, 60).join('\n  ')}`)
     }
 
-    await browserChecks({ checkout, scratch, repoRoot, sim, home, stubs, project, panEnv, check, section, wsapi, writeHome, rallyToml, freePort, run })
+    await browserChecks({ checkout, scratch, repoRoot, sim, home, stubs, project, panEnv, check, section, wsapi, writeHome, rallyToml, run })
   } finally {
     if (dashboard) dashboard.kill()
     if (sim) await sim.stop?.()

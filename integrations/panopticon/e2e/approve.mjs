@@ -3,10 +3,10 @@
 // feature/<ref>), the review specialist unavailable (so the route merges itself) and a tmux
 // stub whose merge specialist merges and pushes the branch. Afterwards the simulator's story
 // is Accepted with the branch's pull request linked. Called from e2e.mjs.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort, wsapiCall as wsapi } from './sim-io.mjs'
+import { startDashboard, wsapiCall as wsapi } from './sim-io.mjs'
 
 function git(cwd, ...args) {
   const res = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8' })
@@ -73,21 +73,9 @@ exit 0
 `)
   chmodSync(join(bin, 'tmux'), 0o755)
 
-  const port = await freePort()
-  let out = ''
-  const server = spawn(process.execPath, [join(checkout, 'dist', 'dashboard', 'server.js')], {
-    cwd: checkout,
-    env: { ...panEnv, PATH: `${bin}:${stubs}:${process.env.PATH}`, PORT: String(port), DASHBOARD_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  server.stdout.on('data', (d) => { out += d })
-  server.stderr.on('data', (d) => { out += d })
+  const dashboard = await startDashboard(checkout, { ...panEnv, PATH: `${bin}:${stubs}:${process.env.PATH}` })
+  const { port } = dashboard
   try {
-    const deadline = Date.now() + 60_000
-    while (!/API server running/.test(out)) {
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`dashboard did not start:\n${out.slice(-2000)}`)
-      await new Promise((r) => setTimeout(r, 200))
-    }
     const res = await fetch(`http://127.0.0.1:${port}/api/workspaces/${ref}/approve`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(240_000) })
       .then(async (r) => ({ status: r.status, body: await r.text() }), (e) => ({ status: 0, body: String(e) }))
     const got = await wsapi(sim, 'GET', `hierarchicalrequirement/${story.ObjectID}?fetch=ScheduleState`)
@@ -97,8 +85,8 @@ exit 0
     const merged = git(project, 'log', '-1', '--pretty=%s', 'origin/main').trim()
     check(`board Approve (POST /api/workspaces/:id/approve) on ${ref}: merged (${merged}), the story Accepted with the branch's PR linked`,
       res.status === 200 && merged === `Merge ${branch}` && state === 'Accepted' && urls.includes('https://github.com/acme/shop/pull/42'),
-      `HTTP ${res.status} ${res.body.slice(0, 300)}; ScheduleState ${state}; PRs ${urls}; server: ${out.split('\n').filter((l) => /approve|merge/i.test(l)).slice(-6).join(' | ').slice(0, 500)}`)
+      `HTTP ${res.status} ${res.body.slice(0, 300)}; ScheduleState ${state}; PRs ${urls}; server: ${dashboard.output().split('\n').filter((l) => /approve|merge/i.test(l)).slice(-6).join(' | ').slice(0, 500)}`)
   } finally {
-    server.kill()
+    dashboard.child.kill()
   }
 }

@@ -5,13 +5,13 @@
 // chromium comes from apt (installed here when missing and running as root), never a
 // downloaded browser build; puppeteer-core is installed by this test into
 // target/panopticon-e2e/puppeteer-core/, not as a dependency of the package.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { simWrites } from './sim-writes.mjs'
-import { until } from './sim-io.mjs'
+import { startDashboard, until } from './sim-io.mjs'
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
@@ -82,20 +82,6 @@ exit 0`)
   return { tmuxLog: join(dir, 'tmux.log') }
 }
 
-async function startDashboard(checkout, env, cwd, freePort) {
-  const port = await freePort()
-  let out = ''
-  const child = spawn(process.execPath, [join(checkout, 'dist', 'dashboard', 'server.js')], { cwd, env: { ...env, PORT: String(port), DASHBOARD_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout.on('data', (d) => { out += d })
-  child.stderr.on('data', (d) => { out += d })
-  const deadline = Date.now() + 60_000
-  while (!/API server running/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`dashboard did not start:\n${out.slice(-2000)}`)
-    await sleep(200)
-  }
-  return { child, port, output: () => out }
-}
-
 // ---------------------------------------------------------------------------------------------
 // In the page
 
@@ -124,10 +110,10 @@ function buttonsOf(page, scope) {
 
 /**
  * @param ctx { checkout, scratch, repoRoot, sim, home, stubs, project, panEnv, check, section,
- *              wsapi, writeHome, rallyToml, freePort, run }
+ *              wsapi, writeHome, rallyToml, run }
  */
 export async function browserChecks(ctx) {
-  const { checkout, scratch, repoRoot, sim, home, stubs, project, panEnv, check, section, wsapi, writeHome, rallyToml, freePort, run } = ctx
+  const { checkout, scratch, repoRoot, sim, home, stubs, project, panEnv, check, section, wsapi, writeHome, rallyToml, run } = ctx
   section('6. the board in a real browser (Debian chromium, puppeteer-core)')
 
   const chromium = ensureChromium()
@@ -168,7 +154,7 @@ export async function browserChecks(ctx) {
   let dashboard = null
   let browser = null
   try {
-    dashboard = await startDashboard(checkout, env, project, freePort)
+    dashboard = await startDashboard(checkout, env, project)
     // Two simultaneous first polls: one tracker
     const [a, b] = await Promise.all([0, 1].map(() => fetch(`http://127.0.0.1:${dashboard.port}/api/issues`)))
     const built = (dashboard.output().match(/Rally tracker created/g) ?? []).length

@@ -4,10 +4,9 @@
 // (two Plan presses at once, Reopen on a Defined story, Close on a Task, a Feature through
 // plan and approve, a Closed defect reopened, a Rally failure in the middle of a step). The
 // simulator's item is read after each step. Called from e2e.mjs.
-import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort, wsapiCall as wsapi, until } from './sim-io.mjs'
+import { startDashboard, wsapiCall as wsapi, until } from './sim-io.mjs'
 
 const TYPE = { story: ['hierarchicalrequirement', 'HierarchicalRequirement'], defect: ['defect', 'Defect'], task: ['task', 'Task'], feature: ['portfolioitem/feature', 'PortfolioItem/Feature'] }
 
@@ -98,15 +97,8 @@ export async function flowChecks(ctx) {
   mkdirSync(bin, { recursive: true })
   writeFileSync(join(bin, 'pan'), `#!/bin/sh\nexec "${process.execPath}" "${join(checkout, 'node_modules', 'tsx', 'dist', 'cli.mjs')}" "${join(checkout, 'src', 'cli', 'index.ts')}" "$@"\n`)
   chmodSync(join(bin, 'pan'), 0o755)
-  const port = await freePort()
-  let out = ''
-  const server = spawn(process.execPath, [join(checkout, 'dist', 'dashboard', 'server.js')], {
-    cwd: checkout,
-    env: { ...panEnv, ...envOnly, PATH: `${bin}:${stubs}:${process.env.PATH}`, PORT: String(port), DASHBOARD_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  server.stdout.on('data', (d) => { out += d })
-  server.stderr.on('data', (d) => { out += d })
+  const dashboard = await startDashboard(checkout, { ...panEnv, ...envOnly, PATH: `${bin}:${stubs}:${process.env.PATH}` })
+  const { port } = dashboard
   const post = async (path, body = {}) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) })
     let json = null
@@ -114,12 +106,6 @@ export async function flowChecks(ctx) {
     return { status: res.status, body: json }
   }
   try {
-    const deadline = Date.now() + 60_000
-    while (!/API server running/.test(out)) {
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`dashboard did not start:\n${out.slice(-2000)}`)
-      await new Promise((r) => setTimeout(r, 200))
-    }
-
     // Start Agent: the spawned pan work issue reads the same Rally and gives the agent the item
     const a = await create(sim, 'story', { Name: 'Flow: Start Agent with the env file only', Description: '<p>The agent prompt carries this description.</p>' })
     const started = await post('/api/agents', { issueId: a.ref })
@@ -204,6 +190,6 @@ export async function flowChecks(ctx) {
       `before ${afterM.scheduleState}; HTTP ${rm.status}; ScheduleState ${afterRm.scheduleState}; ${afterRm.posts.length} posts`)
   } finally {
     await setFaults(sim, '')
-    server.kill()
+    dashboard.child.kill()
   }
 }

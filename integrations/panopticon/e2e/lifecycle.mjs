@@ -2,10 +2,9 @@
 // CLI against rally-sim: after each step the simulator's item (ScheduleState, tags, discussion)
 // is read straight from WSAPI and checked against the table of the pan-tracker skill. Called
 // from e2e.mjs; prints the table of what each step did.
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort, wsapiCall as wsapi } from './sim-io.mjs'
+import { startDashboard, wsapiCall as wsapi } from './sim-io.mjs'
 
 /** The story as Rally has it: ScheduleState, tag names, post texts. */
 async function item(sim, oid) {
@@ -44,21 +43,9 @@ export async function lifecycleChecks(ctx) {
     check('the dashboard server is built for the lifecycle checks', false)
     return table
   }
-  const port = await freePort()
-  let out = ''
-  const server = spawn(process.execPath, [join(checkout, 'dist', 'dashboard', 'server.js')], {
-    cwd: checkout,
-    env: { ...panEnv, PORT: String(port), DASHBOARD_PORT: String(port), RALLY_API_KEY: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  server.stdout.on('data', (d) => { out += d })
-  server.stderr.on('data', (d) => { out += d })
+  const dashboard = await startDashboard(checkout, { ...panEnv, RALLY_API_KEY: '' })
+  const { port } = dashboard
   try {
-    const deadline = Date.now() + 60_000
-    while (!/API server running/.test(out)) {
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`dashboard did not start:\n${out.slice(-2000)}`)
-      await new Promise((r) => setTimeout(r, 200))
-    }
     const post = async (path, body = {}) => {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
       let json = null
@@ -153,7 +140,7 @@ export async function lifecycleChecks(ctx) {
     check(`pan work issue ${r.ref.toLowerCase()} --dry-run works in that project's workspace`, dry.status === 0 && shown === workspace,
       `exit ${dry.status}; workspace ${shown}`)
   } finally {
-    server.kill()
+    dashboard.child.kill()
   }
 
   console.log('\n  via    step                  ScheduleState  tags            posts  PRs')
