@@ -255,6 +255,20 @@ export interface NewIssue {
   actuals?: number
 }
 
+/** What an id names, as the tracker's methods read it. */
+export interface ParsedIssueId {
+  /** `US12` for `us012`, `US12` or ` us12 `; absent when the id names an ObjectID. */
+  formattedId?: string
+  /** The ObjectID a number, ref or Rally URL names, as a decimal string. */
+  objectId?: string
+}
+
+/**
+ * Reads `id` (a FormattedID, ObjectID, ref, WSAPI URL or Rally web URL) without a request;
+ * throws `RALLY_INVALID_INPUT` for text that is none of them.
+ */
+export declare function parseIssueId(id: string): ParsedIssueId
+
 /** `new RallyTracker(config)` options. Only `apiKey` is required. */
 export interface RallyTrackerConfig {
   /** Rally API key (`_abc123…`). Never printed, logged or put in errors. */

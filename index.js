@@ -839,4 +839,5 @@ module.exports.RallyTracker = nativeBinding.RallyTracker
 module.exports.ArtifactType = nativeBinding.ArtifactType
 module.exports.diagnose = nativeBinding.diagnose
 module.exports.IssueState = nativeBinding.IssueState
+module.exports.parseIssueId = nativeBinding.parseIssueId
 module.exports.TrackerType = nativeBinding.TrackerType

@@ -9,6 +9,7 @@ import type {
   IssueState,
   IssueUpdate,
   NewIssue,
+  ParsedIssueId,
   RallyTrackerConfig,
 } from './index'
 
@@ -23,6 +24,7 @@ export type {
   IssueUpdate,
   LogEvent,
   NewIssue,
+  ParsedIssueId,
   RallyTrackerConfig,
   TrackerType,
 } from './index'
@@ -112,3 +114,10 @@ export declare class RallyTracker {
    */
   getAttachment(attachmentId: string, options?: { maxBytes?: number } | null): Promise<AttachmentContent>
 }
+
+/**
+ * What an id names, read as every `RallyTracker` method reads it (FormattedID in any case,
+ * ObjectID, ref, WSAPI URL or Rally web URL), without a request. Throws `RALLY_INVALID_INPUT`
+ * for text that is none of them.
+ */
+export declare function parseIssueId(id: string): ParsedIssueId

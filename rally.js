@@ -410,6 +410,16 @@ class RallyTracker {
   }
 }
 
+/** What an id names, read by the core's parser (the one every method uses), without a request. */
+function parseIssueId(id) {
+  const i = requiredString('id', id)
+  try {
+    return native.parseIssueId(i)
+  } catch (err) {
+    throw fromNative(err)
+  }
+}
+
 async function call(fn) {
   try {
     return await fn()
@@ -418,4 +428,4 @@ async function call(fn) {
   }
 }
 
-module.exports = { RallyTracker, RallyError, IssueNotFoundError, TrackerAuthError }
+module.exports = { RallyTracker, RallyError, IssueNotFoundError, TrackerAuthError, parseIssueId }

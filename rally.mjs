@@ -2,5 +2,5 @@
 // agrees whichever way a program loads the package).
 import rally from './rally.js'
 
-export const { RallyTracker, RallyError, IssueNotFoundError, TrackerAuthError } = rally
+export const { RallyTracker, RallyError, IssueNotFoundError, TrackerAuthError, parseIssueId } = rally
 export default rally

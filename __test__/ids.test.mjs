@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { startSim } from './helpers/sim.mjs'
-import { IssueNotFoundError, RallyError } from '../rally.mjs'
+import { IssueNotFoundError, RallyError, parseIssueId } from '../rally.mjs'
 import { rejection, trackerFor } from './helpers/tracker.mjs'
 
 let sim
@@ -51,6 +51,24 @@ test('getIssue accepts every id form for every type', async () => {
       assert.equal(got.id, issue.id, `${type} by ${JSON.stringify(id)}`)
       assert.equal(got.ref, issue.ref)
     }
+  }
+})
+
+test('parseIssueId names, for every id form, the item getIssue returns for it', async () => {
+  for (const type of Object.keys(TYPE_PATH)) {
+    const issue = all.find((i) => i.artifactType === type)
+    for (const id of forms(issue)) {
+      const parsed = parseIssueId(id)
+      if (parsed.objectId !== undefined) assert.equal(parsed.objectId, issue.id, `${type} by ${JSON.stringify(id)}`)
+      else assert.equal(parsed.formattedId, issue.ref, `${type} by ${JSON.stringify(id)}`)
+      assert.equal((await tracker.getIssue(id)).id, issue.id)
+    }
+  }
+  // A web URL names the item after `detail`, whatever number ends it.
+  assert.deepEqual(parseIssueId('https://rally1.rallydev.com/#/1234d/detail/userstory/11/22'), { objectId: '11' })
+  assert.deepEqual(parseIssueId(' us012 '), { formattedId: 'US12' })
+  for (const bad of ['', 'not an id', '/workspace/12', 42]) {
+    assert.throws(() => parseIssueId(bad), (e) => e instanceof RallyError && e.code === 'RALLY_INVALID_INPUT', JSON.stringify(bad))
   }
 })
 

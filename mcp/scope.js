@@ -3,6 +3,7 @@
 // refused before a request is made. Reads are not limited here (the tracker's configured
 // workspace and project are their scope).
 
+const { parseIssueId } = require('../rally.js')
 const { InputError } = require('./schema.js')
 
 class ScopeError extends Error {
@@ -12,49 +13,20 @@ class ScopeError extends Error {
   }
 }
 
-/** Whether the id a caller gave names `item` ({id, ref}): FormattedID, ObjectID, ref or URL. */
-function names(target, item) {
-  const t = String(target).trim()
-  if (/^\d+$/.test(t)) return t === item.id
-  if (/^[A-Za-z]+\d+$/.test(t)) return t.toUpperCase() === item.ref.toUpperCase()
-  const oid = objectIdOf(t)
-  return oid !== undefined && oid === item.id
-}
-
 /**
- * The ObjectID a ref or Rally URL names, read the way the addon reads it (crates/rally-core
- * src/ids.rs), or undefined when the text is not one it would read plainly. The last number
- * of the text is not enough: `#/detail/userstory/1/2` and `#/?detail=/userstory/1&x=/2` name
- * item 1 to the addon, so a scope that took the 2 would let a write to 1 through.
+ * Whether the id a caller gave names `item` ({id, ref}): FormattedID, ObjectID, ref or URL,
+ * read by the addon's own parser, so the scope cannot read an id otherwise than the write that
+ * follows. Text the addon would refuse names nothing here (the write then fails on its own).
  */
-function objectIdOf(t) {
-  const digits = (s) => (/^[1-9]\d*$/.test(s ?? '') ? s : undefined)
-  const hash = t.indexOf('#')
-  if (hash >= 0) {
-    const frag = t.slice(hash + 1)
-    const q = frag.indexOf('?')
-    let path = q >= 0 ? frag.slice(0, q) : frag
-    const detail = q >= 0 ? frag.slice(q + 1).split('&').find((p) => p.startsWith('detail=')) : undefined
-    if (detail !== undefined) {
-      try {
-        path = decodeURIComponent(detail.slice('detail='.length).replace(/\+/g, ' '))
-      } catch {
-        return undefined
-      }
-    }
-    const segs = path.split('/').filter(Boolean)
-    const rest = segs.slice(segs.findIndex((s) => s.toLowerCase() === 'detail') + 1)
-    return digits(rest[0]?.toLowerCase() === 'portfolioitem' ? rest[2] : rest[1])
+function names(target, item) {
+  let id
+  try {
+    id = parseIssueId(String(target))
+  } catch {
+    return false
   }
-  let path = t.replace(/^https?:\/\/[^/]*/i, '').split(/[?#]/)[0]
-  if (!path.startsWith('/')) return undefined
-  const ws = path.toLowerCase().indexOf('/webservice/')
-  if (ws >= 0) {
-    const after = path.slice(ws + '/webservice/'.length)
-    path = after.includes('/') ? after.slice(after.indexOf('/')) : ''
-  }
-  const segs = path.split('/').filter(Boolean)
-  return segs.length === 2 || segs.length === 3 ? digits(segs.at(-1).replace(/\.js$/, '')) : undefined
+  if (id.objectId !== undefined) return id.objectId === item.id
+  return id.formattedId !== undefined && id.formattedId.toUpperCase() === item.ref.toUpperCase()
 }
 
 /** A task's FormattedID (`TA12`): the only id the task list is read again for. */
@@ -125,4 +97,4 @@ class Scope {
   }
 }
 
-module.exports = { Scope, ScopeError, names, objectIdOf }
+module.exports = { Scope, ScopeError, names }

@@ -4,6 +4,7 @@
 mod alloc;
 mod doctor;
 mod error;
+mod ids;
 mod items;
 mod json;
 mod numbers;
