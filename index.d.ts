@@ -9,6 +9,16 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The issues of one `listIssuesJson` list, handed out as JSON text a chunk at a time. */
+export declare class IssueChunks {
+  /**
+   * The next issues as a JSON array of about 64 KB, normalised and written on a worker
+   * thread; `null` once every issue was taken. `rally.js` asks for the next chunk before it
+   * parses this one; calls overlapping otherwise would take chunks in no set order.
+   */
+  next(): Promise<string | null>
+}
+
 /** Panopticon's `IssueTracker` over Rally WSAPI v2.0 (native part; use the package entry). */
 export declare class RallyTracker {
   /**
@@ -29,10 +39,10 @@ export declare class RallyTracker {
   get name(): 'rally'
   listIssues(filters?: IssueFilters | undefined | null): Promise<Array<Issue>>
   /**
-   * `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. The chunks are Node
-   * Buffers, typed as their base class so the declarations need no `@types/node`.
+   * `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. The list is read here;
+   * its issues are taken a chunk at a time from what the promise resolves to.
    */
-  listIssuesJson(filters?: IssueFilters | undefined | null): Promise<Array<Uint8Array>>
+  listIssuesJson(filters?: IssueFilters | undefined | null): Promise<IssueChunks>
   getIssue(id: string): Promise<Issue>
   createIssue(issue: NewIssue): Promise<Issue>
   updateIssue(id: string, update: IssueUpdate): Promise<Issue>

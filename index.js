@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.IssueChunks = nativeBinding.IssueChunks
 module.exports.RallyTracker = nativeBinding.RallyTracker
 module.exports.ArtifactType = nativeBinding.ArtifactType
 module.exports.diagnose = nativeBinding.diagnose

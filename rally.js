@@ -332,15 +332,20 @@ class RallyTracker {
 
   async listIssues(filters) {
     const f = shape('filters', filters, FILTER_FIELDS, { what: 'filter' })
-    // The issues come as UTF-8 JSON arrays built off the main thread (src/json.rs); one is
-    // decoded and parsed per turn of the event loop, so a long list never blocks it for long.
+    // The issues come as JSON arrays of about 64 KB, each normalised and written on a worker
+    // thread while the one before is parsed here (src/json.rs): a long list never blocks the
+    // loop for long, and neither its whole text nor all its issues in Rust exist at once.
     const chunks = await call(() => this.#native.listIssuesJson(f))
-    const out = JSON.parse(chunks[0].toString('utf8'))
-    chunks[0] = undefined
-    for (let i = 1; i < chunks.length; i++) {
-      await new Promise((resolve) => setImmediate(resolve))
-      for (const issue of JSON.parse(chunks[i].toString('utf8'))) out.push(issue)
-      chunks[i] = undefined // each text can go once parsed
+    const out = []
+    let next = call(() => chunks.next())
+    try {
+      for (let text = await next; text !== null; text = await next) {
+        next = call(() => chunks.next())
+        for (const issue of JSON.parse(text)) out.push(issue)
+      }
+    } catch (err) {
+      next.catch(() => {}) // the chunk asked for before the failure is not wanted
+      throw err
     }
     return out
   }

@@ -1,7 +1,8 @@
-//! `listIssues` as JSON text: the issues are serialised off the main thread (on the tokio
-//! worker that ran the list), in chunks of about 64 KB, and `rally.js` parses one chunk per
-//! turn of the event loop. Building thousands of objects through napi on the main thread cost
-//! more CPU than `JSON.parse` of the same data and blocked the loop for the whole list.
+//! `listIssues` as JSON text: the issues are normalised and serialised off the main thread (on
+//! a tokio worker), a chunk of about 64 KB at a time, and `rally.js` parses each chunk while
+//! the next is built, so neither the list's whole text nor all its issues exist at once.
+//! Building thousands of objects through napi on the main thread cost more CPU than
+//! `JSON.parse` of the same data and blocked the loop for the whole list.
 //!
 //! The shape is exactly the napi `Issue` object's (`types.rs`): the same keys in the same
 //! order (napi sets the optional ones last), `tracker: 'rally'`, and an absent optional field is an absent key (napi sets no
@@ -96,32 +97,23 @@ fn out(i: &core::Issue) -> IssueOut<'_> {
     }
 }
 
-/// The issues as JSON arrays of about `CHUNK_BYTES` each (at least one, maybe empty). Each
-/// issue is let go once written, so the list and its text are never both whole.
-pub fn issue_chunks(issues: Vec<core::Issue>) -> Result<Vec<Vec<u8>>, serde_json::Error> {
-    // An open array, with room for the issue that takes it past CHUNK_BYTES.
-    let open = || {
-        let mut b = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4);
-        b.push(b'[');
-        b
-    };
-    let mut chunks = Vec::new();
-    let mut buf = open();
-    for issue in issues {
-        if buf.len() > 1 {
-            buf.push(b',');
-        }
+/// The next issues of `issues` as one JSON array of about `CHUNK_BYTES` (it ends with the
+/// issue that took it past), or `None` when none is left. Each issue is let go once written.
+pub fn next_chunk(issues: &mut impl Iterator<Item = core::Issue>) -> Result<Option<String>, serde_json::Error> {
+    let Some(first) = issues.next() else { return Ok(None) };
+    // Room for the issue that takes it past CHUNK_BYTES.
+    let mut buf = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4);
+    buf.push(b'[');
+    serde_json::to_writer(&mut buf, &out(&first))?;
+    drop(first);
+    while buf.len() < CHUNK_BYTES {
+        let Some(issue) = issues.next() else { break };
+        buf.push(b',');
         serde_json::to_writer(&mut buf, &out(&issue))?;
-        if buf.len() >= CHUNK_BYTES {
-            buf.push(b']');
-            chunks.push(std::mem::replace(&mut buf, open()));
-        }
     }
-    if buf.len() > 1 || chunks.is_empty() {
-        buf.push(b']');
-        chunks.push(buf);
-    }
-    Ok(chunks)
+    buf.push(b']');
+    // serde_json writes UTF-8 only; the check is a fast pass over bytes already in cache.
+    String::from_utf8(buf).map(Some).map_err(serde::ser::Error::custom)
 }
 
 #[cfg(test)]
@@ -218,7 +210,7 @@ mod tests {
         want.insert("tracker".into());
         assert_eq!(want.len(), 27, "every field of the Issue and the tracker: {want:?}");
         let rows: Vec<serde_json::Value> =
-            serde_json::from_slice(&issue_chunks(vec![full.clone()]).unwrap()[0]).unwrap();
+            serde_json::from_str(&next_chunk(&mut std::iter::once(full.clone())).unwrap().unwrap()).unwrap();
         assert_eq!(keys(rows[0].clone()), want);
         assert_eq!(rows[0]["customFields"], serde_json::json!({"Team": "Red"}));
         assert_eq!(rows[0]["toDo"], serde_json::json!(3.0));
@@ -227,11 +219,13 @@ mod tests {
     #[test]
     fn chunks_are_arrays_of_bounded_size_that_together_hold_every_issue_once_in_order() {
         for count in [0, 1, 2, 150, 1_000] {
-            let chunks = issue_chunks((0..count).map(issue).collect()).unwrap();
+            let mut issues = (0..count).map(issue);
+            let chunks: Vec<String> = std::iter::from_fn(|| next_chunk(&mut issues).unwrap()).collect();
+            assert!(next_chunk(&mut issues).unwrap().is_none(), "none after the last");
             let mut ids = Vec::new();
             for c in &chunks {
-                let rows: Vec<serde_json::Value> = serde_json::from_slice(c).unwrap();
-                assert!(!rows.is_empty() || count == 0, "no empty chunk unless the list is empty");
+                let rows: Vec<serde_json::Value> = serde_json::from_str(c).unwrap();
+                assert!(!rows.is_empty(), "no empty chunk");
                 // A chunk ends with the issue that took it past CHUNK_BYTES.
                 assert!(c.len() < CHUNK_BYTES + 10_000, "chunk of {} bytes", c.len());
                 for r in &rows {
@@ -240,9 +234,7 @@ mod tests {
                 }
             }
             assert_eq!(ids, (0..count).map(|n| n.to_string()).collect::<Vec<_>>());
-            if count == 0 {
-                assert_eq!(chunks, vec![b"[]".to_vec()]);
-            }
+            assert_eq!(chunks.is_empty(), count == 0);
             if count == 1_000 {
                 assert!(chunks.len() > 10, "1,000 issues in {} chunks", chunks.len());
             }

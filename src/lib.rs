@@ -11,12 +11,12 @@ mod numbers;
 mod types;
 
 use error::{guard, promise};
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::bindgen_prelude::PromiseRaw;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
 use napi_derive::napi;
 use rally_core as core;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use types::*;
 
@@ -94,28 +94,20 @@ impl RallyTracker {
         })
     }
 
-    /// `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. The chunks are Node
-    /// Buffers, typed as their base class so the declarations need no `@types/node`.
-    #[napi(ts_return_type = "Promise<Array<Uint8Array>>")]
+    /// `listIssues` as JSON arrays (`json.rs`): what `rally.js` calls. The list is read here;
+    /// its issues are taken a chunk at a time from what the promise resolves to.
+    #[napi]
     pub fn list_issues_json<'env>(
         &self,
         env: &'env Env,
         filters: Option<IssueFilters>,
-    ) -> napi::Result<PromiseRaw<'env, Vec<Buffer>>> {
+    ) -> napi::Result<PromiseRaw<'env, IssueChunks>> {
         let t = self.inner.clone();
         promise(env, async move {
             let f = filters.map(core::IssueFilters::try_from).transpose()?.unwrap_or_default();
-            let list = t.list_issues(f).await?;
-            // Buffers, not strings: handing over bytes costs the main thread nothing, where
-            // making JS strings of a 10,000-item list decoded megabytes of UTF-8 in one go.
-            let n = list.len();
-            let chunks = json::issue_chunks(list).map(|c| c.into_iter().map(Buffer::from).collect());
-            let chunks = chunks.map_err(|e| core::RallyError::Protocol {
-                operation: "listIssues".into(),
-                excerpt: format!("the result could not be serialised: {e}"),
-            });
-            alloc::release_after_list(n);
-            chunks
+            let listed = t.list(f).await?;
+            let items = listed.remaining();
+            Ok(IssueChunks { state: Arc::new(Mutex::new(Some(Chunking { tracker: t, listed, items }))) })
         })
     }
 
@@ -185,5 +177,44 @@ impl RallyTracker {
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let t = self.inner.clone();
         promise(env, async move { t.link_pr(&issue_id, &pr_url).await })
+    }
+}
+
+/// The issues of one `listIssuesJson` list, handed out as JSON text a chunk at a time.
+#[napi]
+pub struct IssueChunks {
+    state: Arc<Mutex<Option<Chunking>>>,
+}
+
+struct Chunking {
+    tracker: Arc<core::Tracker>,
+    listed: core::Listed,
+    /// The list's length, for the allocator once it is all taken.
+    items: usize,
+}
+
+#[napi]
+impl IssueChunks {
+    /// The next issues as a JSON array of about 64 KB, normalised and written on a worker
+    /// thread; `null` once every issue was taken. `rally.js` asks for the next chunk before it
+    /// parses this one; calls overlapping otherwise would take chunks in no set order.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn next<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Option<String>>> {
+        let state = self.state.clone();
+        promise(env, async move {
+            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(c) = state.as_mut() else { return Ok(None) };
+            let chunk = json::next_chunk(&mut std::iter::from_fn(|| c.tracker.take_issue(&mut c.listed)));
+            let chunk = chunk.map_err(|e| core::RallyError::Protocol {
+                operation: "listIssues".into(),
+                excerpt: format!("the result could not be serialised: {e}"),
+            })?;
+            if chunk.is_none() {
+                let items = c.items;
+                *state = None;
+                alloc::release_after_list(items);
+            }
+            Ok(chunk)
+        })
     }
 }

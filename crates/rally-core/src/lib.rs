@@ -38,7 +38,7 @@ pub use secret::redact;
 pub use model::{
     ArtifactType, Attachment, AttachmentData, Comment, Issue, IssueFilters, IssueState, IssueUpdate, NewIssue,
 };
-pub use tracker::Tracker;
+pub use tracker::{Listed, Tracker};
 
 /// The integer arguments and options with their ranges; the binding holds JS numbers to them.
 pub mod integers {

@@ -25,6 +25,7 @@ mod items;
 mod poll;
 mod pull_requests;
 mod read;
+pub use read::Listed;
 mod resolve;
 mod shared;
 mod snapshot;

@@ -84,6 +84,27 @@ impl Tracker {
     }
 
     pub async fn list_issues(&self, f: IssueFilters) -> Result<Vec<Issue>, RallyError> {
+        let mut listed = self.list(f).await?;
+        Ok(std::iter::from_fn(|| self.take_issue(&mut listed)).collect())
+    }
+
+    /// The next issue of a list, normalised now (`None`: none left). An artifact that does
+    /// not normalise is skipped with a warning, as `list_issues` skips it.
+    pub fn take_issue(&self, listed: &mut Listed) -> Option<Issue> {
+        for a in listed.items.by_ref() {
+            // Each artifact is let go once normalised: a long list never holds both whole.
+            match self.normalize_with(&listed.op, &a, &listed.orders) {
+                Ok(i) => return Some(i),
+                Err(e) => self.settings.log.emit("warn", format!("listIssues: skipped an artifact: {e}")),
+            }
+        }
+        None
+    }
+
+    /// `list_issues` without the normalisation: the artifacts of the answer, in its order,
+    /// which `take_issue` turns into issues one at a time (the addon's JSON path serialises
+    /// them a chunk at a time, so a list and its whole text never both exist).
+    pub async fn list(&self, f: IssueFilters) -> Result<Listed, RallyError> {
         let op = Op::new("listIssues", None);
         let user_limit = f.limit.map(validate::limit).transpose()?.map(|n| n as usize);
         let labels = f.labels.as_deref().map(validate::labels).transpose()?.unwrap_or_default();
@@ -198,14 +219,20 @@ impl Tracker {
             }
         }
         let orders = self.orders(&op, states::Need::of(all.iter().map(|a| &**a))).await;
-        let mut out = Vec::with_capacity(all.len());
-        // Each artifact is let go once normalised: a long list never holds both whole.
-        for a in all {
-            match self.normalize_with(&op, &a, &orders) {
-                Ok(i) => out.push(i),
-                Err(e) => self.settings.log.emit("warn", format!("listIssues: skipped an artifact: {e}")),
-            }
-        }
-        Ok(out)
+        Ok(Listed { op, orders, items: all.into_iter() })
+    }
+}
+
+/// A list's answer not yet normalised (`Tracker::list`, `Tracker::take_issue`).
+pub struct Listed {
+    op: Op,
+    orders: StateOrders,
+    items: std::vec::IntoIter<Arc<RallyArtifact>>,
+}
+
+impl Listed {
+    /// Issues left to take (at most: one that does not normalise is skipped).
+    pub fn remaining(&self) -> usize {
+        self.items.len()
     }
 }
