@@ -12,8 +12,8 @@
 //! mimalloc v3 is not used: it crashes in its thread set-up when a second worker thread loads
 //! the addon (as vitest's thread pool does), `__test__/workers.test.mjs`.
 //!
-//! Only the addon's allocations go through it: Node and V8 keep theirs. The Buffers `listIssues`
-//! hands to JS are freed by their finalizer, through this allocator as well.
+//! Only the addon's allocations go through it: Node and V8 keep theirs (the JSON chunks
+//! `listIssues` hands to JS become V8 strings).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
