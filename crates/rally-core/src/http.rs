@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod query_stream;
 mod response;
 use response::*;
 
@@ -160,8 +161,21 @@ impl Http {
         self.call_counted(op, req).await.map(|(v, _)| v)
     }
 
+    /// `call` for a query page: its `Results` are parsed while the body arrives, never whole.
+    pub async fn call_query<T: DeserializeOwned>(
+        &self,
+        op: &Op,
+        req: Request<'_>,
+    ) -> Result<crate::wsapi::QueryEnvelope<T>, CallError> {
+        self.call_with::<query_stream::QueryStream<T>>(op, req).await.map(|(v, _)| v)
+    }
+
     /// `call`, also saying how many attempts it took.
     pub async fn call_counted<T: DeserializeOwned>(&self, op: &Op, req: Request<'_>) -> Result<(T, u32), CallError> {
+        self.call_with::<Whole<T>>(op, req).await
+    }
+
+    async fn call_with<D: Decode>(&self, op: &Op, req: Request<'_>) -> Result<(D::Out, u32), CallError> {
         // `/slm/schema/…` (the schema service) sits beside the WSAPI base, on the same origin.
         let url = if req.path.starts_with("/slm/") {
             format!("{}{}", self.settings.origin, req.path)
@@ -172,7 +186,7 @@ impl Http {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let (failure, status, note) = match self.once::<T>(op, &req, &url, attempt).await {
+            let (failure, status, note) = match self.once::<D>(op, &req, &url, attempt).await {
                 Attempt::Done(v) => return Ok((v, attempt)),
                 Attempt::Fatal(error) => return Err(CallError { error, maybe_applied: false, attempts: attempt }),
                 Attempt::Failed(f, status, note) => (f, status, note),
@@ -262,7 +276,7 @@ impl Http {
         }
     }
 
-    async fn once<T: DeserializeOwned>(&self, op: &Op, req: &Request<'_>, url: &str, attempt: u32) -> Attempt<T> {
+    async fn once<D: Decode>(&self, op: &Op, req: &Request<'_>, url: &str, attempt: u32) -> Attempt<D::Out> {
         let permit = self.limiter.acquire().await;
         let started = Instant::now();
         let mut rb = self.client.request(req.method.clone(), url).query(&req.params);
@@ -270,7 +284,7 @@ impl Http {
             rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
         }
         let sent = rb.send().await;
-        let resp = match sent {
+        let mut resp = match sent {
             Ok(r) => r,
             Err(e) => {
                 drop(permit);
@@ -296,43 +310,28 @@ impl Http {
         if let Some(date) = header(reqwest::header::DATE) {
             self.note_server_date(&date);
         }
-        let body = read_body(resp).await;
-        drop(permit);
-        let body = match body {
-            Ok(b) => b,
-            Err(e) => {
-                let f = if e.is_timeout() { Failure::Timeout } else { Failure::Truncated };
-                self.log_request(req, Some(status), started, attempt, Some(failure_word(&f)));
-                return Attempt::Failed(f, Some(status), None);
-            }
+        // A 2xx body goes to the decoder as it arrives; any other is read whole (it is small).
+        let ok = (200..=299).contains(&status);
+        let mut decoder = ok.then(|| D::start(resp.content_length()));
+        let mut body = Whole::<()>::start(if ok { Some(0) } else { resp.content_length() });
+        let read = match &mut decoder {
+            Some(d) => read_into(&mut resp, d).await,
+            None => read_into(&mut resp, &mut body).await,
         };
+        drop(permit);
+        if let Err(e) = read {
+            let f = if e.is_timeout() { Failure::Timeout } else { Failure::Truncated };
+            self.log_request(req, Some(status), started, attempt, Some(failure_word(&f)));
+            return Attempt::Failed(f, Some(status), None);
+        }
         self.log_request(req, Some(status), started, attempt, None);
         let operation = || op.label();
+        let body = match decoder.map(Decode::finish) {
+            Some(Ok(v)) => return Attempt::Done(v),
+            Some(Err((e, seen))) => return Self::unparsed(op, status, &seen, &e),
+            None => body.into_bytes(),
+        };
         match status {
-            200..=299 => match serde_json::from_slice::<T>(&body) {
-                Ok(v) => Attempt::Done(v),
-                // A sign-in or proxy page does not change on a retry; it is said at once.
-                Err(_) if looks_like_html(&body) => Attempt::Fatal(RallyError::Protocol {
-                    operation: operation(),
-                    excerpt: format!(
-                        "HTTP {status}, an HTML page instead of JSON (a proxy or sign-in page?): {}",
-                        excerpt(&body)
-                    ),
-                }),
-                // Cut short, empty or not JSON at all: what a passing fault sends, so it is
-                // retried where that is safe (`retry.rs`), and this is the message if it lasts.
-                Err(e) => {
-                    let what = if body.iter().all(u8::is_ascii_whitespace) {
-                        "an empty body".to_string()
-                    } else if e.is_eof() && body.first() == Some(&b'{') {
-                        "a body cut short".to_string()
-                    } else {
-                        format!("invalid JSON ({})", e.classify_word())
-                    };
-                    let note = format!("HTTP {status}, {what}: {}", excerpt(&body));
-                    Attempt::Failed(Failure::Truncated, Some(status), Some(note.trim_end_matches([' ', ':']).to_string()))
-                }
-            },
             401 => Attempt::Fatal(RallyError::Auth {
                 detail: format!(
                     "Rally refused the API key (HTTP 401: {}). Check RALLY_API_KEY: the key may be wrong, revoked or disabled",
@@ -373,6 +372,32 @@ impl Http {
                 }),
             },
         }
+    }
+
+    /// A 2xx body that did not parse: `seen` is the body (or, for a streamed query page, its
+    /// envelope: the body's first bytes and everything outside the items).
+    fn unparsed<T>(op: &Op, status: u16, seen: &[u8], e: &serde_json::Error) -> Attempt<T> {
+        // A sign-in or proxy page does not change on a retry; it is said at once.
+        if looks_like_html(seen) {
+            return Attempt::Fatal(RallyError::Protocol {
+                operation: op.label(),
+                excerpt: format!(
+                    "HTTP {status}, an HTML page instead of JSON (a proxy or sign-in page?): {}",
+                    excerpt(seen)
+                ),
+            });
+        }
+        // Cut short, empty or not JSON at all: what a passing fault sends, so it is retried
+        // where that is safe (`retry.rs`), and this is the message if it lasts.
+        let what = if seen.iter().all(u8::is_ascii_whitespace) {
+            "an empty body".to_string()
+        } else if e.is_eof() && seen.first() == Some(&b'{') {
+            "a body cut short".to_string()
+        } else {
+            format!("invalid JSON ({})", e.classify_word())
+        };
+        let note = format!("HTTP {status}, {what}: {}", excerpt(seen));
+        Attempt::Failed(Failure::Truncated, Some(status), Some(note.trim_end_matches([' ', ':']).to_string()))
     }
 
     fn log_request(

@@ -4,6 +4,9 @@
 //! list, 2013-era data lacks fields that later data has, and `null` is Rally's "unset".
 
 use serde::{Deserialize, Deserializer};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// `ObjectID` of an artifact, post or nested ref: Rally sends any integer (built-in metadata
 /// objects have negative ObjectIDs, and some producers write `123.0`). Work items are always
@@ -65,16 +68,96 @@ pub struct TagName {
     pub r#ref: Option<String>,
 }
 
-/// A collection summary (`Tags`): never expanded inline, only names and a count.
+/// A collection summary (`Tags`): never expanded inline, only names and a count. Its own
+/// `_ref` (the collection's URL) is not kept: nothing reads it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct TagsSummary {
-    #[serde(rename = "_ref")]
-    pub r#ref: Option<String>,
-    #[serde(rename = "_tagsNameArray", default)]
-    pub names: Vec<TagName>,
+    #[serde(rename = "_tagsNameArray", default, deserialize_with = "interned_tag_names")]
+    pub names: Arc<[TagName]>,
     /// Floats occur (`0.0`); not always consistent with the names, so not relied on.
     #[serde(rename = "Count")]
     pub count: Option<f64>,
+}
+
+/// Values that recur across the items of a list (the project, a few owners, parents, sets of
+/// tags) are read into one shared copy: a kept 10,000-item list (`tracker/incremental.rs`)
+/// otherwise held the same project ref 10,000 times. Per thread, keyed by a hash and checked
+/// by equality (a ref renamed between two reads is a new value); at most `INTERN_MAX` values,
+/// then it starts over, so it holds a few hundred KB at most.
+const INTERN_MAX: usize = 1024;
+
+struct Interner<T: ?Sized> {
+    map: HashMap<u64, Arc<T>>,
+}
+
+impl<T: ?Sized + PartialEq> Interner<T> {
+    fn new() -> Self {
+        Interner { map: HashMap::new() }
+    }
+
+    fn share<O: std::borrow::Borrow<T> + Into<Arc<T>>>(&mut self, key: u64, value: O) -> Arc<T> {
+        if let Some(kept) = self.map.get(&key) {
+            if **kept == *value.borrow() {
+                return kept.clone();
+            }
+        }
+        if self.map.len() >= INTERN_MAX {
+            self.map.clear();
+        }
+        let shared: Arc<T> = value.into();
+        self.map.insert(key, shared.clone());
+        shared
+    }
+}
+
+thread_local! {
+    static REFS: RefCell<Interner<RallyRef>> = RefCell::new(Interner::new());
+    static TAG_SETS: RefCell<Interner<[TagName]>> = RefCell::new(Interner::new());
+}
+
+/// A quick hash of some strings, 8 bytes at a time: a collision costs only a missed share.
+fn quick_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    let mut h: u64 = 0;
+    let mut mix = |w: u64| h = (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    for p in parts {
+        let mut words = p.chunks_exact(8);
+        for w in words.by_ref() {
+            mix(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+        }
+        let mut last = [0u8; 8];
+        last[..words.remainder().len()].copy_from_slice(words.remainder());
+        mix(u64::from_le_bytes(last) ^ (p.len() as u64) << 56);
+    }
+    h
+}
+
+/// A nested ref, shared with an equal one read before on this thread.
+pub fn share_ref(r: RallyRef) -> Arc<RallyRef> {
+    let key = quick_hash([r.r#ref.as_deref().unwrap_or_default().as_bytes(), &r.object_id.unwrap_or(0).to_le_bytes()]);
+    REFS.with(|i| match i.try_borrow_mut() {
+        Ok(mut i) => i.share(key, r),
+        Err(_) => Arc::new(r),
+    })
+}
+
+fn interned_tag_names<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[TagName]>, D::Error> {
+    let names = Vec::<TagName>::deserialize(d)?;
+    let key = quick_hash(
+        names.iter().flat_map(|n| [n.name.as_deref(), n.r#ref.as_deref()]).map(|s| s.unwrap_or_default().as_bytes()),
+    );
+    Ok(TAG_SETS.with(|i| match i.try_borrow_mut() {
+        Ok(mut i) => i.share(key, names),
+        Err(_) => names.into(),
+    }))
+}
+
+/// `Option<RallyRef>` read through `share_ref`.
+struct SharedRef(Option<Arc<RallyRef>>);
+
+impl<'de> Deserialize<'de> for SharedRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SharedRef(Option::<RallyRef>::deserialize(d)?.map(share_ref)))
+    }
 }
 
 /// `State`: a string on defects and tasks, a `State` object on portfolio items.
@@ -123,13 +206,13 @@ pub struct RallyArtifact {
     pub priority: Option<String>,
     pub target_date: Option<String>,
     pub planned_end_date: Option<String>,
-    pub owner: Option<Box<RallyRef>>,
+    pub owner: Option<Arc<RallyRef>>,
     pub tags: Option<TagsSummary>,
-    pub parent: Option<Box<RallyRef>>,
-    pub portfolio_item: Option<Box<RallyRef>>,
-    pub work_product: Option<Box<RallyRef>>,
-    pub requirement: Option<Box<RallyRef>>,
-    pub project: Option<Box<RallyRef>>,
+    pub parent: Option<Arc<RallyRef>>,
+    pub portfolio_item: Option<Arc<RallyRef>>,
+    pub work_product: Option<Arc<RallyRef>>,
+    pub requirement: Option<Arc<RallyRef>>,
+    pub project: Option<Arc<RallyRef>>,
     pub creation_date: Option<String>,
     pub last_update_date: Option<String>,
     /// The native PullRequests on the item (`getIssue` fetches it where `prLinks` is native;
@@ -190,13 +273,13 @@ impl<'de> Deserialize<'de> for RallyArtifact {
                         "Priority" => a.priority = m.next_value()?,
                         "TargetDate" => a.target_date = m.next_value()?,
                         "PlannedEndDate" => a.planned_end_date = m.next_value()?,
-                        "Owner" => a.owner = m.next_value()?,
+                        "Owner" => a.owner = m.next_value::<SharedRef>()?.0,
                         "Tags" => a.tags = m.next_value()?,
-                        "Parent" => a.parent = m.next_value()?,
-                        "PortfolioItem" => a.portfolio_item = m.next_value()?,
-                        "WorkProduct" => a.work_product = m.next_value()?,
-                        "Requirement" => a.requirement = m.next_value()?,
-                        "Project" => a.project = m.next_value()?,
+                        "Parent" => a.parent = m.next_value::<SharedRef>()?.0,
+                        "PortfolioItem" => a.portfolio_item = m.next_value::<SharedRef>()?.0,
+                        "WorkProduct" => a.work_product = m.next_value::<SharedRef>()?.0,
+                        "Requirement" => a.requirement = m.next_value::<SharedRef>()?.0,
+                        "Project" => a.project = m.next_value::<SharedRef>()?.0,
                         "CreationDate" => a.creation_date = m.next_value()?,
                         "LastUpdateDate" => a.last_update_date = m.next_value()?,
                         "PullRequests" => a.pull_requests = m.next_value()?,
@@ -364,5 +447,32 @@ mod tests {
         let missing: RallyTag = serde_json::from_str(r#"{"Name": "x"}"#).unwrap();
         assert_eq!(missing.object_id, None);
         assert!(serde_json::from_str::<RallyTag>(r#"{"ObjectID": "12"}"#).is_err(), "a string is no ObjectID");
+    }
+
+    /// Equal refs and tag sets read on one thread are one value; a ref that differs in any
+    /// field (renamed between two reads, same `_ref`) is its own.
+    #[test]
+    fn recurring_refs_and_tag_sets_are_shared_and_distinct_ones_are_not() {
+        let item = |project_name: &str, tags: &str| {
+            serde_json::from_str::<RallyArtifact>(&format!(
+                r#"{{"ObjectID": 1, "Project": {{"_ref": "https://r/slm/webservice/v2.0/project/7", "ObjectID": 7,
+                     "_refObjectName": "{project_name}"}}, "Owner": null,
+                     "Tags": {{"_ref": "https://r/x/Tags", "Count": 1, "_tagsNameArray": [{tags}]}}}}"#
+            ))
+            .unwrap()
+        };
+        let tags = r#"{"Name": "ui", "_ref": "/tag/3"}, {"Name": "api", "_ref": "/tag/4"}"#;
+        let (a, b) = (item("Store", tags), item("Store", tags));
+        let (pa, pb) = (a.project.clone().unwrap(), b.project.clone().unwrap());
+        assert!(Arc::ptr_eq(&pa, &pb), "one project, one copy");
+        let (ta, tb) = (a.tags.clone().unwrap().names, b.tags.clone().unwrap().names);
+        assert!(Arc::ptr_eq(&ta, &tb));
+        assert_eq!(ta.iter().map(|t| t.name.clone().unwrap()).collect::<Vec<_>>(), ["ui", "api"]);
+        let renamed = item("Store (old)", r#"{"Name": "ui", "_ref": "/tag/3"}"#);
+        assert_eq!(renamed.project.as_ref().unwrap().ref_object_name.as_deref(), Some("Store (old)"));
+        assert!(!Arc::ptr_eq(&pa, renamed.project.as_ref().unwrap()));
+        assert_eq!(renamed.tags.unwrap().names.len(), 1);
+        assert_eq!(pa.ref_object_name.as_deref(), Some("Store"), "the shared copy is not changed");
+        assert_eq!(a.owner, None);
     }
 }

@@ -200,7 +200,7 @@ impl Tracker {
         params.push(("start", start.to_string()));
         params.push(("pagesize", pagesize.to_string()));
         let req = Request { method: Method::GET, path: spec.type_path, params, body: None, kind: OpKind::Read };
-        let env: QueryEnvelope<T> = self.http.call(op, req).await?;
+        let env: QueryEnvelope<T> = self.http.call_query(op, req).await?;
         let r = env.query_result;
         if !r.errors.is_empty() {
             return Err(classify_lookup_errors(op, &r.errors));

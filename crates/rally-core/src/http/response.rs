@@ -105,13 +105,57 @@ pub(super) fn login_like(location: &str) -> bool {
 /// Largest body size taken on trust from `Content-Length` when sizing the buffer.
 const PREALLOC_MAX: u64 = 64 << 20;
 
-/// The whole body in one buffer, sized once from `Content-Length` where the server sent one.
-/// (`Response::bytes` gathers the chunks and then copies them into a second buffer of the
-/// full size: twice a 2,000-item page at once, for every page in flight.)
-pub(super) async fn read_body(mut resp: reqwest::Response) -> reqwest::Result<Vec<u8>> {
-    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0).min(PREALLOC_MAX) as usize);
-    while let Some(chunk) = resp.chunk().await? {
-        body.extend_from_slice(&chunk);
+/// How a 2xx body becomes the value a call returns: fed the chunks as they arrive, then
+/// finished into the value, or into the parse error with the bytes to quote and classify.
+pub(super) trait Decode {
+    type Out;
+    fn start(content_length: Option<u64>) -> Self;
+    fn feed(&mut self, chunk: &[u8]);
+    fn finish(self) -> Result<Self::Out, (serde_json::Error, Vec<u8>)>;
+}
+
+/// The whole body in one buffer, sized once from `Content-Length` where the server sent one
+/// (`Response::bytes` gathers the chunks and then copies them into a second buffer of the full
+/// size), then parsed as `T`.
+pub(super) struct Whole<T>(Vec<u8>, std::marker::PhantomData<fn() -> T>);
+
+impl<T: DeserializeOwned> Decode for Whole<T> {
+    type Out = T;
+    fn start(content_length: Option<u64>) -> Self {
+        Whole(Vec::with_capacity(content_length.unwrap_or(0).min(PREALLOC_MAX) as usize), std::marker::PhantomData)
     }
-    Ok(body)
+    fn feed(&mut self, chunk: &[u8]) {
+        self.0.extend_from_slice(chunk);
+    }
+    fn finish(self) -> Result<T, (serde_json::Error, Vec<u8>)> {
+        serde_json::from_slice(&self.0).map_err(|e| (e, self.0))
+    }
+}
+
+impl<T> Whole<T> {
+    pub(super) fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// A query page, its items parsed as they arrive (`query_stream.rs`).
+impl<T: DeserializeOwned> Decode for super::query_stream::QueryStream<T> {
+    type Out = crate::wsapi::QueryEnvelope<T>;
+    fn start(_: Option<u64>) -> Self {
+        Self::new()
+    }
+    fn feed(&mut self, chunk: &[u8]) {
+        Self::feed(self, chunk);
+    }
+    fn finish(self) -> Result<Self::Out, (serde_json::Error, Vec<u8>)> {
+        Self::finish(self)
+    }
+}
+
+/// Reads the body into `d` chunk by chunk.
+pub(super) async fn read_into<D: Decode>(resp: &mut reqwest::Response, d: &mut D) -> reqwest::Result<()> {
+    while let Some(chunk) = resp.chunk().await? {
+        d.feed(&chunk);
+    }
+    Ok(())
 }
