@@ -310,7 +310,8 @@ impl Http {
         if let Some(date) = header(reqwest::header::DATE) {
             self.note_server_date(&date);
         }
-        // A 2xx body goes to the decoder as it arrives; any other is read whole (it is small).
+        // A 2xx body goes to the decoder as it arrives; any other is read whole into `body` (it
+        // is small), which stays an empty buffer for a 2xx.
         let ok = (200..=299).contains(&status);
         let mut decoder = ok.then(|| D::start(resp.content_length()));
         let mut body = Whole::<()>::start(if ok { Some(0) } else { resp.content_length() });

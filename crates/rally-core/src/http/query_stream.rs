@@ -8,6 +8,7 @@
 //! with the error the whole-body parse gives and is classified the same way; the envelope also
 //! begins with the body's first bytes, which is what an error message quotes.
 
+use super::response::Decode;
 use crate::wsapi::QueryEnvelope;
 use serde::de::DeserializeOwned;
 
@@ -87,23 +88,14 @@ fn syntax_error() -> serde_json::Error {
         .unwrap_or_else(|| <serde_json::Error as serde::de::Error>::custom("expected `,` or `]`"))
 }
 
-impl<T: DeserializeOwned> QueryStream<T> {
-    pub(crate) fn new() -> Self {
+impl<T: DeserializeOwned> Decode for QueryStream<T> {
+    type Out = QueryEnvelope<T>;
+
+    fn start(_: Option<u64>) -> Self {
         Self::with_batch(BATCH)
     }
 
-    fn with_batch(batch: usize) -> Self {
-        QueryStream {
-            batch,
-            envelope: Vec::with_capacity(1024),
-            mode: Mode::Envelope,
-            scan: Scan::default(),
-            pending: Vec::new(),
-            items: Vec::new(),
-        }
-    }
-
-    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+    fn feed(&mut self, chunk: &[u8]) {
         match self.mode {
             Mode::Envelope => self.envelope_bytes(chunk, false),
             Mode::Items(_) => {
@@ -117,7 +109,7 @@ impl<T: DeserializeOwned> QueryStream<T> {
     }
 
     /// The page, or the parse error with the bytes to quote and classify.
-    pub(crate) fn finish(mut self) -> Result<QueryEnvelope<T>, (serde_json::Error, Vec<u8>)> {
+    fn finish(mut self) -> Result<QueryEnvelope<T>, (serde_json::Error, Vec<u8>)> {
         if matches!(self.mode, Mode::Items(_)) {
             self.parse_items(true);
         }
@@ -131,6 +123,19 @@ impl<T: DeserializeOwned> QueryStream<T> {
                 Ok(env)
             }
             Err(e) => Err((e, self.envelope)),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> QueryStream<T> {
+    fn with_batch(batch: usize) -> Self {
+        QueryStream {
+            batch,
+            envelope: Vec::with_capacity(1024),
+            mode: Mode::Envelope,
+            scan: Scan::default(),
+            pending: Vec::new(),
+            items: Vec::new(),
         }
     }
 

@@ -138,20 +138,6 @@ impl<T> Whole<T> {
     }
 }
 
-/// A query page, its items parsed as they arrive (`query_stream.rs`).
-impl<T: DeserializeOwned> Decode for super::query_stream::QueryStream<T> {
-    type Out = crate::wsapi::QueryEnvelope<T>;
-    fn start(_: Option<u64>) -> Self {
-        Self::new()
-    }
-    fn feed(&mut self, chunk: &[u8]) {
-        Self::feed(self, chunk);
-    }
-    fn finish(self) -> Result<Self::Out, (serde_json::Error, Vec<u8>)> {
-        Self::finish(self)
-    }
-}
-
 /// Reads the body into `d` chunk by chunk.
 pub(super) async fn read_into<D: Decode>(resp: &mut reqwest::Response, d: &mut D) -> reqwest::Result<()> {
     while let Some(chunk) = resp.chunk().await? {

@@ -119,7 +119,7 @@ fn a_page_read_in_one_piece_or_byte_by_byte_is_the_whole_parse() {
 #[test]
 fn an_error_keeps_the_body_head_to_quote() {
     let html = fixture!("401.html");
-    let mut s = QueryStream::<Value>::new();
+    let mut s = <QueryStream<Value> as Decode>::start(None);
     s.feed(html);
     let (_, seen) = s.finish().map(|_| ()).unwrap_err();
     assert_eq!(seen, html, "a body of another shape is kept whole");
