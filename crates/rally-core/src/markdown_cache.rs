@@ -48,13 +48,14 @@ fn hash(html: &str) -> u64 {
 
 impl MarkdownCache {
     /// `html_to_markdown(html)` for `html`, the description of `a`, from the cache when `a`'s
-    /// ObjectID, LastUpdateDate and HTML are those of a kept conversion.
-    pub fn convert(&self, a: &RallyArtifact, html: &str) -> String {
+    /// ObjectID, LastUpdateDate and HTML are those of a kept conversion. A kept conversion is
+    /// handed out as the cache holds it (the item keeps the same text, not a copy).
+    pub fn convert(&self, a: &RallyArtifact, html: &str) -> Arc<str> {
         let (Some(oid), Some(updated)) = (a.object_id, a.last_update_date.as_deref()) else {
-            return html_to_markdown(html);
+            return html_to_markdown(html).into();
         };
         if let Some(md) = fast_markdown(html) {
-            return md;
+            return md.into();
         }
         let h = hash(html);
         let used = self.clock.fetch_add(1, Ordering::Relaxed);
@@ -62,18 +63,13 @@ impl MarkdownCache {
             if &*e.last_update == updated && e.html_len == html.len() && e.html_hash == h {
                 e.used = used;
                 self.hits.fetch_add(1, Ordering::Relaxed);
-                return e.markdown.to_string();
+                return e.markdown.clone();
             }
         }
-        let md = html_to_markdown(html);
+        let md: Arc<str> = html_to_markdown(html).into();
         self.conversions.fetch_add(1, Ordering::Relaxed);
-        let entry = Entry {
-            last_update: updated.into(),
-            html_len: html.len(),
-            html_hash: h,
-            markdown: md.as_str().into(),
-            used,
-        };
+        let entry =
+            Entry { last_update: updated.into(), html_len: html.len(), html_hash: h, markdown: md.clone(), used };
         let mut map = lock(&self.map);
         if map.len() >= MAX_ENTRIES && !map.contains_key(&oid) {
             // Drop the least recently used quarter (one sort per MAX_ENTRIES / 4 inserts).
@@ -116,18 +112,18 @@ mod tests {
     fn reuses_only_the_same_item_version_and_html() {
         let c = MarkdownCache::default();
         let a = art(1, "2026-01-01T00:00:00.000Z");
-        assert_eq!(c.convert(&a, RICH), html_to_markdown(RICH));
-        assert_eq!(c.convert(&a, RICH), html_to_markdown(RICH));
+        assert_eq!(*c.convert(&a, RICH), html_to_markdown(RICH));
+        assert_eq!(*c.convert(&a, RICH), html_to_markdown(RICH));
         assert_eq!(c.counts(), (1, 1));
         // Same ObjectID and date, other HTML (never from Rally, but never stale either).
         let other = "<div><i>Other</i> text</div>";
-        assert_eq!(c.convert(&a, other), html_to_markdown(other));
+        assert_eq!(*c.convert(&a, other), html_to_markdown(other));
         // A new version of the item.
         let newer = art(1, "2026-01-02T00:00:00.000Z");
-        assert_eq!(c.convert(&newer, RICH), html_to_markdown(RICH));
+        assert_eq!(*c.convert(&newer, RICH), html_to_markdown(RICH));
         assert_eq!(c.counts(), (1, 3));
         // Plain paragraphs are not kept.
-        assert_eq!(c.convert(&art(2, "x"), "<p>Plain words.</p>"), "Plain words.");
+        assert_eq!(&*c.convert(&art(2, "x"), "<p>Plain words.</p>"), "Plain words.");
         assert_eq!(c.len(), 1);
     }
 

@@ -5,6 +5,7 @@ use crate::mapping::{priority_from_rally, read_state, RawState, StateOrders};
 use crate::markup::html_to_markdown;
 use crate::model::{ArtifactType, Attachment, Comment, Issue};
 use crate::rally_types::{RallyArtifact, RallyAttachment, RallyPost, RallyRef};
+use std::sync::Arc;
 
 pub mod tag_names;
 
@@ -29,15 +30,16 @@ fn artifact_type(a: &RallyArtifact) -> Result<ArtifactType, String> {
 }
 
 pub fn issue_from_rally(a: &RallyArtifact, ctx: &NormalizeCtx) -> Result<Issue, String> {
-    issue_from_rally_with(a, ctx, html_to_markdown)
+    issue_from_rally_with(a, ctx, |html| html_to_markdown(html).into())
 }
 
 /// `issue_from_rally` with the description's HTML → Markdown done by `markdown` (a cache in
-/// front of `html_to_markdown`; it must return what `html_to_markdown` would).
+/// front of `html_to_markdown`; it must return what `html_to_markdown` would), unless `a`
+/// was converted before: the Markdown stays with the item (`rally_types/description.rs`).
 pub fn issue_from_rally_with(
     a: &RallyArtifact,
     ctx: &NormalizeCtx,
-    markdown: impl FnOnce(&str) -> String,
+    markdown: impl FnOnce(&str) -> Arc<str>,
 ) -> Result<Issue, String> {
     let t = artifact_type(a)?;
     let oid = a
@@ -92,7 +94,7 @@ pub fn issue_from_rally_with(
         id: oid.to_string(),
         reference,
         title: a.name.clone().or_else(|| a.ref_object_name.clone()).unwrap_or_default(),
-        description: a.description.as_deref().map(markdown).unwrap_or_default(),
+        description: a.description.markdown(markdown).map(|m| m.to_string()).unwrap_or_default(),
         state,
         labels,
         assignee: a.owner.as_ref().and_then(|o| o.ref_object_name.clone()),

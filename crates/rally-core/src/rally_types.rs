@@ -8,6 +8,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod description;
+pub use description::Description;
+
 /// `ObjectID` of an artifact, post or nested ref: Rally sends any integer (built-in metadata
 /// objects have negative ObjectIDs, and some producers write `123.0`). Work items are always
 /// positive; anything else reads as absent (the `_ref` then stands in) instead of failing the
@@ -200,7 +203,8 @@ pub struct RallyArtifact {
     /// `FormattedID`
     pub formatted_id: Option<String>,
     pub name: Option<String>,
-    pub description: Option<String>,
+    /// Its HTML, and its Markdown once converted (`description.rs`).
+    pub description: Description,
     pub schedule_state: Option<String>,
     pub state: Option<StateField>,
     pub priority: Option<String>,

@@ -1,6 +1,6 @@
 //! The per-scope HTML → Markdown cache, over HTTP against the simulator: every description
 //! equals an uncached conversion of the stored HTML, a description edited through WSAPI is
-//! converted again, and unchanged ones come from the cache.
+//! converted again, and unchanged ones come from the cache or, in a kept list, from the item.
 
 mod common;
 
@@ -87,7 +87,14 @@ async fn edited_descriptions_are_converted_again_and_cached_ones_equal_uncached(
     assert_ne!(now.description, edited.description);
     let (hits, again) = cache.counts();
     assert_eq!(again, converted + 1, "only the edited description is converted again");
-    assert_eq!(hits, converted - 1, "every other rich description comes from the cache");
+    // The poll reuses the kept items, each with the Markdown it was converted to: no lookup.
+    assert_eq!(hits, 0, "every other description is the one kept with its item");
+
+    // A list of other filters is a full read: fresh items, every rich description from the
+    // cache (the edited one too, converted once above).
+    let limited = t.list_issues(IssueFilters { limit: Some(5000), ..all() }).await.unwrap();
+    assert_eq!(limited, second);
+    assert_eq!(cache.counts(), (converted, converted + 1));
 
     // A tracker of another key (its own cache) converts everything itself: the same issues.
     let other = Tracker::new(TrackerConfig { api_key: OTHER_KEY.into(), logger: None, ..cfg }).unwrap();

@@ -111,8 +111,12 @@ impl Lists {
     }
 
     /// Keeps `items` (of `total` matches) as the answer of `key`; `read_at`: when the oldest
-    /// body among them was read (the last full read).
+    /// body among them was read (the last full read). Items already converted let go of their
+    /// description's HTML: a kept item is only ever normalised again, from its Markdown.
     fn put(&self, key: String, items: &[Arc<RallyArtifact>], total: usize, read_at: Instant) {
+        for a in items {
+            a.description.settle();
+        }
         let used = self.tick();
         let mut map = lock(&self.map);
         if items.len() > MAX_KEPT_ITEMS {
@@ -294,6 +298,28 @@ mod tests {
         assert!(!same_version(&a, &art(1, "2026-11-30T00:00:00.001Z", "3")));
         let undated = RallyArtifact { object_id: Some(1), ..Default::default() };
         assert!(!same_version(&undated, &undated.clone()));
+    }
+
+    #[test]
+    fn a_kept_item_lets_go_of_its_html_once_converted() {
+        let html = |a: &RallyArtifact| a.description.with_html(|h| h.map(str::to_owned));
+        let fresh = Arc::new(RallyArtifact {
+            description: crate::rally_types::Description::from_html("<b>new</b>"),
+            ..art(1, "2026-11-30T00:00:00.000Z", "1")
+        });
+        let converted = Arc::new(RallyArtifact {
+            description: crate::rally_types::Description::from_html("<b>old</b>"),
+            ..art(2, "2026-11-29T00:00:00.000Z", "1")
+        });
+        converted.description.markdown(|h| crate::markup::html_to_markdown(h).into());
+        let lists = Lists::default();
+        lists.put("k".into(), &[fresh.clone(), converted.clone()], 2, Instant::now());
+        assert_eq!(html(&fresh).as_deref(), Some("<b>new</b>"), "not converted yet: kept as read");
+        assert_eq!(html(&converted), None);
+        let md = |a: &RallyArtifact| a.description.markdown(|_| panic!("converted again")).map(|m| m.to_string());
+        assert_eq!(md(&converted).as_deref(), Some("**old**"));
+        let held = lists.get("k").unwrap();
+        assert_eq!(md(&held.items[1]).as_deref(), Some("**old**"));
     }
 
     #[test]

@@ -12,7 +12,9 @@ fn matches_create(a: &RallyArtifact, fields: &Map<String, Value>) -> bool {
     let oid_of = |r: Option<&crate::rally_types::RallyRef>| r.and_then(|r| r.r#ref.as_deref()).and_then(ref_oid);
     fields.iter().all(|(k, v)| match (k.as_str(), v) {
         ("Name", Value::String(n)) => a.name.as_deref() == Some(n.as_str()),
-        ("Description", Value::String(d)) => text_key(a.description.as_deref().unwrap_or_default()) == text_key(d),
+        ("Description", Value::String(d)) => {
+            a.description.with_html(|h| text_key(h.unwrap_or_default()) == text_key(d))
+        }
         ("Priority", Value::String(p)) => a.priority.as_deref() == Some(p.as_str()),
         ("TargetDate" | "PlannedEndDate", Value::String(d)) => {
             let stored = if k == "TargetDate" { &a.target_date } else { &a.planned_end_date };
