@@ -52,6 +52,20 @@ async fn story_oids(e: &Env, project: Option<&str>) -> Vec<u64> {
     v["QueryResult"]["Results"].as_array().expect("results").iter().filter_map(|r| r["ObjectID"].as_u64()).collect()
 }
 
+/// ObjectID → stored Description HTML of every story, read straight from the simulator.
+async fn stored_html(e: &Env) -> std::collections::HashMap<String, String> {
+    let v = e
+        .raw_get(&format!(
+            "hierarchicalrequirement?fetch=ObjectID,Description&pagesize=2000&workspace={}&project=null",
+            e.sim.workspace_ref
+        ))
+        .await;
+    let rows = v["QueryResult"]["Results"].as_array().expect("results");
+    rows.iter()
+        .map(|a| (a["ObjectID"].as_u64().unwrap().to_string(), a["Description"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
 /// Whether any artifact links to story `oid` (as parent, work product or requirement).
 async fn linked_to(e: &Env, oid: u64) -> bool {
     let r = format!("/hierarchicalrequirement/{oid}");
@@ -336,8 +350,13 @@ async fn incremental_lists_equal_full_reads_after_random_changes() {
         let mut oids = story_oids(&e, None).await;
         for _ in 0..rng.below(6) {
             let oid = oids[rng.below(oids.len())];
-            match rng.below(5) {
+            match rng.below(6) {
                 0 => raw_update(&e, oid, json!({ "Name": format!("renamed {}", rng.next() % 1000) })).await,
+                // A kept item holds its description's Markdown only: an edit must be read.
+                4 => {
+                    let html = format!("<div><b>Edited</b> {}</div><ul><li>one &amp; two</li></ul>", rng.next() % 1000);
+                    raw_update(&e, oid, json!({ "Description": html })).await
+                }
                 1 => {
                     let state = ["Defined", "In-Progress", "Accepted"][rng.below(3)];
                     raw_update(&e, oid, json!({ "ScheduleState": state })).await
@@ -361,6 +380,47 @@ async fn incremental_lists_equal_full_reads_after_random_changes() {
         }
     }
     assert!(incremental_polls >= 50, "most polls were incremental ({incremental_polls} of 55)");
+}
+
+/// Trackers of one configuration polling one kept list at once, after its descriptions were
+/// edited: each kept item is normalised by several lists at a time while each list keeps the
+/// answer (and lets go of converted HTML). Every answer equals a full read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_polls_of_one_kept_list_equal_a_full_read() {
+    let e = sim().await;
+    let cfg = TrackerConfig { artifact_types: Some(vec![rally_core::ArtifactType::UserStory]), ..e.config() };
+    let f = IssueFilters { include_closed: Some(true), ..Default::default() };
+    Tracker::new(cfg.clone()).unwrap().list_issues(f.clone()).await.unwrap();
+    let oids = story_oids(&e, None).await;
+    for (n, oid) in oids.iter().step_by(5).enumerate() {
+        let html = format!("<div><b>Edited {n}</b> while kept</div><ol><li>one</li><li>two</li></ol>");
+        raw_update(&e, *oid, json!({ "Description": html })).await;
+    }
+    for _ in 0..3 {
+        // One task each, on four threads: the lists run in parallel, not interleaved.
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let (cfg, f) = (cfg.clone(), f.clone());
+                tokio::spawn(async move { Tracker::new(cfg).unwrap().list_issues(f).await })
+            })
+            .collect();
+        let mut lists = Vec::new();
+        for t in tasks {
+            lists.push(t.await.expect("no panic").expect("list"));
+        }
+        let want = full(&oracle(&cfg), &f).await;
+        assert!(want.iter().any(|i| i.description.contains("**Edited 0** while kept")));
+        // And each description is the conversion of the HTML stored now (read here, not
+        // through the code under test, whose full read shares any misreading).
+        let html = stored_html(&e).await;
+        for got in lists {
+            assert!(got == want, "{}", diff(&got, &want));
+            for i in &got {
+                let stored = html.get(&i.id).map(String::as_str).unwrap_or("");
+                assert_eq!(i.description, rally_core::html_to_markdown(stored), "{}", i.reference);
+            }
+        }
+    }
 }
 
 #[tokio::test]
