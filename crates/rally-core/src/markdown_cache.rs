@@ -6,7 +6,9 @@
 //! hand, so an edited description (a new `LastUpdateDate`, a different text) is converted
 //! again. The conversion depends on nothing but the HTML. Only conversions that went through the
 //! full parser are kept (the plain-paragraph fast path costs less than a lookup), at most
-//! `MAX_ENTRIES` of them; past that the least recently used quarter is dropped.
+//! `MAX_ENTRIES` of them; past that the least recently used quarter is dropped. A converted item
+//! also keeps its Markdown itself (the same `Arc<str>`, `rally_types/description.rs`), so a
+//! poll answered from a kept list looks nothing up here; fresh reads of the same items do.
 
 use crate::markup::{fast_markdown, html_to_markdown};
 use crate::rally_types::RallyArtifact;
