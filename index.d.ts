@@ -12,8 +12,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** The issues of one `listIssuesJson` list, handed out as JSON text a chunk at a time. */
 export declare class IssueChunks {
   /**
-   * The next issues as a JSON array of about 160 K characters, normalised and written on a worker
-   * thread; `null` once every issue was taken. `rally.js` asks for the next chunk before it
+   * The next issues as a JSON array of about 160 K characters, normalised and written on a
+   * worker thread; `null` once every issue was taken. `rally.js` asks for the next chunk before it
    * parses this one; calls overlapping otherwise would take chunks in no set order.
    */
   next(): Promise<string | null>

@@ -332,8 +332,8 @@ class RallyTracker {
 
   async listIssues(filters) {
     const f = shape('filters', filters, FILTER_FIELDS, { what: 'filter' })
-    // The issues come as JSON arrays of about 160 K characters, each normalised and written on a worker
-    // thread while the one before is parsed here (src/json.rs): a long list never blocks the
+    // The issues come as JSON arrays of about 160 K characters, each normalised and written on a
+    // worker thread while the one before is parsed here (src/json.rs): a long list never blocks the
     // loop for long, and neither its whole text nor all its issues in Rust exist at once.
     const chunks = await call(() => this.#native.listIssuesJson(f))
     const out = []

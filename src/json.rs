@@ -1,6 +1,7 @@
 //! `listIssues` as JSON text: the issues are normalised and serialised off the main thread (on
-//! a tokio worker), a chunk of about 160 K characters at a time, and `rally.js` parses each chunk while
-//! the next is built, so neither the list's whole text nor all its issues exist at once.
+//! a tokio worker), a chunk of about 160 K characters at a time, and `rally.js` parses each
+//! chunk while the next is built, so neither the list's whole text nor all its issues exist at
+//! once.
 //! Building thousands of objects through napi on the main thread cost more CPU than
 //! `JSON.parse` of the same data and blocked the loop for the whole list.
 //!
@@ -12,12 +13,12 @@ use rally_core as core;
 use serde::Serialize;
 
 /// Characters per chunk, at least. V8 puts a string of 128 KiB or more (one byte per Latin-1
-/// character, two for others) in its large-object space, outside the young generation, and
-/// a chunk's text there never fills the young generation. Measured on Node 20 over six lists
-/// of the same 10,000 issues (`bench/RESULTS.md`): with 64 KB chunks the young generation
-/// grew to its maximum and dead lists piled up to 70 MB of heap before a full collection;
-/// with chunks past 128 KiB the heap stayed near 55 MB and `JSON.parse` cost less CPU.
-/// One `JSON.parse` of a chunk takes about 2 ms.
+/// character, two for others) in its large-object space, outside the young generation, so a
+/// chunk's text never fills the young generation. Measured on Node 20, six lists of the same
+/// 10,000 fixture-built issues in one process: with 64 KB chunks the young generation grew to
+/// its maximum and dead lists piled up to a 70 MB heap before a full collection (peak RSS
+/// 147–151 MB); with these chunks the heap stays at 45–65 MB (139–142 MB, `bench/RESULTS.md`'s
+/// "6th list in a row" rows). One `JSON.parse` of a chunk takes about 2 ms.
 pub const CHUNK_CHARS: usize = 160 * 1024;
 
 /// UTF-8 → characters: every byte but continuation bytes starts one (a character past the

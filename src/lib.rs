@@ -195,8 +195,8 @@ struct Chunking {
 
 #[napi]
 impl IssueChunks {
-    /// The next issues as a JSON array of about 160 K characters, normalised and written on a worker
-    /// thread; `null` once every issue was taken. `rally.js` asks for the next chunk before it
+    /// The next issues as a JSON array of about 160 K characters, normalised and written on a
+    /// worker thread; `null` once every issue was taken. `rally.js` asks for the next chunk before it
     /// parses this one; calls overlapping otherwise would take chunks in no set order.
     #[napi(ts_return_type = "Promise<string | null>")]
     pub fn next<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Option<String>>> {

@@ -52,20 +52,6 @@ async fn story_oids(e: &Env, project: Option<&str>) -> Vec<u64> {
     v["QueryResult"]["Results"].as_array().expect("results").iter().filter_map(|r| r["ObjectID"].as_u64()).collect()
 }
 
-/// ObjectID → stored Description HTML of every story, read straight from the simulator.
-async fn stored_html(e: &Env) -> std::collections::HashMap<String, String> {
-    let v = e
-        .raw_get(&format!(
-            "hierarchicalrequirement?fetch=ObjectID,Description&pagesize=2000&workspace={}&project=null",
-            e.sim.workspace_ref
-        ))
-        .await;
-    let rows = v["QueryResult"]["Results"].as_array().expect("results");
-    rows.iter()
-        .map(|a| (a["ObjectID"].as_u64().unwrap().to_string(), a["Description"].as_str().unwrap_or("").to_string()))
-        .collect()
-}
-
 /// Whether any artifact links to story `oid` (as parent, work product or requirement).
 async fn linked_to(e: &Env, oid: u64) -> bool {
     let r = format!("/hierarchicalrequirement/{oid}");
@@ -412,7 +398,7 @@ async fn concurrent_polls_of_one_kept_list_equal_a_full_read() {
         assert!(want.iter().any(|i| i.description.contains("**Edited 0** while kept")));
         // And each description is the conversion of the HTML stored now (read here, not
         // through the code under test, whose full read shares any misreading).
-        let html = stored_html(&e).await;
+        let html = e.stored_html().await;
         for got in lists {
             assert!(got == want, "{}", diff(&got, &want));
             for i in &got {

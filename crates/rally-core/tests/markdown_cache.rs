@@ -18,22 +18,6 @@ fn all() -> IssueFilters {
     IssueFilters { include_closed: Some(true), ..Default::default() }
 }
 
-/// ObjectID → stored Description HTML of every story, read straight from the simulator.
-async fn stored_html(e: &common::Env) -> HashMap<String, String> {
-    let v = e
-        .raw_get(&format!(
-            "hierarchicalrequirement?fetch=ObjectID,Description&pagesize=2000&workspace={}&project=null",
-            e.sim.workspace_ref
-        ))
-        .await;
-    v["QueryResult"]["Results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|a| (a["ObjectID"].as_u64().unwrap().to_string(), a["Description"].as_str().unwrap_or("").to_string()))
-        .collect()
-}
-
 fn assert_uncached_equal(list: &[Issue], html: &HashMap<String, String>) {
     for i in list {
         let want = html_to_markdown(html.get(&i.id).map(String::as_str).unwrap_or(""));
@@ -53,7 +37,7 @@ async fn edited_descriptions_are_converted_again_and_cached_ones_equal_uncached(
     let cfg = TrackerConfig { artifact_types: Some(vec![ArtifactType::UserStory]), ..e.config() };
     let t = Tracker::new(cfg.clone()).unwrap();
     let first = t.list_issues(all()).await.unwrap();
-    let html = stored_html(&e).await;
+    let html = e.stored_html().await;
     assert_uncached_equal(&first, &html);
     let cache = t.markdown_cache();
     let (hits, converted) = cache.counts();
@@ -80,7 +64,7 @@ async fn edited_descriptions_are_converted_again_and_cached_ones_equal_uncached(
 
     // A new tracker of the same configuration shares the cache.
     let second = Tracker::new(cfg.clone()).unwrap().list_issues(all()).await.unwrap();
-    let html = stored_html(&e).await;
+    let html = e.stored_html().await;
     assert_uncached_equal(&second, &html);
     let now = second.iter().find(|i| i.id == edited.id).unwrap();
     assert_eq!(now.description, html_to_markdown(new_html));

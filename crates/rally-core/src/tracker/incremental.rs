@@ -114,15 +114,15 @@ impl Lists {
     /// body among them was read (the last full read). Items already converted let go of their
     /// description's HTML: a kept item is only ever normalised again, from its Markdown.
     fn put(&self, key: String, items: &[Arc<RallyArtifact>], total: usize, read_at: Instant) {
+        let used = self.tick();
+        if items.len() > MAX_KEPT_ITEMS {
+            lock(&self.map).remove(&key);
+            return;
+        }
         for a in items {
             a.description.settle();
         }
-        let used = self.tick();
         let mut map = lock(&self.map);
-        if items.len() > MAX_KEPT_ITEMS {
-            map.remove(&key);
-            return;
-        }
         map.insert(key, Kept { items: items.to_vec(), total, read_at, used });
         if map.len() > MAX_LISTS {
             if let Some(oldest) = map.iter().min_by_key(|(_, k)| k.used).map(|(k, _)| k.clone()) {

@@ -114,6 +114,21 @@ impl Env {
         r.json().await.expect("raw JSON")
     }
 
+    /// ObjectID → stored Description HTML of every story in the workspace, read straight from
+    /// the simulator (not through the code under test).
+    pub async fn stored_html(&self) -> std::collections::HashMap<String, String> {
+        let v = self
+            .raw_get(&format!(
+                "hierarchicalrequirement?fetch=ObjectID,Description&pagesize=2000&workspace={}&project=null",
+                self.sim.workspace_ref
+            ))
+            .await;
+        let rows = v["QueryResult"]["Results"].as_array().expect("results");
+        rows.iter()
+            .map(|a| (a["ObjectID"].as_u64().unwrap().to_string(), a["Description"].as_str().unwrap_or("").to_string()))
+            .collect()
+    }
+
     /// Count of artifacts of a type with this exact Name, read straight from the simulator.
     pub async fn count_named(&self, type_path: &str, name: &str) -> u64 {
         let q = format!("(Name = \"{}\")", name.replace('\\', "\\\\").replace('"', "\\\""));
